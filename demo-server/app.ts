@@ -1,0 +1,131 @@
+import swagger from '@fastify/swagger';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { CardService, type RandomPinAssigner } from './cards/service.js';
+import { cardRoutes } from './cards/routes.js';
+import type { Config } from './config.js';
+import { apiKeyAuth } from './http/auth.js';
+import { installErrorHandler } from './http/error-handler.js';
+import { validatorCompiler } from './http/validation.js';
+import { Scheduler } from './scheduler/scheduler.js';
+import type { Store } from './store/types.js';
+import { WebhookDispatcher } from './webhooks/dispatcher.js';
+import { webhookRoutes } from './webhooks/routes.js';
+import { WebhookService } from './webhooks/service.js';
+import { landingPage } from './http/landing.js';
+
+/** Log fields that may carry secrets: censored wherever they appear. */
+export const REDACTED_PATHS = [
+  'req.headers.authorization',
+  'req.headers.dpop',
+  'req.headers.cookie',
+  '*.authorization',
+  '*.encrypted_pin',
+  '*.pin',
+  '*.widget_token',
+  '*.secret',
+  '*.pan',
+];
+
+export interface Platform {
+  app: FastifyInstance;
+  cards: CardService;
+  webhooks: WebhookService;
+  dispatcher: WebhookDispatcher;
+  scheduler: Scheduler;
+  /** Starts the background workers (scheduled jobs, webhook delivery). */
+  startWorkers(): void;
+  close(): Promise<void>;
+}
+
+export interface PlatformDeps {
+  config: Config;
+  store: Store;
+  apiKey: string;
+  /** The RANDOM-policy PIN step; the PIN module provides the real one. */
+  randomPins: RandomPinAssigner;
+  logger?: boolean | object;
+}
+
+export async function buildPlatform(deps: PlatformDeps): Promise<Platform> {
+  const { config, store } = deps;
+  const app = Fastify({
+    logger: deps.logger ?? { level: config.logLevel, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } },
+    bodyLimit: config.bodyLimitBytes,
+    trustProxy: false,
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  // Only JSON bodies: anything else is a 415, not a string the schema then refuses.
+  app.removeContentTypeParser(['text/plain']);
+  installErrorHandler(app);
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'PIN Widgets platform API',
+        version: '1.0.0',
+        description: 'Card products, cards, PIN issuance, widget sessions, webhooks and events.',
+      },
+      servers: [{ url: config.publicUrl }],
+      components: {
+        securitySchemes: {
+          apiKey: { type: 'http', scheme: 'bearer', description: 'The program’s API key' },
+        },
+      },
+    },
+  });
+
+  const dispatcher = new WebhookDispatcher(
+    store,
+    {
+      timeoutMs: config.webhookTimeoutMs,
+      retryBaseMs: config.webhookRetryBaseMs,
+      retryMaxMs: config.webhookRetryMaxMs,
+      maxAttempts: config.webhookMaxAttempts,
+      pollMs: config.schedulerPollMs,
+    },
+    app.log,
+  );
+  const cards = new CardService(
+    store,
+    { issuanceDelayMs: config.issuanceDelayMs, production: config.production },
+    deps.randomPins,
+  );
+  const webhooks = new WebhookService(store, {
+    production: config.production,
+    onQueued: () => dispatcher.nudge(),
+  });
+  const scheduler = new Scheduler(() => cards.runDueJobs(), config.schedulerPollMs, app.log);
+
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  app.get('/', { schema: { hide: true } }, async (_request, reply) =>
+    reply
+      .type('text/html; charset=utf-8')
+      .header('content-security-policy', "default-src 'none'; style-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+      .send(landingPage(config)),
+  );
+  app.get('/healthz', { schema: { hide: true } }, async () => ({ ok: true }));
+
+  await app.register(async (api) => {
+    api.addHook('onRequest', apiKeyAuth(deps.apiKey));
+    cardRoutes(api, cards, { simulations: !config.production });
+    webhookRoutes(api, webhooks);
+  });
+
+  return {
+    app,
+    cards,
+    webhooks,
+    dispatcher,
+    scheduler,
+    startWorkers() {
+      scheduler.start();
+      dispatcher.start();
+    },
+    async close() {
+      await scheduler.stop();
+      await dispatcher.stop();
+      await app.close();
+    },
+  };
+}

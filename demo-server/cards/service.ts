@@ -1,0 +1,298 @@
+import { ApiError, notFound } from '../http/errors.js';
+import { newId } from '../lib/ids.js';
+import type {
+  Card,
+  CardFilter,
+  CardPatch,
+  CardProduct,
+  CardStatus,
+  EmvProfile,
+  Job,
+  JobKind,
+  Page,
+  PageQuery,
+  PinIssuancePolicy,
+  Repositories,
+  Store,
+} from '../store/types.js';
+import { emitEvent } from '../webhooks/events.js';
+import { generatePan, isLuhnValid } from './pan.js';
+import { cardResource, changedFields } from './resources.js';
+import { type CardEvent, type Decision, decide, initialState } from './state-machine.js';
+
+export interface NewProduct {
+  name: string;
+  form: 'PHYSICAL' | 'VIRTUAL';
+  pin_issuance_policy?: PinIssuancePolicy;
+  offline_pin?: boolean;
+  pin_length?: number;
+  emv_profile?: EmvProfile;
+}
+
+export interface NewCard {
+  card_product_id: string;
+  account_id: string;
+  customer_id?: string;
+  pan?: string;
+  pan_sequence_number?: string;
+}
+
+/**
+ * The step of the RANDOM policy that gives a card its random PIN. It runs inside the issuance
+ * transaction, so a card never becomes UNACTIVATED without its PIN. The PIN module provides it.
+ */
+export interface RandomPinAssigner {
+  assignRandomPin(tx: Repositories, card: Card, product: CardProduct, now: number): Promise<void>;
+}
+
+export interface CardServiceOptions {
+  issuanceDelayMs: number;
+  production: boolean;
+}
+
+export class CardService {
+  constructor(
+    private readonly store: Store,
+    private readonly options: CardServiceOptions,
+    private readonly pins: RandomPinAssigner,
+  ) {}
+
+  async createProduct(input: NewProduct): Promise<CardProduct> {
+    if (input.form === 'VIRTUAL' && input.pin_issuance_policy !== undefined) {
+      throw new ApiError(
+        'VIRTUAL_PRODUCT_HAS_NO_PIN_POLICY',
+        'A VIRTUAL product has no PIN issuance policy: remove pin_issuance_policy',
+        'pin_issuance_policy',
+      );
+    }
+    if (input.offline_pin === true) {
+      if (input.form === 'VIRTUAL') {
+        throw new ApiError(
+          'OFFLINE_PIN_REQUIRES_PIN_POLICY',
+          'Offline PIN needs a physical card with a chip: VIRTUAL products cannot have offline_pin',
+          'offline_pin',
+        );
+      }
+      if ((input.pin_issuance_policy ?? 'NOT_REQUIRED') === 'NOT_REQUIRED') {
+        throw new ApiError(
+          'OFFLINE_PIN_REQUIRES_PIN_POLICY',
+          'offline_pin requires pin_issuance_policy RANDOM or REQUIRED',
+          'offline_pin',
+        );
+      }
+    }
+    const now = Date.now();
+    const product: CardProduct = {
+      id: newId('cp', now),
+      name: input.name,
+      form: input.form,
+      pinIssuancePolicy:
+        input.form === 'VIRTUAL' ? null : (input.pin_issuance_policy ?? 'NOT_REQUIRED'),
+      offlinePin: input.offline_pin ?? false,
+      pinLength: input.pin_length ?? 4,
+      emvProfile: input.emv_profile ?? 'EMV_CCD',
+      createdTime: new Date(now).toISOString(),
+    };
+    await this.store.transaction((tx) => tx.insertProduct(product));
+    return product;
+  }
+
+  async getProduct(id: string): Promise<CardProduct> {
+    const product = await this.store.read.getProduct(id);
+    if (!product) throw notFound('card product', id);
+    return product;
+  }
+
+  listProducts(query: PageQuery): Promise<Page<CardProduct>> {
+    return this.store.read.listProducts(query);
+  }
+
+  async createCard(input: NewCard): Promise<Card> {
+    if (this.options.production && (input.pan !== undefined || input.pan_sequence_number)) {
+      throw new ApiError(
+        'TEST_ONLY_FIELD',
+        'pan and pan_sequence_number are for tests and demos only; they are refused in production',
+        input.pan !== undefined ? 'pan' : 'pan_sequence_number',
+      );
+    }
+    if (input.pan !== undefined && !isLuhnValid(input.pan)) {
+      throw new ApiError('INVALID_FIELD', 'pan must be 12 to 19 digits with a valid Luhn check digit', 'pan');
+    }
+    const now = Date.now();
+    const time = new Date(now).toISOString();
+    return this.store.transaction(async (tx) => {
+      const product = await tx.getProduct(input.card_product_id);
+      if (!product) {
+        throw new ApiError(
+          'CARD_PRODUCT_NOT_FOUND',
+          `No card product with id "${input.card_product_id}"`,
+          'card_product_id',
+        );
+      }
+      const initial = initialState(product);
+      const pan = input.pan ?? generatePan(product.emvProfile);
+      const card: Card = {
+        id: newId('card', now),
+        accountId: input.account_id,
+        customerId: input.customer_id ?? null,
+        cardProductId: product.id,
+        form: product.form,
+        pan,
+        panSequenceNumber: input.pan_sequence_number ?? '00',
+        lastFour: pan.slice(-4),
+        cardStatus: initial.cardStatus,
+        statusReason: null,
+        memo: null,
+        isWaitingForPin: initial.isWaitingForPin,
+        fulfillmentStatus: initial.fulfillmentStatus,
+        isPinSet: false,
+        timestampPinSet: null,
+        offlinePinEnabled: initial.offlinePinEnabled,
+        offlinePinInSync: false,
+        pendingScriptId: null,
+        createdTime: time,
+        lastModifiedTime: time,
+      };
+      await tx.insertCard(card);
+      await this.schedule(tx, card.id, initial.schedule, now);
+      await emitEvent(tx, 'CARD.CREATED', { card: cardResource(card) }, now);
+      return card;
+    });
+  }
+
+  async getCard(id: string): Promise<Card> {
+    const card = await this.store.read.getCard(id);
+    if (!card) throw notFound('card', id);
+    return card;
+  }
+
+  listCards(filter: CardFilter): Promise<Page<Card>> {
+    return this.store.read.listCards(filter);
+  }
+
+  /** `PATCH /v1/cards/{id}`: a status change requested by the program, and/or its memo. */
+  async updateCard(
+    id: string,
+    change: { card_status?: CardStatus; reason?: string; memo?: string },
+  ): Promise<Card> {
+    const now = Date.now();
+    return this.store.transaction(async (tx) => {
+      const { card, product } = await this.load(tx, id);
+      let updated = card;
+      if (change.card_status !== undefined && change.card_status !== card.cardStatus) {
+        const event: CardEvent = {
+          type: 'STATUS_REQUESTED',
+          to: change.card_status,
+          reason: change.reason ?? null,
+        };
+        const outcome = decide(card, product, event);
+        if (!outcome.allowed) {
+          throw new ApiError(
+            'INVALID_STATUS_TRANSITION',
+            `A ${card.cardStatus} card cannot become ${change.card_status}`,
+            'card_status',
+            { current_status: card.cardStatus, requested_status: change.card_status },
+          );
+        }
+        updated = await this.apply(tx, updated, outcome, now);
+      }
+      if (change.memo !== undefined && change.memo !== updated.memo) {
+        updated = await this.applyPatch(tx, updated, { memo: change.memo }, now);
+      }
+      return updated;
+    });
+  }
+
+  /**
+   * Domain operation "PIN set", called by the PIN module inside the transaction that stores the
+   * PIN: marks the card, and for a REQUIRED card starts the move to UNACTIVATED.
+   */
+  async markPinSet(tx: Repositories, card: Card, product: CardProduct, now: number): Promise<Card> {
+    const outcome = decide(card, product, { type: 'PIN_SET', time: new Date(now).toISOString() });
+    if (!outcome.allowed) {
+      throw new ApiError('INVALID_REQUEST', `A PIN cannot be set on a ${card.cardStatus} card`);
+    }
+    return this.apply(tx, card, outcome, now);
+  }
+
+  /** Runs the jobs whose time has come; returns how many ran (done or skipped). */
+  async runDueJobs(now: number = Date.now(), limit = 200): Promise<number> {
+    const due = await this.store.read.dueJobs(now, limit);
+    for (const job of due) await this.runJob(job);
+    return due.length;
+  }
+
+  /** `POST /v1/simulations/cards/{id}/advance`: runs the card's jobs now, and the ones they schedule. */
+  async advance(cardId: string): Promise<Card> {
+    await this.getCard(cardId);
+    // Each job may schedule the next step (issuance → issue → ship); a chain is at most 3 long.
+    for (let round = 0; round < 10; round++) {
+      const jobs = await this.store.read.pendingJobsForCard(cardId);
+      if (jobs.length === 0) break;
+      for (const job of jobs) await this.runJob(job);
+    }
+    return this.getCard(cardId);
+  }
+
+  /**
+   * Runs one job exactly once in effect: claiming it (PENDING → DONE/SKIPPED) and applying its
+   * effect commit in one transaction, and the card's current state is checked first.
+   */
+  private runJob(job: Job): Promise<void> {
+    const now = Date.now();
+    const time = new Date(now).toISOString();
+    return this.store.transaction(async (tx) => {
+      const { card, product } = await this.load(tx, job.cardId);
+      const outcome = decide(card, product, { type: 'JOB_DUE', job: job.kind });
+      const claimed = await tx.finishJob(job.id, outcome.allowed ? 'DONE' : 'SKIPPED', time);
+      if (!claimed || !outcome.allowed) return;
+      if (outcome.assignRandomPin) await this.pins.assignRandomPin(tx, card, product, now);
+      const withPin = outcome.assignRandomPin ? ((await tx.getCard(card.id)) ?? card) : card;
+      await this.apply(tx, withPin, outcome, now);
+    });
+  }
+
+  private async apply(tx: Repositories, card: Card, decision: Decision, now: number) {
+    await this.schedule(tx, card.id, decision.schedule, now);
+    return this.applyPatch(tx, card, decision.patch, now);
+  }
+
+  /** Writes a patch and, when it changes anything, the CARD.UPDATED event with prior values. */
+  private async applyPatch(tx: Repositories, card: Card, patch: CardPatch, now: number) {
+    const changed = changedFields(card, patch);
+    if (Object.keys(changed).length === 0) return card;
+    const time = new Date(now).toISOString();
+    await tx.updateCard(card.id, patch, time);
+    const updated: Card = { ...card, ...patch, lastModifiedTime: time };
+    await emitEvent(
+      tx,
+      'CARD.UPDATED',
+      { card: cardResource(updated), changed_fields: changed },
+      now,
+    );
+    return updated;
+  }
+
+  private async schedule(tx: Repositories, cardId: string, kinds: JobKind[], now: number) {
+    const runAt = now + this.options.issuanceDelayMs;
+    for (const kind of kinds) {
+      await tx.insertJob({
+        id: newId('job', now),
+        cardId,
+        kind,
+        runAt,
+        status: 'PENDING',
+        createdTime: new Date(now).toISOString(),
+        finishedTime: null,
+      });
+    }
+  }
+
+  private async load(tx: Repositories, cardId: string) {
+    const card = await tx.getCard(cardId);
+    if (!card) throw notFound('card', cardId);
+    const product = await tx.getProduct(card.cardProductId);
+    if (!product) throw new Error(`card ${cardId} has no product`);
+    return { card, product };
+  }
+}

@@ -1,0 +1,118 @@
+import type {
+  Card,
+  CardPatch,
+  CardProduct,
+  CardStatus,
+  FulfillmentStatus,
+  JobKind,
+} from '../store/types.js';
+
+/** Status changes a program may request (SPEC §4). Everything else is a 409. */
+export const REQUESTABLE_STATUS_CHANGES: Readonly<Record<CardStatus, readonly CardStatus[]>> = {
+  PENDING: ['TERMINATED'],
+  UNACTIVATED: ['ACTIVE', 'TERMINATED'],
+  ACTIVE: ['SUSPENDED', 'TERMINATED'],
+  SUSPENDED: ['ACTIVE', 'TERMINATED'],
+  TERMINATED: [],
+};
+
+/** Fulfillment moves forward one step per scheduled job, and only for a card past PENDING. */
+const FULFILLMENT_STEPS: Readonly<
+  Partial<Record<FulfillmentStatus, { job: JobKind; to: FulfillmentStatus }>>
+> = {
+  ORDERED: { job: 'ISSUE_CARD', to: 'ISSUED' },
+  ISSUED: { job: 'SHIP_CARD', to: 'SHIPPED' },
+};
+
+export type CardEvent =
+  | { type: 'PIN_SET'; time: string }
+  | { type: 'JOB_DUE'; job: JobKind }
+  | { type: 'STATUS_REQUESTED'; to: CardStatus; reason: string | null };
+
+export interface Decision {
+  patch: CardPatch;
+  /** Jobs to schedule, each `ISSUANCE_DELAY_MS` from now. */
+  schedule: JobKind[];
+  /** RANDOM policy: the issuance step must assign a random PIN in the same transaction. */
+  assignRandomPin: boolean;
+}
+
+export type Outcome = ({ allowed: true } & Decision) | { allowed: false };
+
+const refuse: Outcome = { allowed: false };
+const allow = (patch: CardPatch, schedule: JobKind[] = [], assignRandomPin = false): Outcome => ({
+  allowed: true,
+  patch,
+  schedule,
+  assignRandomPin,
+});
+
+export type InitialCardState = Pick<
+  Card,
+  'cardStatus' | 'fulfillmentStatus' | 'isWaitingForPin' | 'offlinePinEnabled'
+> & { schedule: JobKind[] };
+
+/** The state a new card starts in, by its product's form and PIN issuance policy. */
+export function initialState(product: CardProduct): InitialCardState {
+  if (product.form === 'VIRTUAL') {
+    return {
+      cardStatus: 'ACTIVE',
+      fulfillmentStatus: 'DIGITALLY_PRESENTED',
+      isWaitingForPin: false,
+      offlinePinEnabled: false,
+      schedule: [],
+    };
+  }
+  const base = { fulfillmentStatus: 'ORDERED' as const, offlinePinEnabled: product.offlinePin };
+  switch (product.pinIssuancePolicy ?? 'NOT_REQUIRED') {
+    case 'NOT_REQUIRED':
+      return { ...base, cardStatus: 'UNACTIVATED', isWaitingForPin: false, schedule: ['ISSUE_CARD'] };
+    case 'RANDOM':
+      return { ...base, cardStatus: 'PENDING', isWaitingForPin: false, schedule: ['COMPLETE_ISSUANCE'] };
+    case 'REQUIRED':
+      // The physical card is not created until the cardholder sets a PIN.
+      return { ...base, cardStatus: 'PENDING', isWaitingForPin: true, schedule: [] };
+  }
+}
+
+/** Pure transition function: what `event` does to `card`, or that it is not allowed now. */
+export function decide(card: Card, product: CardProduct, event: CardEvent): Outcome {
+  switch (event.type) {
+    case 'STATUS_REQUESTED':
+      return REQUESTABLE_STATUS_CHANGES[card.cardStatus].includes(event.to)
+        ? allow({ cardStatus: event.to, statusReason: event.reason })
+        : refuse;
+
+    case 'PIN_SET': {
+      if (card.form !== 'PHYSICAL' || card.cardStatus === 'TERMINATED') return refuse;
+      const patch: CardPatch = { isPinSet: true, timestampPinSet: event.time, isWaitingForPin: false };
+      const startsIssuance =
+        card.cardStatus === 'PENDING' &&
+        product.pinIssuancePolicy === 'REQUIRED' &&
+        card.isWaitingForPin;
+      return allow(patch, startsIssuance ? ['COMPLETE_ISSUANCE'] : []);
+    }
+
+    case 'JOB_DUE':
+      return decideJob(card, product, event.job);
+  }
+}
+
+function decideJob(card: Card, product: CardProduct, job: JobKind): Outcome {
+  if (job === 'COMPLETE_ISSUANCE') {
+    if (card.cardStatus !== 'PENDING') return refuse;
+    if (product.pinIssuancePolicy === 'RANDOM') {
+      // A PIN the cardholder set while PENDING is kept instead of a random one.
+      return allow({ cardStatus: 'UNACTIVATED' }, ['ISSUE_CARD'], !card.isPinSet);
+    }
+    if (product.pinIssuancePolicy === 'REQUIRED' && card.isPinSet) {
+      return allow({ cardStatus: 'UNACTIVATED' }, ['ISSUE_CARD']);
+    }
+    return refuse;
+  }
+  if (card.cardStatus === 'PENDING' || card.cardStatus === 'TERMINATED') return refuse;
+  const step = FULFILLMENT_STEPS[card.fulfillmentStatus];
+  if (!step || step.job !== job) return refuse;
+  const next = FULFILLMENT_STEPS[step.to];
+  return allow({ fulfillmentStatus: step.to }, next ? [next.job] : []);
+}

@@ -1,0 +1,120 @@
+import path from 'node:path';
+
+/**
+ * Every setting the platform reads from the environment, parsed once at start.
+ * A bad value stops the process with a message that names the variable and the fix.
+ */
+export interface Config {
+  readonly production: boolean;
+  readonly port: number;
+  readonly host: string;
+  readonly demoSitePort: number;
+  readonly dataDir: string;
+  readonly apiKey: string | undefined;
+  readonly publicUrl: string;
+  readonly issuanceDelayMs: number;
+  readonly widgetTokenTtlS: number;
+  readonly frameAncestors: readonly string[];
+  readonly pinEncryptionKey: string | undefined;
+  readonly zonePinKeyAes: string | undefined;
+  readonly zonePinKeyTdes: string | undefined;
+  readonly imkAc: string | undefined;
+  readonly imkSmi: string | undefined;
+  readonly imkSmc: string | undefined;
+  readonly schedulerPollMs: number;
+  readonly webhookTimeoutMs: number;
+  readonly webhookRetryBaseMs: number;
+  readonly webhookRetryMaxMs: number;
+  readonly webhookMaxAttempts: number;
+  readonly bodyLimitBytes: number;
+  readonly logLevel: string;
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d+$/.test(raw)) throw new ConfigError(`${name} must be a whole number, got "${raw}"`);
+  const value = Number(raw);
+  if (value < min || value > max) {
+    throw new ConfigError(`${name} must be between ${min} and ${max}, got ${value}`);
+  }
+  return value;
+}
+
+function hexKey(env: Env, name: string, bytes: readonly number[]): string | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return undefined;
+  const lengths = bytes.map((b) => b * 2);
+  if (!/^[0-9a-fA-F]+$/.test(raw) || !lengths.includes(raw.length)) {
+    // Never echo the value: it is a secret.
+    throw new ConfigError(`${name} must be ${lengths.join(' or ')} hex characters`);
+  }
+  return raw.toUpperCase();
+}
+
+function origins(env: Env, name: string, fallback: readonly string[]): readonly string[] {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  return raw
+    .split(/[\s,]+/)
+    .filter(Boolean)
+    .map((origin) => {
+      let parsed: URL;
+      try {
+        parsed = new URL(origin);
+      } catch {
+        throw new ConfigError(`${name}: "${origin}" is not an origin like https://program.example`);
+      }
+      if (parsed.origin !== origin.replace(/\/$/, '')) {
+        throw new ConfigError(`${name}: "${origin}" must be a bare origin (scheme://host[:port])`);
+      }
+      return parsed.origin;
+    });
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const production = env.NODE_ENV === 'production';
+  const port = integer(env, 'PORT', 4000, 0, 65535);
+  const demoSitePort = integer(env, 'DEMO_SITE_PORT', 4001, 0, 65535);
+  const config: Config = {
+    production,
+    port,
+    host: env.HOST ?? 'localhost',
+    demoSitePort,
+    dataDir: path.resolve(env.DATA_DIR ?? './data'),
+    apiKey: env.API_KEY === '' ? undefined : env.API_KEY,
+    publicUrl: (env.PUBLIC_URL ?? `http://localhost:${port}`).replace(/\/$/, ''),
+    issuanceDelayMs: integer(env, 'ISSUANCE_DELAY_MS', 5000, 0, 24 * 3600 * 1000),
+    widgetTokenTtlS: integer(env, 'WIDGET_TOKEN_TTL_S', 300, 10, 3600),
+    frameAncestors: origins(env, 'FRAME_ANCESTORS', [`http://127.0.0.1:${demoSitePort}`]),
+    pinEncryptionKey: hexKey(env, 'PIN_ENCRYPTION_KEY', [32]),
+    zonePinKeyAes: hexKey(env, 'ZONE_PIN_KEY_AES', [32]),
+    zonePinKeyTdes: hexKey(env, 'ZONE_PIN_KEY_TDES', [16]),
+    imkAc: hexKey(env, 'IMK_AC', [16]),
+    imkSmi: hexKey(env, 'IMK_SMI', [16]),
+    imkSmc: hexKey(env, 'IMK_SMC', [16]),
+    schedulerPollMs: integer(env, 'SCHEDULER_POLL_MS', 250, 10, 60_000),
+    webhookTimeoutMs: integer(env, 'WEBHOOK_TIMEOUT_MS', 10_000, 100, 120_000),
+    webhookRetryBaseMs: integer(env, 'WEBHOOK_RETRY_BASE_MS', 5_000, 1, 3_600_000),
+    webhookRetryMaxMs: integer(env, 'WEBHOOK_RETRY_MAX_MS', 3_600_000, 1, 86_400_000),
+    webhookMaxAttempts: integer(env, 'WEBHOOK_MAX_ATTEMPTS', 12, 1, 100),
+    bodyLimitBytes: integer(env, 'BODY_LIMIT_BYTES', 16 * 1024, 1024, 1024 * 1024),
+    logLevel: env.LOG_LEVEL ?? 'info',
+  };
+  if (production && !config.apiKey) {
+    throw new ConfigError('API_KEY must be set when NODE_ENV=production (no generated secrets)');
+  }
+  if (config.apiKey !== undefined && config.apiKey.length < 24) {
+    throw new ConfigError('API_KEY must be at least 24 characters');
+  }
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(config.logLevel)) {
+    throw new ConfigError(`LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent`);
+  }
+  return config;
+}

@@ -1,0 +1,52 @@
+import path from 'node:path';
+import { buildPlatform } from './app.js';
+import { ConfigError, loadConfig } from './config.js';
+import { resolveApiKey } from './secrets/api-key.js';
+import { SqliteStore } from './store/sqlite/store.js';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(`Configuration error: ${error.message}`);
+      process.exit(78);
+    }
+    throw error;
+  }
+  const { apiKey, generated } = resolveApiKey(config.dataDir, config.apiKey);
+  const store = SqliteStore.open(path.join(config.dataDir, 'pin-widgets.db'));
+  const platform = await buildPlatform({
+    config,
+    store,
+    apiKey,
+    randomPins: {
+      // Filled by the PIN module (ISO 9564 storage): until then RANDOM cards move to UNACTIVATED
+      // without a PIN assigned.
+      async assignRandomPin() {},
+    },
+  });
+  await platform.app.listen({ port: config.port, host: config.host });
+  platform.startWorkers();
+  if (generated) {
+    console.log(
+      `\nGenerated an API key (stored in ${path.join(config.dataDir, 'api_key')}):\n\n  ${apiKey}\n`,
+    );
+  }
+  console.log(`PIN Widgets platform on ${config.publicUrl}`);
+
+  let closing = false;
+  const shutdown = async (signal: string) => {
+    if (closing) return;
+    closing = true;
+    platform.app.log.info({ signal }, 'shutting down');
+    await platform.close();
+    await store.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+}
+
+await main();

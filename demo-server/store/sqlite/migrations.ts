@@ -1,0 +1,122 @@
+import type Database from 'better-sqlite3';
+
+/**
+ * Versioned schema migrations, applied in order at start inside one transaction each.
+ * `PRAGMA user_version` records the last applied version. Never edit a shipped migration:
+ * add the next one.
+ */
+export const migrations: readonly { version: number; sql: string }[] = [
+  {
+    version: 1,
+    sql: `
+      CREATE TABLE card_products (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        form TEXT NOT NULL CHECK (form IN ('PHYSICAL', 'VIRTUAL')),
+        pin_issuance_policy TEXT CHECK (pin_issuance_policy IN ('NOT_REQUIRED', 'RANDOM', 'REQUIRED')),
+        offline_pin INTEGER NOT NULL CHECK (offline_pin IN (0, 1)),
+        pin_length INTEGER NOT NULL CHECK (pin_length BETWEEN 4 AND 12),
+        emv_profile TEXT NOT NULL CHECK (emv_profile IN ('EMV_CCD', 'MASTERCARD', 'VISA')),
+        created_time TEXT NOT NULL
+      ) STRICT;
+
+      CREATE TABLE cards (
+        id TEXT PRIMARY KEY,
+        account_id TEXT NOT NULL,
+        customer_id TEXT,
+        card_product_id TEXT NOT NULL REFERENCES card_products (id),
+        form TEXT NOT NULL,
+        pan TEXT NOT NULL,
+        pan_sequence_number TEXT NOT NULL,
+        last_four TEXT NOT NULL,
+        card_status TEXT NOT NULL
+          CHECK (card_status IN ('PENDING', 'UNACTIVATED', 'ACTIVE', 'SUSPENDED', 'TERMINATED')),
+        status_reason TEXT,
+        memo TEXT,
+        is_waiting_for_pin INTEGER NOT NULL,
+        fulfillment_status TEXT NOT NULL
+          CHECK (fulfillment_status IN ('ORDERED', 'ISSUED', 'SHIPPED', 'DIGITALLY_PRESENTED')),
+        is_pin_set INTEGER NOT NULL,
+        timestamp_pin_set TEXT,
+        offline_pin_enabled INTEGER NOT NULL,
+        offline_pin_in_sync INTEGER NOT NULL,
+        pending_script_id TEXT,
+        created_time TEXT NOT NULL,
+        last_modified_time TEXT NOT NULL
+      ) STRICT;
+      CREATE INDEX cards_by_account ON cards (account_id, id);
+      CREATE INDEX cards_by_status ON cards (card_status, id);
+
+      CREATE TABLE jobs (
+        id TEXT PRIMARY KEY,
+        card_id TEXT NOT NULL REFERENCES cards (id),
+        kind TEXT NOT NULL,
+        run_at INTEGER NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('PENDING', 'DONE', 'SKIPPED')),
+        created_time TEXT NOT NULL,
+        finished_time TEXT
+      ) STRICT;
+      CREATE INDEX jobs_due ON jobs (status, run_at);
+      CREATE INDEX jobs_by_card ON jobs (card_id, status);
+
+      CREATE TABLE events (
+        id TEXT PRIMARY KEY,
+        type TEXT NOT NULL,
+        created_time TEXT NOT NULL,
+        data TEXT NOT NULL
+      ) STRICT;
+      CREATE INDEX events_by_type ON events (type, id);
+
+      CREATE TABLE webhooks (
+        id TEXT PRIMARY KEY,
+        url TEXT NOT NULL,
+        enabled_events TEXT NOT NULL,
+        is_enabled INTEGER NOT NULL,
+        description TEXT,
+        secret TEXT NOT NULL,
+        previous_secret TEXT,
+        previous_secret_expires_at INTEGER,
+        created_time TEXT NOT NULL,
+        deleted INTEGER NOT NULL DEFAULT 0
+      ) STRICT;
+
+      CREATE TABLE deliveries (
+        id TEXT PRIMARY KEY,
+        event_id TEXT NOT NULL REFERENCES events (id),
+        webhook_id TEXT NOT NULL REFERENCES webhooks (id),
+        status TEXT NOT NULL CHECK (status IN ('PENDING', 'SUCCEEDED', 'FAILED')),
+        attempt_count INTEGER NOT NULL,
+        next_attempt_at INTEGER NOT NULL,
+        created_time TEXT NOT NULL
+      ) STRICT;
+      CREATE INDEX deliveries_due ON deliveries (status, next_attempt_at);
+      CREATE INDEX deliveries_by_event ON deliveries (event_id);
+
+      CREATE TABLE delivery_attempts (
+        id INTEGER PRIMARY KEY,
+        delivery_id TEXT NOT NULL REFERENCES deliveries (id),
+        webhook_id TEXT NOT NULL,
+        event_id TEXT NOT NULL,
+        attempt_number INTEGER NOT NULL,
+        attempted_time TEXT NOT NULL,
+        status_code INTEGER,
+        error TEXT,
+        duration_ms INTEGER NOT NULL,
+        response_body TEXT
+      ) STRICT;
+      CREATE INDEX attempts_by_event ON delivery_attempts (event_id, id);
+    `,
+  },
+];
+
+export function migrate(db: Database.Database): number {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  for (const migration of migrations) {
+    if (migration.version <= current) continue;
+    db.transaction(() => {
+      db.exec(migration.sql);
+      db.pragma(`user_version = ${migration.version}`);
+    })();
+  }
+  return migrations.at(-1)?.version ?? 0;
+}

@@ -1,0 +1,491 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import type {
+  Card,
+  CardFilter,
+  CardPatch,
+  CardProduct,
+  Delivery,
+  DeliveryAttempt,
+  EventRecord,
+  Job,
+  Page,
+  PageQuery,
+  Repositories,
+  Store,
+  Webhook,
+} from '../types.js';
+import { migrate } from './migrations.js';
+
+type Row = Record<string, unknown>;
+
+const bool = (value: unknown): boolean => value === 1;
+const int = (value: boolean): number => (value ? 1 : 0);
+
+function toProduct(row: Row): CardProduct {
+  return {
+    id: row.id as string,
+    name: row.name as string,
+    form: row.form as CardProduct['form'],
+    pinIssuancePolicy: row.pin_issuance_policy as CardProduct['pinIssuancePolicy'],
+    offlinePin: bool(row.offline_pin),
+    pinLength: row.pin_length as number,
+    emvProfile: row.emv_profile as CardProduct['emvProfile'],
+    createdTime: row.created_time as string,
+  };
+}
+
+function toCard(row: Row): Card {
+  return {
+    id: row.id as string,
+    accountId: row.account_id as string,
+    customerId: row.customer_id as string | null,
+    cardProductId: row.card_product_id as string,
+    form: row.form as Card['form'],
+    pan: row.pan as string,
+    panSequenceNumber: row.pan_sequence_number as string,
+    lastFour: row.last_four as string,
+    cardStatus: row.card_status as Card['cardStatus'],
+    statusReason: row.status_reason as string | null,
+    memo: row.memo as string | null,
+    isWaitingForPin: bool(row.is_waiting_for_pin),
+    fulfillmentStatus: row.fulfillment_status as Card['fulfillmentStatus'],
+    isPinSet: bool(row.is_pin_set),
+    timestampPinSet: row.timestamp_pin_set as string | null,
+    offlinePinEnabled: bool(row.offline_pin_enabled),
+    offlinePinInSync: bool(row.offline_pin_in_sync),
+    pendingScriptId: row.pending_script_id as string | null,
+    createdTime: row.created_time as string,
+    lastModifiedTime: row.last_modified_time as string,
+  };
+}
+
+function toJob(row: Row): Job {
+  return {
+    id: row.id as string,
+    cardId: row.card_id as string,
+    kind: row.kind as Job['kind'],
+    runAt: row.run_at as number,
+    status: row.status as Job['status'],
+    createdTime: row.created_time as string,
+    finishedTime: row.finished_time as string | null,
+  };
+}
+
+function toEvent(row: Row): EventRecord {
+  return {
+    id: row.id as string,
+    type: row.type as string,
+    createdTime: row.created_time as string,
+    data: JSON.parse(row.data as string) as Record<string, unknown>,
+  };
+}
+
+function toWebhook(row: Row): Webhook {
+  return {
+    id: row.id as string,
+    url: row.url as string,
+    enabledEvents: JSON.parse(row.enabled_events as string) as string[],
+    isEnabled: bool(row.is_enabled),
+    description: row.description as string | null,
+    secret: row.secret as string,
+    previousSecret: row.previous_secret as string | null,
+    previousSecretExpiresAt: row.previous_secret_expires_at as number | null,
+    createdTime: row.created_time as string,
+    deleted: bool(row.deleted),
+  };
+}
+
+function toDelivery(row: Row): Delivery {
+  return {
+    id: row.id as string,
+    eventId: row.event_id as string,
+    webhookId: row.webhook_id as string,
+    status: row.status as Delivery['status'],
+    attemptCount: row.attempt_count as number,
+    nextAttemptAt: row.next_attempt_at as number,
+    createdTime: row.created_time as string,
+  };
+}
+
+function toAttempt(row: Row): DeliveryAttempt {
+  return {
+    deliveryId: row.delivery_id as string,
+    webhookId: row.webhook_id as string,
+    attemptNumber: row.attempt_number as number,
+    attemptedTime: row.attempted_time as string,
+    statusCode: row.status_code as number | null,
+    error: row.error as string | null,
+    durationMs: row.duration_ms as number,
+    responseBody: row.response_body as string | null,
+  };
+}
+
+const CARD_COLUMNS: Record<keyof CardPatch, string> = {
+  cardStatus: 'card_status',
+  statusReason: 'status_reason',
+  memo: 'memo',
+  isWaitingForPin: 'is_waiting_for_pin',
+  fulfillmentStatus: 'fulfillment_status',
+  isPinSet: 'is_pin_set',
+  timestampPinSet: 'timestamp_pin_set',
+  offlinePinInSync: 'offline_pin_in_sync',
+  pendingScriptId: 'pending_script_id',
+};
+
+/** One SQLite connection's view of the repositories, with its prepared statements cached. */
+class SqliteRepositories implements Repositories {
+  private readonly statements = new Map<string, Database.Statement>();
+
+  constructor(private readonly db: Database.Database) {}
+
+  private sql(text: string): Database.Statement {
+    let statement = this.statements.get(text);
+    if (!statement) {
+      statement = this.db.prepare(text);
+      this.statements.set(text, statement);
+    }
+    return statement;
+  }
+
+  /** Cursor pagination by id (ids are time-ordered): newest first, `starting_after` = last id seen. */
+  private page<T>(
+    table: string,
+    where: [string, unknown][],
+    query: PageQuery,
+    map: (row: Row) => T,
+  ): Page<T> {
+    const clauses = where.map(([clause]) => clause);
+    const params = where.map(([, value]) => value);
+    if (query.startingAfter !== undefined) {
+      clauses.push('id < ?');
+      params.push(query.startingAfter);
+    }
+    const filter = clauses.length ? `WHERE ${clauses.join(' AND ')}` : '';
+    const rows = this.sql(`SELECT * FROM ${table} ${filter} ORDER BY id DESC LIMIT ?`).all(
+      ...params,
+      query.limit + 1,
+    ) as Row[];
+    return { data: rows.slice(0, query.limit).map(map), hasMore: rows.length > query.limit };
+  }
+
+  async insertProduct(p: CardProduct): Promise<void> {
+    this.sql(
+      `INSERT INTO card_products (id, name, form, pin_issuance_policy, offline_pin, pin_length,
+        emv_profile, created_time) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    ).run(
+      p.id,
+      p.name,
+      p.form,
+      p.pinIssuancePolicy,
+      int(p.offlinePin),
+      p.pinLength,
+      p.emvProfile,
+      p.createdTime,
+    );
+  }
+
+  async getProduct(id: string): Promise<CardProduct | undefined> {
+    const row = this.sql('SELECT * FROM card_products WHERE id = ?').get(id) as Row | undefined;
+    return row && toProduct(row);
+  }
+
+  async listProducts(query: PageQuery): Promise<Page<CardProduct>> {
+    return this.page('card_products', [], query, toProduct);
+  }
+
+  async insertCard(c: Card): Promise<void> {
+    this.sql(
+      `INSERT INTO cards (id, account_id, customer_id, card_product_id, form, pan,
+        pan_sequence_number, last_four, card_status, status_reason, memo, is_waiting_for_pin,
+        fulfillment_status, is_pin_set, timestamp_pin_set, offline_pin_enabled,
+        offline_pin_in_sync, pending_script_id, created_time, last_modified_time)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ).run(
+      c.id,
+      c.accountId,
+      c.customerId,
+      c.cardProductId,
+      c.form,
+      c.pan,
+      c.panSequenceNumber,
+      c.lastFour,
+      c.cardStatus,
+      c.statusReason,
+      c.memo,
+      int(c.isWaitingForPin),
+      c.fulfillmentStatus,
+      int(c.isPinSet),
+      c.timestampPinSet,
+      int(c.offlinePinEnabled),
+      int(c.offlinePinInSync),
+      c.pendingScriptId,
+      c.createdTime,
+      c.lastModifiedTime,
+    );
+  }
+
+  async getCard(id: string): Promise<Card | undefined> {
+    const row = this.sql('SELECT * FROM cards WHERE id = ?').get(id) as Row | undefined;
+    return row && toCard(row);
+  }
+
+  async updateCard(id: string, patch: CardPatch, modifiedTime: string): Promise<void> {
+    const entries = Object.entries(patch) as [keyof CardPatch, unknown][];
+    const sets = entries.map(([key]) => `${CARD_COLUMNS[key]} = ?`);
+    const values = entries.map(([, value]) => (typeof value === 'boolean' ? int(value) : value));
+    this.sql(`UPDATE cards SET ${[...sets, 'last_modified_time = ?'].join(', ')} WHERE id = ?`).run(
+      ...values,
+      modifiedTime,
+      id,
+    );
+  }
+
+  async listCards(filter: CardFilter): Promise<Page<Card>> {
+    const where: [string, unknown][] = [];
+    if (filter.accountId !== undefined) where.push(['account_id = ?', filter.accountId]);
+    if (filter.cardStatus !== undefined) where.push(['card_status = ?', filter.cardStatus]);
+    return this.page('cards', where, filter, toCard);
+  }
+
+  async insertJob(j: Job): Promise<void> {
+    this.sql(
+      `INSERT INTO jobs (id, card_id, kind, run_at, status, created_time, finished_time)
+       VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    ).run(j.id, j.cardId, j.kind, j.runAt, j.status, j.createdTime, j.finishedTime);
+  }
+
+  async dueJobs(now: number, limit: number): Promise<Job[]> {
+    const rows = this.sql(
+      `SELECT * FROM jobs WHERE status = 'PENDING' AND run_at <= ? ORDER BY run_at, id LIMIT ?`,
+    ).all(now, limit) as Row[];
+    return rows.map(toJob);
+  }
+
+  async pendingJobsForCard(cardId: string): Promise<Job[]> {
+    const rows = this.sql(
+      `SELECT * FROM jobs WHERE card_id = ? AND status = 'PENDING' ORDER BY run_at, id`,
+    ).all(cardId) as Row[];
+    return rows.map(toJob);
+  }
+
+  async finishJob(id: string, status: 'DONE' | 'SKIPPED', time: string): Promise<boolean> {
+    const result = this.sql(
+      `UPDATE jobs SET status = ?, finished_time = ? WHERE id = ? AND status = 'PENDING'`,
+    ).run(status, time, id);
+    return result.changes === 1;
+  }
+
+  async nextJobTime(): Promise<number | undefined> {
+    const row = this.sql(`SELECT MIN(run_at) AS t FROM jobs WHERE status = 'PENDING'`).get() as Row;
+    return (row.t as number | null) ?? undefined;
+  }
+
+  async insertEvent(e: EventRecord): Promise<void> {
+    this.sql('INSERT INTO events (id, type, created_time, data) VALUES (?, ?, ?, ?)').run(
+      e.id,
+      e.type,
+      e.createdTime,
+      JSON.stringify(e.data),
+    );
+  }
+
+  async getEvent(id: string): Promise<EventRecord | undefined> {
+    const row = this.sql('SELECT * FROM events WHERE id = ?').get(id) as Row | undefined;
+    return row && toEvent(row);
+  }
+
+  async listEvents(query: PageQuery & { type?: string | undefined }): Promise<Page<EventRecord>> {
+    const where: [string, unknown][] = query.type === undefined ? [] : [['type = ?', query.type]];
+    return this.page('events', where, query, toEvent);
+  }
+
+  async insertWebhook(w: Webhook): Promise<void> {
+    this.sql(
+      `INSERT INTO webhooks (id, url, enabled_events, is_enabled, description, secret,
+        previous_secret, previous_secret_expires_at, created_time, deleted)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ).run(
+      w.id,
+      w.url,
+      JSON.stringify(w.enabledEvents),
+      int(w.isEnabled),
+      w.description,
+      w.secret,
+      w.previousSecret,
+      w.previousSecretExpiresAt,
+      w.createdTime,
+      int(w.deleted),
+    );
+  }
+
+  async getWebhook(id: string): Promise<Webhook | undefined> {
+    const row = this.sql('SELECT * FROM webhooks WHERE id = ? AND deleted = 0').get(id) as
+      | Row
+      | undefined;
+    return row && toWebhook(row);
+  }
+
+  async listWebhooks(query: PageQuery): Promise<Page<Webhook>> {
+    return this.page('webhooks', [['deleted = ?', 0]], query, toWebhook);
+  }
+
+  async enabledWebhooks(): Promise<Webhook[]> {
+    const rows = this.sql(
+      'SELECT * FROM webhooks WHERE is_enabled = 1 AND deleted = 0 ORDER BY id',
+    ).all() as Row[];
+    return rows.map(toWebhook);
+  }
+
+  async updateWebhook(w: Webhook): Promise<void> {
+    this.sql(
+      `UPDATE webhooks SET url = ?, enabled_events = ?, is_enabled = ?, description = ?, secret = ?,
+        previous_secret = ?, previous_secret_expires_at = ?, deleted = ? WHERE id = ?`,
+    ).run(
+      w.url,
+      JSON.stringify(w.enabledEvents),
+      int(w.isEnabled),
+      w.description,
+      w.secret,
+      w.previousSecret,
+      w.previousSecretExpiresAt,
+      int(w.deleted),
+      w.id,
+    );
+  }
+
+  async insertDelivery(d: Delivery): Promise<void> {
+    this.sql(
+      `INSERT INTO deliveries (id, event_id, webhook_id, status, attempt_count, next_attempt_at,
+        created_time) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    ).run(d.id, d.eventId, d.webhookId, d.status, d.attemptCount, d.nextAttemptAt, d.createdTime);
+  }
+
+  async getDelivery(id: string): Promise<Delivery | undefined> {
+    const row = this.sql('SELECT * FROM deliveries WHERE id = ?').get(id) as Row | undefined;
+    return row && toDelivery(row);
+  }
+
+  async deliveriesForEvent(eventId: string): Promise<Delivery[]> {
+    const rows = this.sql('SELECT * FROM deliveries WHERE event_id = ? ORDER BY id').all(
+      eventId,
+    ) as Row[];
+    return rows.map(toDelivery);
+  }
+
+  async leaseDueDeliveries(now: number, leaseUntil: number, limit: number): Promise<Delivery[]> {
+    const rows = this.sql(
+      `UPDATE deliveries SET next_attempt_at = ?
+       WHERE id IN (SELECT id FROM deliveries WHERE status = 'PENDING' AND next_attempt_at <= ?
+                    ORDER BY next_attempt_at, id LIMIT ?)
+       RETURNING *`,
+    ).all(leaseUntil, now, limit) as Row[];
+    return rows.map(toDelivery);
+  }
+
+  async updateDelivery(
+    id: string,
+    patch: Pick<Delivery, 'status' | 'attemptCount' | 'nextAttemptAt'>,
+  ): Promise<void> {
+    this.sql(
+      'UPDATE deliveries SET status = ?, attempt_count = ?, next_attempt_at = ? WHERE id = ?',
+    ).run(patch.status, patch.attemptCount, patch.nextAttemptAt, id);
+  }
+
+  async insertAttempt(a: DeliveryAttempt): Promise<void> {
+    const delivery = this.sql('SELECT event_id FROM deliveries WHERE id = ?').get(a.deliveryId) as
+      | Row
+      | undefined;
+    this.sql(
+      `INSERT INTO delivery_attempts (delivery_id, webhook_id, event_id, attempt_number,
+        attempted_time, status_code, error, duration_ms, response_body)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ).run(
+      a.deliveryId,
+      a.webhookId,
+      delivery?.event_id ?? null,
+      a.attemptNumber,
+      a.attemptedTime,
+      a.statusCode,
+      a.error,
+      a.durationMs,
+      a.responseBody,
+    );
+  }
+
+  async attemptsForEvent(eventId: string): Promise<DeliveryAttempt[]> {
+    const rows = this.sql('SELECT * FROM delivery_attempts WHERE event_id = ? ORDER BY id').all(
+      eventId,
+    ) as Row[];
+    return rows.map(toAttempt);
+  }
+
+  async nextDeliveryTime(): Promise<number | undefined> {
+    const row = this.sql(
+      `SELECT MIN(next_attempt_at) AS t FROM deliveries WHERE status = 'PENDING'`,
+    ).get() as Row;
+    return (row.t as number | null) ?? undefined;
+  }
+}
+
+function configure(db: Database.Database): void {
+  db.pragma('journal_mode = WAL');
+  // NORMAL is durable against a process crash (kill -9) in WAL mode; only an OS crash or power
+  // loss can drop the last transactions. FULL would fsync every commit.
+  db.pragma('synchronous = NORMAL');
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
+}
+
+/**
+ * The SQLite store: one writer connection whose transactions are queued (SQLite has a single
+ * writer anyway) and one reader connection that sees only committed data (WAL snapshot), so a
+ * read never observes another request's half-done transaction.
+ */
+export class SqliteStore implements Store {
+  readonly read: Repositories;
+  private readonly writes: Repositories;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  private constructor(
+    private readonly writer: Database.Database,
+    private readonly reader: Database.Database,
+  ) {
+    this.read = new SqliteRepositories(reader);
+    this.writes = new SqliteRepositories(writer);
+  }
+
+  static open(file: string): SqliteStore {
+    fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+    const writer = new Database(file);
+    configure(writer);
+    migrate(writer);
+    const reader = new Database(file, { readonly: true });
+    reader.pragma('busy_timeout = 5000');
+    return new SqliteStore(writer, reader);
+  }
+
+  transaction<T>(work: (tx: Repositories) => Promise<T>): Promise<T> {
+    const run = async (): Promise<T> => {
+      this.writer.exec('BEGIN IMMEDIATE');
+      try {
+        const result = await work(this.writes);
+        this.writer.exec('COMMIT');
+        return result;
+      } catch (error) {
+        if (this.writer.inTransaction) this.writer.exec('ROLLBACK');
+        throw error;
+      }
+    };
+    const result = this.queue.then(run, run);
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  async close(): Promise<void> {
+    await this.queue;
+    this.reader.close();
+    this.writer.close();
+  }
+}

@@ -1,0 +1,182 @@
+/**
+ * The storage boundary. Domain code sees only these records and the `Store` interface;
+ * `sqlite/` implements it. Every method is async so a networked database (PostgreSQL)
+ * can implement the same interface without touching domain code.
+ */
+
+export type CardForm = 'PHYSICAL' | 'VIRTUAL';
+export type PinIssuancePolicy = 'NOT_REQUIRED' | 'RANDOM' | 'REQUIRED';
+export type EmvProfile = 'EMV_CCD' | 'MASTERCARD' | 'VISA';
+export type CardStatus = 'PENDING' | 'UNACTIVATED' | 'ACTIVE' | 'SUSPENDED' | 'TERMINATED';
+export type FulfillmentStatus = 'ORDERED' | 'ISSUED' | 'SHIPPED' | 'DIGITALLY_PRESENTED';
+
+export interface CardProduct {
+  id: string;
+  name: string;
+  form: CardForm;
+  pinIssuancePolicy: PinIssuancePolicy | null;
+  offlinePin: boolean;
+  pinLength: number;
+  emvProfile: EmvProfile;
+  createdTime: string;
+}
+
+export interface Card {
+  id: string;
+  accountId: string;
+  customerId: string | null;
+  cardProductId: string;
+  form: CardForm;
+  pan: string;
+  panSequenceNumber: string;
+  lastFour: string;
+  cardStatus: CardStatus;
+  statusReason: string | null;
+  memo: string | null;
+  isWaitingForPin: boolean;
+  fulfillmentStatus: FulfillmentStatus;
+  isPinSet: boolean;
+  timestampPinSet: string | null;
+  offlinePinEnabled: boolean;
+  offlinePinInSync: boolean;
+  pendingScriptId: string | null;
+  createdTime: string;
+  lastModifiedTime: string;
+}
+
+/** The mutable part of a card: what a state change may patch. */
+export type CardPatch = Partial<
+  Pick<
+    Card,
+    | 'cardStatus'
+    | 'statusReason'
+    | 'memo'
+    | 'isWaitingForPin'
+    | 'fulfillmentStatus'
+    | 'isPinSet'
+    | 'timestampPinSet'
+    | 'offlinePinInSync'
+    | 'pendingScriptId'
+  >
+>;
+
+export type JobKind = 'COMPLETE_ISSUANCE' | 'ISSUE_CARD' | 'SHIP_CARD';
+export type JobStatus = 'PENDING' | 'DONE' | 'SKIPPED';
+
+export interface Job {
+  id: string;
+  cardId: string;
+  kind: JobKind;
+  runAt: number;
+  status: JobStatus;
+  createdTime: string;
+  finishedTime: string | null;
+}
+
+export interface EventRecord {
+  id: string;
+  type: string;
+  createdTime: string;
+  data: Record<string, unknown>;
+}
+
+export interface Webhook {
+  id: string;
+  url: string;
+  enabledEvents: string[];
+  isEnabled: boolean;
+  description: string | null;
+  secret: string;
+  previousSecret: string | null;
+  previousSecretExpiresAt: number | null;
+  createdTime: string;
+  deleted: boolean;
+}
+
+export type DeliveryStatus = 'PENDING' | 'SUCCEEDED' | 'FAILED';
+
+export interface Delivery {
+  id: string;
+  eventId: string;
+  webhookId: string;
+  status: DeliveryStatus;
+  attemptCount: number;
+  nextAttemptAt: number;
+  createdTime: string;
+}
+
+export interface DeliveryAttempt {
+  deliveryId: string;
+  webhookId: string;
+  attemptNumber: number;
+  attemptedTime: string;
+  statusCode: number | null;
+  error: string | null;
+  durationMs: number;
+  responseBody: string | null;
+}
+
+export interface Page<T> {
+  data: T[];
+  hasMore: boolean;
+}
+
+export interface PageQuery {
+  limit: number;
+  startingAfter?: string | undefined;
+}
+
+export interface CardFilter extends PageQuery {
+  accountId?: string | undefined;
+  cardStatus?: CardStatus | undefined;
+}
+
+export interface Repositories {
+  insertProduct(product: CardProduct): Promise<void>;
+  getProduct(id: string): Promise<CardProduct | undefined>;
+  listProducts(query: PageQuery): Promise<Page<CardProduct>>;
+
+  insertCard(card: Card): Promise<void>;
+  getCard(id: string): Promise<Card | undefined>;
+  updateCard(id: string, patch: CardPatch, modifiedTime: string): Promise<void>;
+  listCards(filter: CardFilter): Promise<Page<Card>>;
+
+  insertJob(job: Job): Promise<void>;
+  /** Jobs whose time has come, oldest first. */
+  dueJobs(now: number, limit: number): Promise<Job[]>;
+  pendingJobsForCard(cardId: string): Promise<Job[]>;
+  /** Marks a pending job finished; false when another worker finished it first. */
+  finishJob(id: string, status: 'DONE' | 'SKIPPED', time: string): Promise<boolean>;
+  nextJobTime(): Promise<number | undefined>;
+
+  insertEvent(event: EventRecord): Promise<void>;
+  getEvent(id: string): Promise<EventRecord | undefined>;
+  listEvents(query: PageQuery & { type?: string | undefined }): Promise<Page<EventRecord>>;
+
+  insertWebhook(webhook: Webhook): Promise<void>;
+  getWebhook(id: string): Promise<Webhook | undefined>;
+  listWebhooks(query: PageQuery): Promise<Page<Webhook>>;
+  enabledWebhooks(): Promise<Webhook[]>;
+  updateWebhook(webhook: Webhook): Promise<void>;
+
+  insertDelivery(delivery: Delivery): Promise<void>;
+  getDelivery(id: string): Promise<Delivery | undefined>;
+  deliveriesForEvent(eventId: string): Promise<Delivery[]>;
+  /** Claims due deliveries by pushing their next attempt past `leaseUntil` (crash = retry). */
+  leaseDueDeliveries(now: number, leaseUntil: number, limit: number): Promise<Delivery[]>;
+  updateDelivery(
+    id: string,
+    patch: Pick<Delivery, 'status' | 'attemptCount' | 'nextAttemptAt'>,
+  ): Promise<void>;
+  insertAttempt(attempt: DeliveryAttempt): Promise<void>;
+  attemptsForEvent(eventId: string): Promise<DeliveryAttempt[]>;
+  nextDeliveryTime(): Promise<number | undefined>;
+}
+
+export interface Store {
+  /** Reads outside a transaction see the last committed state. */
+  readonly read: Repositories;
+  /** Runs `work` atomically: all of its writes commit together, or none do. */
+  transaction<T>(work: (tx: Repositories) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}

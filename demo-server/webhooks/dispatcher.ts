@@ -1,0 +1,159 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { Delivery, Store } from '../store/types.js';
+import { signatureHeader } from './signing.js';
+
+export interface DispatcherOptions {
+  timeoutMs: number;
+  retryBaseMs: number;
+  retryMaxMs: number;
+  maxAttempts: number;
+  pollMs: number;
+  batchSize?: number;
+}
+
+/**
+ * Delay before retry number `attempt` (1 = the first retry): exponential, capped, with "equal
+ * jitter" (half fixed, half random) so receivers that failed together do not retry together.
+ */
+export function retryDelayMs(
+  attempt: number,
+  options: Pick<DispatcherOptions, 'retryBaseMs' | 'retryMaxMs'>,
+  random: () => number = Math.random,
+): number {
+  const ceiling = Math.min(options.retryMaxMs, options.retryBaseMs * 2 ** (attempt - 1));
+  return Math.round(ceiling / 2 + random() * (ceiling / 2));
+}
+
+const RESPONSE_EXCERPT = 1024;
+
+/**
+ * Delivers the outbox: leases due deliveries (a crash mid-send leaves them due again once the
+ * lease runs out: at-least-once), POSTs each signed event with a per-attempt timeout, and
+ * records every attempt with the delivery's next state in one transaction.
+ */
+export class WebhookDispatcher {
+  private timer: NodeJS.Timeout | undefined;
+  private running = false;
+  private stopped = true;
+  private idle: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly store: Store,
+    private readonly options: DispatcherOptions,
+    private readonly log: FastifyBaseLogger,
+  ) {}
+
+  start(): void {
+    this.stopped = false;
+    this.schedule(0);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.idle;
+  }
+
+  /** Wakes the loop now (after a transaction queued deliveries). */
+  nudge(): void {
+    if (!this.stopped && !this.running) this.schedule(0);
+  }
+
+  private schedule(delay: number): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.idle = this.loop();
+    }, delay);
+    this.timer.unref?.();
+  }
+
+  private async loop(): Promise<void> {
+    if (this.running || this.stopped) return;
+    this.running = true;
+    let full = false;
+    try {
+      full = (await this.deliverDue()) === (this.options.batchSize ?? 32);
+    } catch (error) {
+      this.log.error({ err: error }, 'webhook dispatcher failed');
+    } finally {
+      this.running = false;
+    }
+    if (!this.stopped) this.schedule(full ? 0 : this.options.pollMs);
+  }
+
+  /** Sends every due delivery once; returns how many it sent. */
+  async deliverDue(now: number = Date.now()): Promise<number> {
+    const leaseUntil = now + this.options.timeoutMs + 1000;
+    const due = await this.store.transaction((tx) =>
+      tx.leaseDueDeliveries(now, leaseUntil, this.options.batchSize ?? 32),
+    );
+    await Promise.all(due.map((delivery) => this.send(delivery)));
+    return due.length;
+  }
+
+  private async send(delivery: Delivery): Promise<void> {
+    const [webhook, event] = await Promise.all([
+      this.store.read.getWebhook(delivery.webhookId),
+      this.store.read.getEvent(delivery.eventId),
+    ]);
+    const attemptNumber = delivery.attemptCount + 1;
+    const started = Date.now();
+    let statusCode: number | null = null;
+    let error: string | null = null;
+    let responseBody: string | null = null;
+
+    if (!webhook || !webhook.isEnabled || !event) {
+      error = webhook ? 'webhook disabled' : 'webhook deleted';
+    } else {
+      const body = JSON.stringify({ type: event.type, timestamp: event.createdTime, data: event.data });
+      const timestamp = Math.floor(started / 1000);
+      const secrets = [webhook.secret];
+      if (webhook.previousSecret && (webhook.previousSecretExpiresAt ?? 0) > started) {
+        secrets.push(webhook.previousSecret);
+      }
+      try {
+        const response = await fetch(webhook.url, {
+          method: 'POST',
+          redirect: 'manual',
+          signal: AbortSignal.timeout(this.options.timeoutMs),
+          headers: {
+            'content-type': 'application/json',
+            'user-agent': 'pin-widgets-webhooks/1',
+            'webhook-id': event.id,
+            'webhook-timestamp': String(timestamp),
+            'webhook-signature': signatureHeader(secrets, event.id, timestamp, body),
+          },
+          body,
+        });
+        statusCode = response.status;
+        responseBody = (await response.text()).slice(0, RESPONSE_EXCERPT);
+      } catch (failure) {
+        error =
+          failure instanceof Error && failure.name === 'TimeoutError'
+            ? `timed out after ${this.options.timeoutMs} ms`
+            : 'connection failed';
+      }
+    }
+
+    const succeeded = statusCode !== null && statusCode >= 200 && statusCode < 300;
+    const givesUp = !succeeded && (attemptNumber >= this.options.maxAttempts || !webhook?.isEnabled);
+    const finished = Date.now();
+    await this.store.transaction(async (tx) => {
+      await tx.insertAttempt({
+        deliveryId: delivery.id,
+        webhookId: delivery.webhookId,
+        attemptNumber,
+        attemptedTime: new Date(started).toISOString(),
+        statusCode,
+        error,
+        durationMs: finished - started,
+        responseBody,
+      });
+      await tx.updateDelivery(delivery.id, {
+        status: succeeded ? 'SUCCEEDED' : givesUp ? 'FAILED' : 'PENDING',
+        attemptCount: attemptNumber,
+        nextAttemptAt: succeeded || givesUp ? finished : finished + retryDelayMs(attemptNumber, this.options),
+      });
+    });
+  }
+}
