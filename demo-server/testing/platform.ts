@@ -1,0 +1,71 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { buildPlatform, type Platform, type PlatformDeps } from '../app.js';
+import { loadConfig } from '../config.js';
+import { SqliteStore } from '../store/sqlite/store.js';
+
+export const TEST_API_KEY = 'sk_test_0123456789abcdefghijklmnop';
+
+export interface TestPlatform extends Platform {
+  store: SqliteStore;
+  dataDir: string;
+  auth: { authorization: string };
+  /** JSON request through the real HTTP stack (in-process inject). */
+  call(method: string, url: string, body?: unknown): Promise<{ status: number; body: any }>;
+  dispose(): Promise<void>;
+}
+
+export function tempDataDir(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'pin-widgets-test-'));
+}
+
+/** A platform on a fresh SQLite file in a temp DATA_DIR, configured from `env` like the real one. */
+export async function startTestPlatform(
+  env: Record<string, string> = {},
+  overrides: Partial<Pick<PlatformDeps, 'randomPins'>> = {},
+): Promise<TestPlatform> {
+  const dataDir = env.DATA_DIR ?? tempDataDir();
+  const config = loadConfig({
+    ISSUANCE_DELAY_MS: '200',
+    SCHEDULER_POLL_MS: '20',
+    WEBHOOK_RETRY_BASE_MS: '20',
+    WEBHOOK_TIMEOUT_MS: '2000',
+    LOG_LEVEL: 'silent',
+    ...env,
+    DATA_DIR: dataDir,
+    API_KEY: TEST_API_KEY,
+  });
+  const store = SqliteStore.open(path.join(dataDir, 'pin-widgets.db'));
+  const platform = await buildPlatform({
+    config,
+    store,
+    apiKey: TEST_API_KEY,
+    randomPins: overrides.randomPins ?? { async assignRandomPin() {} },
+    logger: false,
+  });
+  const auth = { authorization: `Bearer ${TEST_API_KEY}` };
+  return {
+    ...platform,
+    store,
+    dataDir,
+    auth,
+    async call(method, url, body) {
+      const response = await platform.app.inject({
+        method: method as 'GET',
+        url,
+        headers: auth,
+        ...(body === undefined ? {} : { payload: body as object }),
+      });
+      return {
+        status: response.statusCode,
+        body: response.body === '' ? undefined : response.json(),
+      };
+    },
+    async dispose() {
+      await platform.close();
+      await store.close();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
