@@ -18,13 +18,19 @@ const ZERO_IV = Buffer.alloc(DES_BLOCK_SIZE);
 
 function assertDoubleLengthKey(key: Buffer): void {
   if (key.length !== 16) {
-    throw new EmvCryptoError(EmvErrorCode.INVALID_KEY, 'Expected a double-length (16-byte) DES key.');
+    throw new EmvCryptoError(
+      EmvErrorCode.INVALID_KEY,
+      'Expected a double-length (16-byte) DES key.',
+    );
   }
 }
 
 function assertSingleLengthKey(key: Buffer): void {
   if (key.length !== 8) {
-    throw new EmvCryptoError(EmvErrorCode.INVALID_KEY, 'Expected a single-length (8-byte) DES key.');
+    throw new EmvCryptoError(
+      EmvErrorCode.INVALID_KEY,
+      'Expected a single-length (8-byte) DES key.',
+    );
   }
 }
 
@@ -51,9 +57,7 @@ function run(
   data: Buffer,
 ): Buffer {
   const c =
-    mode === 'encrypt'
-      ? createCipheriv(algorithm, key, iv)
-      : createDecipheriv(algorithm, key, iv);
+    mode === 'encrypt' ? createCipheriv(algorithm, key, iv) : createDecipheriv(algorithm, key, iv);
   c.setAutoPadding(false);
   return Buffer.concat([c.update(data), c.final()]);
 }
@@ -121,7 +125,10 @@ export function unpad80(data: Buffer, blockSize: number = DES_BLOCK_SIZE): Buffe
   let i = data.length - 1;
   while (i >= 0 && data[i] === 0x00) i -= 1;
   if (i < 0 || data[i] !== 0x80 || data.length - i > blockSize) {
-    throw new EmvCryptoError(EmvErrorCode.BAD_PADDING, 'ISO/IEC 9797-1 method 2 padding not found.');
+    throw new EmvCryptoError(
+      EmvErrorCode.BAD_PADDING,
+      'ISO/IEC 9797-1 method 2 padding not found.',
+    );
   }
   return Buffer.from(data.subarray(0, i));
 }

@@ -65,13 +65,15 @@ describe('ICC master key derivation, Option A', () => {
     expect(kcv(deriveIccMasterKeyOptionA(h('FEDCBA98765432100123456789ABCDEF'), pan, '01'))).toBe(
       'C5CACD',
     );
-    expect(kcv(deriveIccMasterKeyOptionA(h('0123456789ABCDEFFEDCBA9876543210'), pan), 2)).toBe('BAB0');
-    expect(kcv(deriveIccMasterKeyOptionA(h('FEDCBA98765432100123456789ABCDEF'), pan, '00'), 2)).toBe(
-      'F010',
+    expect(kcv(deriveIccMasterKeyOptionA(h('0123456789ABCDEFFEDCBA9876543210'), pan), 2)).toBe(
+      'BAB0',
     );
-    expect(kcv(deriveIccMasterKeyOptionA(h('89ABCDEF0123456776543210FEDCBA98'), pan, '00'), 2)).toBe(
-      'B154',
-    );
+    expect(
+      kcv(deriveIccMasterKeyOptionA(h('FEDCBA98765432100123456789ABCDEF'), pan, '00'), 2),
+    ).toBe('F010');
+    expect(
+      kcv(deriveIccMasterKeyOptionA(h('89ABCDEF0123456776543210FEDCBA98'), pan, '00'), 2),
+    ).toBe('B154');
   });
 
   it('validates its inputs without echoing them', () => {
@@ -80,9 +82,13 @@ describe('ICC master key derivation, Option A', () => {
       'INVALID_KEY',
     );
     expect(codeOf(() => deriveIccMasterKeyOptionA(imk, '1234'))).toBe('INVALID_INPUT');
-    expect(codeOf(() => deriveIccMasterKeyOptionA(imk, '12345678901234567890'))).toBe('INVALID_INPUT');
+    expect(codeOf(() => deriveIccMasterKeyOptionA(imk, '12345678901234567890'))).toBe(
+      'INVALID_INPUT',
+    );
     expect(codeOf(() => deriveIccMasterKeyOptionA(imk, '123456789012345X'))).toBe('INVALID_INPUT');
-    expect(codeOf(() => deriveIccMasterKeyOptionA(imk, '1234567890123456', '1'))).toBe('INVALID_INPUT');
+    expect(codeOf(() => deriveIccMasterKeyOptionA(imk, '1234567890123456', '1'))).toBe(
+      'INVALID_INPUT',
+    );
     try {
       deriveIccMasterKeyOptionA(imk, '9876543210987654', 'x');
     } catch (err) {
@@ -136,7 +142,9 @@ describe('EMV common session key derivation (R = ARQC for EMV_CCD / MASTERCARD S
 
   it('validates lengths', () => {
     const mk = h('0123456789ABCDEFFEDCBA9876543210');
-    expect(codeOf(() => deriveCommonSessionKey(mk.subarray(0, 8), Buffer.alloc(8)))).toBe('INVALID_KEY');
+    expect(codeOf(() => deriveCommonSessionKey(mk.subarray(0, 8), Buffer.alloc(8)))).toBe(
+      'INVALID_KEY',
+    );
     expect(codeOf(() => deriveCommonSessionKey(mk, Buffer.alloc(7)))).toBe('INVALID_INPUT');
   });
 });
@@ -145,7 +153,10 @@ describe('Visa secure-messaging session key (ATC XOR)', () => {
   // pyemv pyemv/kd.py doctest derive_visa_sm_sk: MK 0123456789ABCDEFFEDCBA9876543210, ATC 001C
   // -> 0123456789ABCDF2FEDCBA987654CDF2
   it('matches the pyemv doctest', () => {
-    const sk = deriveVisaSecureMessagingSessionKey(h('0123456789ABCDEFFEDCBA9876543210'), h('001C'));
+    const sk = deriveVisaSecureMessagingSessionKey(
+      h('0123456789ABCDEFFEDCBA9876543210'),
+      h('001C'),
+    );
     expect(hex(sk)).toBe('0123456789ABCDF2FEDCBA987654CDF2');
   });
 
@@ -170,13 +181,22 @@ describe('Visa secure-messaging session key (ATC XOR)', () => {
 
   it('does not depend on the ARQC, and validates the ATC length', () => {
     const mk = h('0123456789ABCDEFFEDCBA9876543210');
-    const a = deriveSecureMessagingSessionKey(EmvProfile.VISA, mk, { atc: h('0001'), arqc: Buffer.alloc(8) });
-    const b = deriveSecureMessagingSessionKey(EmvProfile.VISA, mk, { atc: h('0001'), arqc: Buffer.alloc(8, 1) });
+    const a = deriveSecureMessagingSessionKey(EmvProfile.VISA, mk, {
+      atc: h('0001'),
+      arqc: Buffer.alloc(8),
+    });
+    const b = deriveSecureMessagingSessionKey(EmvProfile.VISA, mk, {
+      atc: h('0001'),
+      arqc: Buffer.alloc(8, 1),
+    });
     expect(a.equals(b)).toBe(true);
     expect(codeOf(() => deriveVisaSecureMessagingSessionKey(mk, h('01')))).toBe('INVALID_INPUT');
     expect(
       codeOf(() =>
-        deriveSecureMessagingSessionKey('AMEX' as EmvProfile, mk, { atc: h('0001'), arqc: Buffer.alloc(8) }),
+        deriveSecureMessagingSessionKey('AMEX' as EmvProfile, mk, {
+          atc: h('0001'),
+          arqc: Buffer.alloc(8),
+        }),
       ),
     ).toBe('INVALID_INPUT');
   });

@@ -26,7 +26,10 @@ describe('ISO/IEC 9797-1 MAC algorithm 3, padding method 2', () => {
   // IMK-SMI FEDCBA98765432100123456789ABCDEF, PAN 1234567890123456 (PSN 00), ATC 001C,
   // ARQC 29CCA15AE665FA2E, APPLICATION UNBLOCK 8418000008 || ATC || ARQC -> DB56BA60087CEFD3
   it('matches the pyemv HSM-checked Visa application-unblock MAC', () => {
-    const mkSmi = deriveIccMasterKeyOptionA(h('FEDCBA98765432100123456789ABCDEF'), '1234567890123456');
+    const mkSmi = deriveIccMasterKeyOptionA(
+      h('FEDCBA98765432100123456789ABCDEF'),
+      '1234567890123456',
+    );
     const sk = deriveVisaSecureMessagingSessionKey(mkSmi, h('001C'));
     const mac = retailMac(sk, h('8418000008' + '001C' + '29CCA15AE665FA2E'));
     expect(hex(mac)).toBe('DB56BA60087CEFD3');

@@ -18,12 +18,15 @@ export const MAC_LENGTH = 8;
 /** ISO/IEC 9797-1 MAC algorithm 3, padding method 2, 8-byte MAC, key = K1 ‖ K2 (16 bytes). */
 export function retailMac(key: Buffer, data: Buffer): Buffer {
   if (key.length !== 16) {
-    throw new EmvCryptoError(EmvErrorCode.INVALID_KEY, 'Expected a double-length (16-byte) MAC key.');
+    throw new EmvCryptoError(
+      EmvErrorCode.INVALID_KEY,
+      'Expected a double-length (16-byte) MAC key.',
+    );
   }
   const k1 = key.subarray(0, 8);
   const k2 = key.subarray(8, 16);
   const padded = pad80(data);
-  let h = Buffer.alloc(DES_BLOCK_SIZE);
+  let h: Buffer = Buffer.alloc(DES_BLOCK_SIZE);
   for (let off = 0; off < padded.length; off += DES_BLOCK_SIZE) {
     const block = Buffer.alloc(DES_BLOCK_SIZE);
     for (let i = 0; i < DES_BLOCK_SIZE; i += 1) {

@@ -70,7 +70,11 @@ describe('VIS PIN block (without current PIN)', () => {
   // pyemv tests/test_sm_hsm.py test_vis_pin_change: MK-AC = Option A of IMK-AC
   // FEDCBA98765432100123456789ABCDEF, PAN 1234567890123456, PSN 01; PIN 9999 -> 049999FFC4B001F1
   it('matches the pyemv HSM-checked vector', () => {
-    const mkAc = deriveIccMasterKeyOptionA(h('FEDCBA98765432100123456789ABCDEF'), '1234567890123456', '01');
+    const mkAc = deriveIccMasterKeyOptionA(
+      h('FEDCBA98765432100123456789ABCDEF'),
+      '1234567890123456',
+      '01',
+    );
     expect(hex(formatVisPinBlock(mkAc, '9999'))).toBe('049999FFC4B001F1');
     expect(parseVisPinBlock(mkAc, h('049999FFC4B001F1'))).toBe('9999');
   });
@@ -83,9 +87,9 @@ describe('VIS PIN block (without current PIN)', () => {
     // Length byte 03 after unmasking.
     expect(codeOf(() => parseVisPinBlock(mkAc, h('031234FF76543210')))).toBe('BAD_PIN_BLOCK');
     // Wrong mask (another MK-AC) leaves garbage fill.
-    expect(codeOf(() => parseVisPinBlock(h('0123456789ABCDEE0000000000000000'), h('041234FF76543210')))).toBe(
-      'BAD_PIN_BLOCK',
-    );
+    expect(
+      codeOf(() => parseVisPinBlock(h('0123456789ABCDEE0000000000000000'), h('041234FF76543210'))),
+    ).toBe('BAD_PIN_BLOCK');
     expect(codeOf(() => parseVisPinBlock(mkAc, h('041234FF7654')))).toBe('BAD_PIN_BLOCK');
     expect(codeOf(() => formatVisPinBlock(mkAc.subarray(0, 8), '1234'))).toBe('INVALID_KEY');
     expect(codeOf(() => formatVisPinBlock(mkAc, '12'))).toBe('INVALID_PIN');

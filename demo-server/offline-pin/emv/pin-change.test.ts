@@ -63,11 +63,17 @@ describe('command-data encipherment (SK-SMC) per profile', () => {
   // 249999FFFFFFFFFF -> 28367E05DE3381C2, 2C999999999999FF -> 99AD3AF9EB3ECF0C
   it('MASTERCARD: matches the pyemv HSM-checked vectors', () => {
     const { skSmc } = smHsmKeys(EmvProfile.MASTERCARD);
-    expect(hex(encipherCommandData(EmvProfile.MASTERCARD, skSmc, formatIso9564Format2PinBlock('9999')))).toBe(
-      '28367E05DE3381C2',
-    );
     expect(
-      hex(encipherCommandData(EmvProfile.MASTERCARD, skSmc, formatIso9564Format2PinBlock('999999999999'))),
+      hex(encipherCommandData(EmvProfile.MASTERCARD, skSmc, formatIso9564Format2PinBlock('9999'))),
+    ).toBe('28367E05DE3381C2');
+    expect(
+      hex(
+        encipherCommandData(
+          EmvProfile.MASTERCARD,
+          skSmc,
+          formatIso9564Format2PinBlock('999999999999'),
+        ),
+      ),
     ).toBe('99AD3AF9EB3ECF0C');
   });
 
@@ -99,8 +105,20 @@ describe('command-data encipherment (SK-SMC) per profile', () => {
     expect(encipherCommandData(EmvProfile.VISA, sk, Buffer.alloc(7)).length).toBe(16);
     expect(encipherCommandData(EmvProfile.VISA, sk, Buffer.alloc(6)).length).toBe(8);
     const data = h('0102030405');
-    expect(decipherCommandData(EmvProfile.EMV_CCD, sk, encipherCommandData(EmvProfile.EMV_CCD, sk, data)).equals(data)).toBe(true);
-    expect(decipherCommandData(EmvProfile.VISA, sk, encipherCommandData(EmvProfile.VISA, sk, data)).equals(data)).toBe(true);
+    expect(
+      decipherCommandData(
+        EmvProfile.EMV_CCD,
+        sk,
+        encipherCommandData(EmvProfile.EMV_CCD, sk, data),
+      ).equals(data),
+    ).toBe(true);
+    expect(
+      decipherCommandData(
+        EmvProfile.VISA,
+        sk,
+        encipherCommandData(EmvProfile.VISA, sk, data),
+      ).equals(data),
+    ).toBe(true);
     // A Visa plaintext whose length prefix disagrees with its content is rejected.
     const wrongPrefix = tdesEcbEncrypt(sk, pad80(h('050102')));
     expect(codeOf(() => decipherCommandData(EmvProfile.VISA, sk, wrongPrefix))).toBe('BAD_PADDING');
@@ -129,11 +147,18 @@ describe('script MAC (SK-SMI) per profile', () => {
   });
 
   it('builds header || ATC || ARQC || data (or header || data)', () => {
-    const input = scriptCommandMacInput(h('8424000218'), h('001C'), h('1122334455667788'), h('AABB'));
-    expect(hex(input)).toBe('8424000218001C1122334455667788AABB');
-    expect(hex(scriptCommandMacInput(h('8424000218'), h('001C'), h('1122334455667788'), h('AABB'), false))).toBe(
-      '8424000218AABB',
+    const input = scriptCommandMacInput(
+      h('8424000218'),
+      h('001C'),
+      h('1122334455667788'),
+      h('AABB'),
     );
+    expect(hex(input)).toBe('8424000218001C1122334455667788AABB');
+    expect(
+      hex(
+        scriptCommandMacInput(h('8424000218'), h('001C'), h('1122334455667788'), h('AABB'), false),
+      ),
+    ).toBe('8424000218AABB');
   });
 });
 
@@ -154,7 +179,12 @@ const CVN = {
 describe('buildPinChangeCommand against published complete APDUs', () => {
   // Visa CVN 10: ARQC 29CCA15AE665FA2E; MAC over header || ATC || ARQC || data
   it('VISA (Visa CVN 10)', () => {
-    const cmd = buildPinChangeCommand({ profile: EmvProfile.VISA, ...CVN, arqc: h('29CCA15AE665FA2E'), pin: '9999' });
+    const cmd = buildPinChangeCommand({
+      profile: EmvProfile.VISA,
+      ...CVN,
+      arqc: h('29CCA15AE665FA2E'),
+      pin: '9999',
+    });
     expect(hex(cmd.apdu)).toBe('8424000218BB221AF527377A2811D2B6EBC396A9391A965A5CB2CE62DA');
     expect(hex(cmd.encipheredData)).toBe('BB221AF527377A2811D2B6EBC396A939');
     expect(hex(cmd.mac)).toBe('1A965A5CB2CE62DA');
@@ -162,7 +192,12 @@ describe('buildPinChangeCommand against published complete APDUs', () => {
 
   // Visa CVN 18: ARQC 7A788EA6B8A3E733 (CVN 18 uses MK Option B, identical to A for 16-digit PANs)
   it('VISA (Visa CVN 18)', () => {
-    const cmd = buildPinChangeCommand({ profile: EmvProfile.VISA, ...CVN, arqc: h('7A788EA6B8A3E733'), pin: '9999' });
+    const cmd = buildPinChangeCommand({
+      profile: EmvProfile.VISA,
+      ...CVN,
+      arqc: h('7A788EA6B8A3E733'),
+      pin: '9999',
+    });
     expect(hex(cmd.apdu)).toBe('8424000218BB221AF527377A2811D2B6EBC396A9391A22B480EF312F40');
   });
 
@@ -180,7 +215,12 @@ describe('buildPinChangeCommand against published complete APDUs', () => {
   });
 
   it('MASTERCARD default MACs ATC || ARQC too (same ciphertext, different MAC)', () => {
-    const base = { profile: EmvProfile.MASTERCARD, ...CVN, arqc: h('18932FECA2D84326'), pin: '9999' };
+    const base = {
+      profile: EmvProfile.MASTERCARD,
+      ...CVN,
+      arqc: h('18932FECA2D84326'),
+      pin: '9999',
+    };
     const withTxn = buildPinChangeCommand(base);
     const without = buildPinChangeCommand({ ...base, macIncludesTransactionData: false });
     expect(withTxn.encipheredData.equals(without.encipheredData)).toBe(true);
@@ -189,7 +229,12 @@ describe('buildPinChangeCommand against published complete APDUs', () => {
   });
 
   it('EMV_CCD: Lc = 16 enciphered + 8 MAC', () => {
-    const cmd = buildPinChangeCommand({ profile: EmvProfile.EMV_CCD, ...CVN, arqc: h('18932FECA2D84326'), pin: '1234' });
+    const cmd = buildPinChangeCommand({
+      profile: EmvProfile.EMV_CCD,
+      ...CVN,
+      arqc: h('18932FECA2D84326'),
+      pin: '1234',
+    });
     expect(hex(cmd.apdu.subarray(0, 5))).toBe('8424000218');
     expect(cmd.apdu.length).toBe(5 + 24);
   });
@@ -200,9 +245,13 @@ describe('buildPinChangeCommand against published complete APDUs', () => {
     expect(codeOf(() => buildPinChangeCommand({ ...base, atc: h('1C') }))).toBe('INVALID_INPUT');
     expect(codeOf(() => buildPinChangeCommand({ ...base, arqc: h('29CC') }))).toBe('INVALID_INPUT');
     expect(codeOf(() => buildPinChangeCommand({ ...base, pin: '12' }))).toBe('INVALID_PIN');
-    expect(codeOf(() => buildPinChangeCommand({ ...base, imkSmi: Buffer.alloc(8) }))).toBe('INVALID_KEY');
+    expect(codeOf(() => buildPinChangeCommand({ ...base, imkSmi: Buffer.alloc(8) }))).toBe(
+      'INVALID_KEY',
+    );
     // MC / CCD do not need IMK-AC.
-    expect(buildPinChangeCommand({ ...base, profile: EmvProfile.EMV_CCD, imkAc: undefined }).apdu.length).toBe(29);
+    expect(
+      buildPinChangeCommand({ ...base, profile: EmvProfile.EMV_CCD, imkAc: undefined }).apdu.length,
+    ).toBe(29);
   });
 });
 
@@ -242,8 +291,10 @@ describe('card side: verifyAndOpenPinChangeCommand', () => {
   describe.each(profiles)('%s round trip', (profile) => {
     const build = (pin: string): Buffer =>
       buildPinChangeCommand({ profile, ...CVN, arqc, pin }).apdu;
-    const open = (apdu: Buffer, over: Partial<Parameters<typeof verifyAndOpenPinChangeCommand>[0]> = {}) =>
-      verifyAndOpenPinChangeCommand({ profile, ...cardKeys, atc: CVN.atc, arqc, apdu, ...over });
+    const open = (
+      apdu: Buffer,
+      over: Partial<Parameters<typeof verifyAndOpenPinChangeCommand>[0]> = {},
+    ) => verifyAndOpenPinChangeCommand({ profile, ...cardKeys, atc: CVN.atc, arqc, apdu, ...over });
 
     it.each(['0000', '1234', '98765', '123456789012'])('opens PIN %s', (pin) => {
       expect(open(build(pin))).toEqual({ ok: true, pin });
@@ -262,7 +313,10 @@ describe('card side: verifyAndOpenPinChangeCommand', () => {
       const apdu = build('2468');
       expect(open(apdu, { atc: h('001D') })).toEqual({ ok: false, code: 'BAD_MAC' });
       expect(open(apdu, { arqc: h('29CCA15AE665FA2F') })).toEqual({ ok: false, code: 'BAD_MAC' });
-      expect(open(apdu, { macIncludesTransactionData: false })).toEqual({ ok: false, code: 'BAD_MAC' });
+      expect(open(apdu, { macIncludesTransactionData: false })).toEqual({
+        ok: false,
+        code: 'BAD_MAC',
+      });
       expect(open(apdu, { mkSmi: cardKeys.mkSmc })).toEqual({ ok: false, code: 'BAD_MAC' });
     });
 
@@ -277,7 +331,10 @@ describe('card side: verifyAndOpenPinChangeCommand', () => {
       const lc = Buffer.from(apdu);
       lc[4] = (lc[4] ?? 0) + 1;
       expect(open(lc)).toEqual({ ok: false, code: 'MALFORMED_APDU' });
-      expect(open(apdu.subarray(0, apdu.length - 1))).toEqual({ ok: false, code: 'MALFORMED_APDU' });
+      expect(open(apdu.subarray(0, apdu.length - 1))).toEqual({
+        ok: false,
+        code: 'MALFORMED_APDU',
+      });
       expect(open(Buffer.concat([apdu, h('00')]))).toEqual({ ok: false, code: 'MALFORMED_APDU' });
       expect(open(h('84240002'))).toEqual({ ok: false, code: 'MALFORMED_APDU' });
       expect(open(Buffer.alloc(0))).toEqual({ ok: false, code: 'MALFORMED_APDU' });
@@ -291,25 +348,53 @@ describe('card side: verifyAndOpenPinChangeCommand', () => {
       const junk = encipherCommandData(profile, skSmc, h('3F1234FFFFFFFFFF'));
       const header = Buffer.from([0x84, 0x24, 0x00, 0x02, junk.length + 8]);
       const mac = retailMac(skSmi, scriptCommandMacInput(header, txn.atc, arqc, junk));
-      expect(open(Buffer.concat([header, junk, mac]))).toEqual({ ok: false, code: 'BAD_PIN_BLOCK' });
+      expect(open(Buffer.concat([header, junk, mac]))).toEqual({
+        ok: false,
+        code: 'BAD_PIN_BLOCK',
+      });
       // Right MAC key, wrong confidentiality key: padding / block checks fail.
-      expect(open(build('2468'), { mkSmc: cardKeys.mkSmi })).toEqual({ ok: false, code: 'BAD_PIN_BLOCK' });
+      expect(open(build('2468'), { mkSmc: cardKeys.mkSmi })).toEqual({
+        ok: false,
+        code: 'BAD_PIN_BLOCK',
+      });
     });
   });
 
   it('throws (not a card failure) for caller errors', () => {
-    const apdu = buildPinChangeCommand({ profile: EmvProfile.VISA, ...CVN, arqc, pin: '1234' }).apdu;
+    const apdu = buildPinChangeCommand({
+      profile: EmvProfile.VISA,
+      ...CVN,
+      arqc,
+      pin: '1234',
+    }).apdu;
     const base = { profile: EmvProfile.VISA, ...cardKeys, atc: CVN.atc, arqc, apdu };
-    expect(codeOf(() => verifyAndOpenPinChangeCommand({ ...base, mkAc: undefined }))).toBe('INVALID_KEY');
-    expect(codeOf(() => verifyAndOpenPinChangeCommand({ ...base, mkSmi: Buffer.alloc(8) }))).toBe('INVALID_KEY');
-    expect(codeOf(() => verifyAndOpenPinChangeCommand({ ...base, atc: h('01') }))).toBe('INVALID_INPUT');
+    expect(codeOf(() => verifyAndOpenPinChangeCommand({ ...base, mkAc: undefined }))).toBe(
+      'INVALID_KEY',
+    );
+    expect(codeOf(() => verifyAndOpenPinChangeCommand({ ...base, mkSmi: Buffer.alloc(8) }))).toBe(
+      'INVALID_KEY',
+    );
+    expect(codeOf(() => verifyAndOpenPinChangeCommand({ ...base, atc: h('01') }))).toBe(
+      'INVALID_INPUT',
+    );
   });
 
   it('never puts PIN digits in failures', () => {
-    const apdu = buildPinChangeCommand({ profile: EmvProfile.EMV_CCD, ...CVN, arqc, pin: '73915' }).apdu;
+    const apdu = buildPinChangeCommand({
+      profile: EmvProfile.EMV_CCD,
+      ...CVN,
+      arqc,
+      pin: '73915',
+    }).apdu;
     const bad = Buffer.from(apdu);
     bad[6] = (bad[6] ?? 0) ^ 0xff;
-    const res = verifyAndOpenPinChangeCommand({ profile: EmvProfile.EMV_CCD, ...cardKeys, atc: CVN.atc, arqc, apdu: bad });
+    const res = verifyAndOpenPinChangeCommand({
+      profile: EmvProfile.EMV_CCD,
+      ...cardKeys,
+      atc: CVN.atc,
+      arqc,
+      apdu: bad,
+    });
     expect(JSON.stringify(res)).not.toContain('73915');
   });
 });

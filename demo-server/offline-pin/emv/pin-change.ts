@@ -18,7 +18,14 @@
  * Some Mastercard-style personalisations (e.g. Interac CVN 133 in pyemv) MAC only
  * header ‖ enciphered data; set `macIncludesTransactionData: false` for that variant.
  */
-import { pad80, tdesCbcDecrypt, tdesCbcEncrypt, tdesEcbDecrypt, tdesEcbEncrypt, unpad80 } from './des.js';
+import {
+  pad80,
+  tdesCbcDecrypt,
+  tdesCbcEncrypt,
+  tdesEcbDecrypt,
+  tdesEcbEncrypt,
+  unpad80,
+} from './des.js';
 import { EmvCryptoError, EmvErrorCode } from './errors.js';
 import { EmvProfile, deriveIccMasterKeyOptionA, deriveSecureMessagingSessionKey } from './keys.js';
 import { MAC_LENGTH, retailMac, verifyRetailMac } from './mac.js';
@@ -37,8 +44,10 @@ export const PIN_CHANGE_NO_CURRENT_PIN_HEADER_HEX = '84240002';
 const PIN_CHANGE_HEADER = Buffer.from(PIN_CHANGE_NO_CURRENT_PIN_HEADER_HEX, 'hex');
 
 function assertTxn(atc: Buffer, arqc: Buffer): void {
-  if (atc.length !== 2) throw new EmvCryptoError(EmvErrorCode.INVALID_INPUT, 'The ATC must be 2 bytes.');
-  if (arqc.length !== 8) throw new EmvCryptoError(EmvErrorCode.INVALID_INPUT, 'The ARQC must be 8 bytes.');
+  if (atc.length !== 2)
+    throw new EmvCryptoError(EmvErrorCode.INVALID_INPUT, 'The ATC must be 2 bytes.');
+  if (arqc.length !== 8)
+    throw new EmvCryptoError(EmvErrorCode.INVALID_INPUT, 'The ARQC must be 8 bytes.');
 }
 
 function unknownProfile(): EmvCryptoError {
@@ -54,7 +63,10 @@ export function encipherCommandData(profile: EmvProfile, skSmc: Buffer, data: Bu
       return tdesCbcEncrypt(skSmc, data.length > 0 && data.length % 8 === 0 ? data : pad80(data));
     case EmvProfile.VISA:
       if (data.length > 0xff) {
-        throw new EmvCryptoError(EmvErrorCode.INVALID_INPUT, 'Visa command data is limited to 255 bytes.');
+        throw new EmvCryptoError(
+          EmvErrorCode.INVALID_INPUT,
+          'Visa command data is limited to 255 bytes.',
+        );
       }
       return tdesEcbEncrypt(skSmc, pad80(Buffer.concat([Buffer.from([data.length]), data])));
     default:
@@ -67,7 +79,11 @@ export function encipherCommandData(profile: EmvProfile, skSmc: Buffer, data: Bu
  * wrong. For MASTERCARD the plaintext is returned as deciphered: whether padding was added
  * depends on the (unknown) original length, so the caller checks the length it expects.
  */
-export function decipherCommandData(profile: EmvProfile, skSmc: Buffer, enciphered: Buffer): Buffer {
+export function decipherCommandData(
+  profile: EmvProfile,
+  skSmc: Buffer,
+  enciphered: Buffer,
+): Buffer {
   switch (profile) {
     case EmvProfile.EMV_CCD:
       return unpad80(tdesCbcDecrypt(skSmc, enciphered));
@@ -76,7 +92,10 @@ export function decipherCommandData(profile: EmvProfile, skSmc: Buffer, encipher
     case EmvProfile.VISA: {
       const prefixed = unpad80(tdesEcbDecrypt(skSmc, enciphered));
       if (prefixed.length === 0 || prefixed[0] !== prefixed.length - 1) {
-        throw new EmvCryptoError(EmvErrorCode.BAD_PADDING, 'The Visa length prefix does not match.');
+        throw new EmvCryptoError(
+          EmvErrorCode.BAD_PADDING,
+          'The Visa length prefix does not match.',
+        );
       }
       return Buffer.from(prefixed.subarray(1));
     }
@@ -132,15 +151,26 @@ export function buildPinChangeCommand(input: BuildPinChangeCommandInput): PinCha
   let pinBlock: Buffer;
   if (profile === EmvProfile.VISA) {
     if (!input.imkAc) {
-      throw new EmvCryptoError(EmvErrorCode.INVALID_KEY, 'IMK-AC is required for the Visa profile.');
+      throw new EmvCryptoError(
+        EmvErrorCode.INVALID_KEY,
+        'IMK-AC is required for the Visa profile.',
+      );
     }
     pinBlock = formatVisPinBlock(deriveIccMasterKeyOptionA(input.imkAc, pan, psn), pin);
   } else {
     pinBlock = formatIso9564Format2PinBlock(pin);
   }
 
-  const skSmc = deriveSecureMessagingSessionKey(profile, deriveIccMasterKeyOptionA(input.imkSmc, pan, psn), txn);
-  const skSmi = deriveSecureMessagingSessionKey(profile, deriveIccMasterKeyOptionA(input.imkSmi, pan, psn), txn);
+  const skSmc = deriveSecureMessagingSessionKey(
+    profile,
+    deriveIccMasterKeyOptionA(input.imkSmc, pan, psn),
+    txn,
+  );
+  const skSmi = deriveSecureMessagingSessionKey(
+    profile,
+    deriveIccMasterKeyOptionA(input.imkSmi, pan, psn),
+    txn,
+  );
 
   const encipheredData = encipherCommandData(profile, skSmc, pinBlock);
   const header = Buffer.concat([
@@ -149,7 +179,13 @@ export function buildPinChangeCommand(input: BuildPinChangeCommandInput): PinCha
   ]);
   const mac = retailMac(
     skSmi,
-    scriptCommandMacInput(header, atc, arqc, encipheredData, input.macIncludesTransactionData ?? true),
+    scriptCommandMacInput(
+      header,
+      atc,
+      arqc,
+      encipheredData,
+      input.macIncludesTransactionData ?? true,
+    ),
   );
   return { apdu: Buffer.concat([header, encipheredData, mac]), mac, encipheredData };
 }
@@ -173,8 +209,7 @@ export type PinChangeOpenFailureCode =
   | typeof EmvErrorCode.BAD_PIN_BLOCK;
 
 export type PinChangeOpenResult =
-  | { ok: true; pin: string }
-  | { ok: false; code: PinChangeOpenFailureCode };
+  { ok: true; pin: string } | { ok: false; code: PinChangeOpenFailureCode };
 
 /**
  * Card side: checks the header and Lc, verifies the MAC (constant-time) with SK-SMI, then

@@ -58,12 +58,23 @@ describe('BER-TLV decode', () => {
   });
 
   // pyemv tests/test_tlv.py test_decode_exception (malformed tag / length / value cases).
-  it.each(['9F', '9FF0', '9C', '9C81', '9C8200', '9C01', '9C0200', 'E001', 'E0019F0001FF', 'E0029C8101FF', '9C01FFAA', '9C80', '9C850000000000'])(
-    'rejects %s',
-    (input) => {
-      expect(codeOf(() => decodeTlv(h(input)))).toBe('MALFORMED_TLV');
-    },
-  );
+  it.each([
+    '9F',
+    '9FF0',
+    '9C',
+    '9C81',
+    '9C8200',
+    '9C01',
+    '9C0200',
+    'E001',
+    'E0019F0001FF',
+    'E0029C8101FF',
+    '9C01FFAA',
+    '9C80',
+    '9C850000000000',
+  ])('rejects %s', (input) => {
+    expect(codeOf(() => decodeTlv(h(input)))).toBe('MALFORMED_TLV');
+  });
 
   it('skips 00 padding between objects (EMV Book 3 Annex B)', () => {
     expect(decodeTlv(h('009C01FF00009F0200')).map((n) => n.tag)).toEqual(['9C', '9F02']);
@@ -81,9 +92,9 @@ describe('BER-TLV encode', () => {
     expect(hex(encodeTlv('9C', Buffer.alloc(511, 0xff)))).toBe('9C8201FF' + 'FF'.repeat(511));
     expect(hex(encodeTlv('E0', Buffer.alloc(0)))).toBe('E000');
     expect(hex(encodeTlv('E0', encodeTlv('9F00', h('FF'))))).toBe('E0049F0001FF');
-    expect(hex(Buffer.concat([encodeTlv('E0', encodeTlv('9F00', h('FF'))), encodeTlv('9C', h('FF'))]))).toBe(
-      'E0049F0001FF9C01FF',
-    );
+    expect(
+      hex(Buffer.concat([encodeTlv('E0', encodeTlv('9F00', h('FF'))), encodeTlv('9C', h('FF'))])),
+    ).toBe('E0049F0001FF9C01FF');
   });
 
   it('uses 81 / 82 long forms at the boundaries', () => {
@@ -114,7 +125,10 @@ describe('Issuer Script Template', () => {
   //   91 0A 90CA8ABBFEE0BE240012
   //   71 1E 9F18 04 00000001 86 15 8424000210 22C3089F35064C14 2447F11FA2EC0AA1
   //   8A 02 3030
-  const published = Buffer.from('kQqQyoq7/uC+JAAScR6fGAQAAAABhhWEJAACECLDCJ81BkwUJEfxH6LsCqGKAjAw', 'base64');
+  const published = Buffer.from(
+    'kQqQyoq7/uC+JAAScR6fGAQAAAABhhWEJAACECLDCJ81BkwUJEfxH6LsCqGKAjAw',
+    'base64',
+  );
   const scriptBody = '9F1804000000018615842400021022C3089F35064C142447F11FA2EC0AA1';
   const pinChange = h('842400021022C3089F35064C142447F11FA2EC0AA1');
 
@@ -128,7 +142,9 @@ describe('Issuer Script Template', () => {
   });
 
   it('rebuilds the published template 71 byte for byte', () => {
-    expect(hex(buildIssuerScriptTemplate('71', h('00000001'), [pinChange]))).toBe('711E' + scriptBody);
+    expect(hex(buildIssuerScriptTemplate('71', h('00000001'), [pinChange]))).toBe(
+      '711E' + scriptBody,
+    );
     expect(hex(published.subarray(12, 12 + 32))).toBe('711E' + scriptBody);
   });
 
@@ -137,20 +153,30 @@ describe('Issuer Script Template', () => {
   });
 
   it('puts one 86 per command, in order, and uses long lengths when needed', () => {
-    const cmds = [h('8418000008' + '0102030405060708'), h('8424000210' + 'AA'.repeat(16)), Buffer.alloc(120, 0x11)];
+    const cmds = [
+      h('8418000008' + '0102030405060708'),
+      h('8424000210' + 'AA'.repeat(16)),
+      Buffer.alloc(120, 0x11),
+    ];
     const tpl = buildIssuerScriptTemplate2(h('CAFEBABE'), cmds);
-    expect(hex(tpl.subarray(0, 3))).toBe('7281A5');
+    expect(hex(tpl.subarray(0, 3))).toBe('7281A7'); // 7 + 15 + 23 + 122 = 167 = A7;
     const nodes = decodeTlv(tpl);
     const children = nodes[0]?.children ?? [];
     expect(children.map((n) => n.tag)).toEqual(['9F18', '86', '86', '86']);
     expect(hex(children[0]?.value ?? Buffer.alloc(0))).toBe('CAFEBABE');
-    children.slice(1).forEach((c, i) => expect(c.value.equals(cmds[i] ?? Buffer.alloc(0))).toBe(true));
+    children
+      .slice(1)
+      .forEach((c, i) => expect(c.value.equals(cmds[i] ?? Buffer.alloc(0))).toBe(true));
   });
 
   it('validates the script id and commands', () => {
-    expect(codeOf(() => buildIssuerScriptTemplate2(h('000001'), [pinChange]))).toBe('INVALID_INPUT');
+    expect(codeOf(() => buildIssuerScriptTemplate2(h('000001'), [pinChange]))).toBe(
+      'INVALID_INPUT',
+    );
     expect(codeOf(() => buildIssuerScriptTemplate2(h('00000001'), []))).toBe('INVALID_INPUT');
-    expect(codeOf(() => buildIssuerScriptTemplate2(h('00000001'), [h('8424')]))).toBe('INVALID_INPUT');
+    expect(codeOf(() => buildIssuerScriptTemplate2(h('00000001'), [h('8424')]))).toBe(
+      'INVALID_INPUT',
+    );
   });
 });
 
@@ -179,7 +205,9 @@ describe('Issuer Script Results (9F5B)', () => {
     expect(codeOf(() => parseIssuerScriptResults('3000000001'))).toBe('MALFORMED_TLV');
     expect(codeOf(() => parseIssuerScriptResults('9F5C052000000001'))).toBe('MALFORMED_TLV');
     expect(codeOf(() => parseIssuerScriptResults('9F5B0620000000'))).toBe('MALFORMED_TLV');
-    expect(codeOf(() => parseIssuerScriptResults('9F5B052000000001' + '9F5B00'))).toBe('MALFORMED_TLV');
+    expect(codeOf(() => parseIssuerScriptResults('9F5B052000000001' + '9F5B00'))).toBe(
+      'MALFORMED_TLV',
+    );
     expect(codeOf(() => parseIssuerScriptResults('zz'))).toBe('MALFORMED_TLV');
     expect(codeOf(() => parseIssuerScriptResults('200'))).toBe('MALFORMED_TLV');
   });

@@ -103,7 +103,11 @@ export function decodeTlv(data: Buffer): TlvNode[] {
     pos += length;
 
     const constructed = (first & 0x20) !== 0;
-    nodes.push(constructed ? { tag, constructed, value, children: decodeTlv(value) } : { tag, constructed, value });
+    nodes.push(
+      constructed
+        ? { tag, constructed, value, children: decodeTlv(value) }
+        : { tag, constructed, value },
+    );
   }
   return nodes;
 }
@@ -138,12 +142,21 @@ export function buildIssuerScriptTemplate(
     throw new EmvCryptoError(EmvErrorCode.INVALID_INPUT, 'The Script Identifier must be 4 bytes.');
   }
   if (commands.length === 0) {
-    throw new EmvCryptoError(EmvErrorCode.INVALID_INPUT, 'An issuer script needs at least one command.');
+    throw new EmvCryptoError(
+      EmvErrorCode.INVALID_INPUT,
+      'An issuer script needs at least one command.',
+    );
   }
   if (commands.some((c) => c.length < 4)) {
-    throw new EmvCryptoError(EmvErrorCode.INVALID_INPUT, 'A script command is shorter than an APDU header.');
+    throw new EmvCryptoError(
+      EmvErrorCode.INVALID_INPUT,
+      'A script command is shorter than an APDU header.',
+    );
   }
-  const body = Buffer.concat([encodeTlv('9F18', scriptId), ...commands.map((c) => encodeTlv('86', c))]);
+  const body = Buffer.concat([
+    encodeTlv('9F18', scriptId),
+    ...commands.map((c) => encodeTlv('86', c)),
+  ]);
   return encodeTlv(templateTag, body);
 }
 
