@@ -49,7 +49,10 @@ export interface PlatformDeps {
 export async function buildPlatform(deps: PlatformDeps): Promise<Platform> {
   const { config, store } = deps;
   const app = Fastify({
-    logger: deps.logger ?? { level: config.logLevel, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } },
+    logger: deps.logger ?? {
+      level: config.logLevel,
+      redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+    },
     bodyLimit: config.bodyLimitBytes,
     trustProxy: false,
   });
@@ -101,7 +104,10 @@ export async function buildPlatform(deps: PlatformDeps): Promise<Platform> {
   app.get('/', { schema: { hide: true } }, async (_request, reply) =>
     reply
       .type('text/html; charset=utf-8')
-      .header('content-security-policy', "default-src 'none'; style-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+      .header(
+        'content-security-policy',
+        "default-src 'none'; style-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+      )
       .send(landingPage(config)),
   );
   app.get('/healthz', { schema: { hide: true } }, async () => ({ ok: true }));

@@ -114,7 +114,9 @@ export function loadConfig(env: Env = process.env): Config {
     throw new ConfigError('API_KEY must be at least 24 characters');
   }
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(config.logLevel)) {
-    throw new ConfigError(`LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent`);
+    throw new ConfigError(
+      `LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent`,
+    );
   }
   return config;
 }

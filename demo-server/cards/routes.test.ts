@@ -57,7 +57,10 @@ describe('card products', () => {
     ]) {
       const response = await platform.call('POST', '/v1/card_products', { name: 'x', ...body });
       expect(response.status).toBe(400);
-      expect(response.body).toMatchObject({ code: 'OFFLINE_PIN_REQUIRES_PIN_POLICY', field: 'offline_pin' });
+      expect(response.body).toMatchObject({
+        code: 'OFFLINE_PIN_REQUIRES_PIN_POLICY',
+        field: 'offline_pin',
+      });
     }
   });
 
@@ -68,18 +71,27 @@ describe('card products', () => {
       pin_issuance_policy: 'RANDOM',
     });
     expect(response.status).toBe(400);
-    expect(response.body).toMatchObject({ code: 'VIRTUAL_PRODUCT_HAS_NO_PIN_POLICY', field: 'pin_issuance_policy' });
+    expect(response.body).toMatchObject({
+      code: 'VIRTUAL_PRODUCT_HAS_NO_PIN_POLICY',
+      field: 'pin_issuance_policy',
+    });
   });
 
   it('defaults: NOT_REQUIRED, 4 digits, EMV_CCD; virtual has no policy', async () => {
-    const physical = await platform.call('GET', `/v1/card_products/${await product({ form: 'PHYSICAL' })}`);
+    const physical = await platform.call(
+      'GET',
+      `/v1/card_products/${await product({ form: 'PHYSICAL' })}`,
+    );
     expect(physical.body).toMatchObject({
       pin_issuance_policy: 'NOT_REQUIRED',
       pin_length: 4,
       emv_profile: 'EMV_CCD',
       offline_pin: false,
     });
-    const virtual = await platform.call('GET', `/v1/card_products/${await product({ form: 'VIRTUAL' })}`);
+    const virtual = await platform.call(
+      'GET',
+      `/v1/card_products/${await product({ form: 'VIRTUAL' })}`,
+    );
     expect(virtual.body.pin_issuance_policy).toBeNull();
   });
 
@@ -106,7 +118,10 @@ describe('card products', () => {
     const first = await platform.call('GET', '/v1/card_products?limit=2');
     expect(first.body.data).toHaveLength(2);
     expect(first.body.has_more).toBe(true);
-    const second = await platform.call('GET', `/v1/card_products?limit=10&starting_after=${first.body.next_cursor}`);
+    const second = await platform.call(
+      'GET',
+      `/v1/card_products?limit=10&starting_after=${first.body.next_cursor}`,
+    );
     expect(second.body.has_more).toBe(false);
     const seen = [...first.body.data, ...second.body.data].map((p: { id: string }) => p.id);
     expect(seen.sort()).toEqual(ids.sort());
@@ -115,7 +130,11 @@ describe('card products', () => {
 
 describe('cards', () => {
   it('a card carries the SPEC §4 fields and never the full PAN', async () => {
-    const productId = await product({ form: 'PHYSICAL', pin_issuance_policy: 'REQUIRED', offline_pin: true });
+    const productId = await product({
+      form: 'PHYSICAL',
+      pin_issuance_policy: 'REQUIRED',
+      offline_pin: true,
+    });
     const created = await card(productId, { pan: '4111111111111111', customer_id: 'cust_1' });
     expect(created).toMatchObject({
       id: expect.stringMatching(/^card_/),
@@ -153,7 +172,10 @@ describe('cards', () => {
       account_id: 'a',
     });
     expect(response.status).toBe(400);
-    expect(response.body).toMatchObject({ code: 'CARD_PRODUCT_NOT_FOUND', field: 'card_product_id' });
+    expect(response.body).toMatchObject({
+      code: 'CARD_PRODUCT_NOT_FOUND',
+      field: 'card_product_id',
+    });
   });
 
   it('virtual cards are ACTIVE and DIGITALLY_PRESENTED; NOT_REQUIRED cards start UNACTIVATED', async () => {
@@ -186,7 +208,9 @@ describe('cards', () => {
   });
 
   it('GET an unknown card → 404 NOT_FOUND; a malformed id → 400', async () => {
-    expect((await platform.call('GET', '/v1/cards/card_00000000000000000000000000')).body).toMatchObject({
+    expect(
+      (await platform.call('GET', '/v1/cards/card_00000000000000000000000000')).body,
+    ).toMatchObject({
       code: 'NOT_FOUND',
     });
     expect((await platform.call('GET', '/v1/cards/nope')).status).toBe(400);
@@ -195,8 +219,12 @@ describe('cards', () => {
 
 describe('status changes', () => {
   it('PENDING → ACTIVE is a 409 with both statuses; the card is unchanged', async () => {
-    const created = await card(await product({ form: 'PHYSICAL', pin_issuance_policy: 'REQUIRED' }));
-    const response = await platform.call('PATCH', `/v1/cards/${created.id}`, { card_status: 'ACTIVE' });
+    const created = await card(
+      await product({ form: 'PHYSICAL', pin_issuance_policy: 'REQUIRED' }),
+    );
+    const response = await platform.call('PATCH', `/v1/cards/${created.id}`, {
+      card_status: 'ACTIVE',
+    });
     expect(response.status).toBe(409);
     expect(response.body).toMatchObject({
       code: 'INVALID_STATUS_TRANSITION',
@@ -217,17 +245,27 @@ describe('status changes', () => {
       expect(response.body).toMatchObject({ card_status: status, status_reason: `to ${status}` });
     }
     for (const status of ['ACTIVE', 'SUSPENDED', 'UNACTIVATED', 'PENDING']) {
-      const response = await platform.call('PATCH', `/v1/cards/${created.id}`, { card_status: status });
+      const response = await platform.call('PATCH', `/v1/cards/${created.id}`, {
+        card_status: status,
+      });
       expect(response.status).toBe(409);
-      expect(response.body).toMatchObject({ code: 'INVALID_STATUS_TRANSITION', current_status: 'TERMINATED' });
+      expect(response.body).toMatchObject({
+        code: 'INVALID_STATUS_TRANSITION',
+        current_status: 'TERMINATED',
+      });
     }
   });
 
   it('a status change emits CARD.UPDATED with prior values in changed_fields', async () => {
     const created = await card(await product({ form: 'PHYSICAL' }));
-    await platform.call('PATCH', `/v1/cards/${created.id}`, { card_status: 'ACTIVE', reason: 'activated' });
+    await platform.call('PATCH', `/v1/cards/${created.id}`, {
+      card_status: 'ACTIVE',
+      reason: 'activated',
+    });
     const events = await platform.call('GET', '/v1/events?type=CARD.UPDATED');
-    const mine = events.body.data.find((e: any) => e.data.card.id === created.id && e.data.card.card_status === 'ACTIVE');
+    const mine = events.body.data.find(
+      (e: any) => e.data.card.id === created.id && e.data.card.card_status === 'ACTIVE',
+    );
     expect(mine.data.changed_fields).toEqual({ card_status: 'UNACTIVATED', status_reason: null });
   });
 });
@@ -237,11 +275,16 @@ describe('POST /v1/simulations/cards/{id}/advance', () => {
     const created = await card(await product({ form: 'PHYSICAL', pin_issuance_policy: 'RANDOM' }));
     expect(created.card_status).toBe('PENDING');
     const advanced = await platform.call('POST', `/v1/simulations/cards/${created.id}/advance`);
-    expect(advanced.body).toMatchObject({ card_status: 'UNACTIVATED', card_fulfillment_status: 'SHIPPED' });
+    expect(advanced.body).toMatchObject({
+      card_status: 'UNACTIVATED',
+      card_fulfillment_status: 'SHIPPED',
+    });
   });
 
   it('leaves a REQUIRED card waiting for its PIN where it is', async () => {
-    const created = await card(await product({ form: 'PHYSICAL', pin_issuance_policy: 'REQUIRED' }));
+    const created = await card(
+      await product({ form: 'PHYSICAL', pin_issuance_policy: 'REQUIRED' }),
+    );
     const advanced = await platform.call('POST', `/v1/simulations/cards/${created.id}/advance`);
     expect(advanced.body).toMatchObject({
       card_status: 'PENDING',
@@ -253,7 +296,10 @@ describe('POST /v1/simulations/cards/{id}/advance', () => {
   it('is not served in production', async () => {
     const production = await startTestPlatform({ NODE_ENV: 'production' });
     try {
-      const response = await production.call('POST', '/v1/simulations/cards/card_00000000000000000000000000/advance');
+      const response = await production.call(
+        'POST',
+        '/v1/simulations/cards/card_00000000000000000000000000/advance',
+      );
       expect(response.status).toBe(404);
       expect(response.body.code).toBe('ROUTE_NOT_FOUND');
     } finally {

@@ -65,7 +65,9 @@ export function cardRoutes(
 ): void {
   app.post<{ Body: Static<typeof NewProductBody> }>(
     '/v1/card_products',
-    { schema: { tags: ['cards'], summary: 'Create a card product', body: NewProductBody, security } },
+    {
+      schema: { tags: ['cards'], summary: 'Create a card product', body: NewProductBody, security },
+    },
     async (request, reply) => {
       const product = await cards.createProduct(request.body);
       return reply.status(201).send(productResource(product));
@@ -74,7 +76,14 @@ export function cardRoutes(
 
   app.get<{ Querystring: Static<typeof PageQueryObject> }>(
     '/v1/card_products',
-    { schema: { tags: ['cards'], summary: 'List card products', querystring: PageQueryObject, security } },
+    {
+      schema: {
+        tags: ['cards'],
+        summary: 'List card products',
+        querystring: PageQueryObject,
+        security,
+      },
+    },
     async (request) => {
       const page = await cards.listProducts({
         limit: request.query.limit ?? 20,

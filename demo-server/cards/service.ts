@@ -116,7 +116,11 @@ export class CardService {
       );
     }
     if (input.pan !== undefined && !isLuhnValid(input.pan)) {
-      throw new ApiError('INVALID_FIELD', 'pan must be 12 to 19 digits with a valid Luhn check digit', 'pan');
+      throw new ApiError(
+        'INVALID_FIELD',
+        'pan must be 12 to 19 digits with a valid Luhn check digit',
+        'pan',
+      );
     }
     const now = Date.now();
     const time = new Date(now).toISOString();

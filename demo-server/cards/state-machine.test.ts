@@ -105,7 +105,10 @@ describe('decide: PIN set and issuance', () => {
   const random = product({ pinIssuancePolicy: 'RANDOM' });
 
   it('REQUIRED card waiting for a PIN: the PIN starts issuance', () => {
-    const outcome = decide(card({ isWaitingForPin: true }), required, { type: 'PIN_SET', time: 't' });
+    const outcome = decide(card({ isWaitingForPin: true }), required, {
+      type: 'PIN_SET',
+      time: 't',
+    });
     expect(outcome).toMatchObject({
       allowed: true,
       patch: { isPinSet: true, isWaitingForPin: false, timestampPinSet: 't' },
@@ -119,7 +122,12 @@ describe('decide: PIN set and issuance', () => {
   });
 
   it('REQUIRED issuance job is refused while no PIN is set', () => {
-    expect(decide(card({ isWaitingForPin: true }), required, { type: 'JOB_DUE', job: 'COMPLETE_ISSUANCE' }).allowed).toBe(false);
+    expect(
+      decide(card({ isWaitingForPin: true }), required, {
+        type: 'JOB_DUE',
+        job: 'COMPLETE_ISSUANCE',
+      }).allowed,
+    ).toBe(false);
   });
 
   it('RANDOM issuance assigns a random PIN only when the cardholder set none', () => {
@@ -141,20 +149,33 @@ describe('decide: PIN set and issuance', () => {
 
   it('PIN operations are refused for virtual and terminated cards', () => {
     const event = { type: 'PIN_SET', time: 't' } as const;
-    expect(decide(card({ form: 'VIRTUAL', cardStatus: 'ACTIVE' }), product(), event).allowed).toBe(false);
+    expect(decide(card({ form: 'VIRTUAL', cardStatus: 'ACTIVE' }), product(), event).allowed).toBe(
+      false,
+    );
     expect(decide(card({ cardStatus: 'TERMINATED' }), product(), event).allowed).toBe(false);
   });
 });
 
 describe('decide: fulfillment', () => {
   it('moves ORDERED → ISSUED → SHIPPED, one job at a time', () => {
-    const issued = decide(card({ cardStatus: 'UNACTIVATED' }), product(), { type: 'JOB_DUE', job: 'ISSUE_CARD' });
-    expect(issued).toMatchObject({ allowed: true, patch: { fulfillmentStatus: 'ISSUED' }, schedule: ['SHIP_CARD'] });
+    const issued = decide(card({ cardStatus: 'UNACTIVATED' }), product(), {
+      type: 'JOB_DUE',
+      job: 'ISSUE_CARD',
+    });
+    expect(issued).toMatchObject({
+      allowed: true,
+      patch: { fulfillmentStatus: 'ISSUED' },
+      schedule: ['SHIP_CARD'],
+    });
     const shipped = decide(card({ cardStatus: 'ACTIVE', fulfillmentStatus: 'ISSUED' }), product(), {
       type: 'JOB_DUE',
       job: 'SHIP_CARD',
     });
-    expect(shipped).toMatchObject({ allowed: true, patch: { fulfillmentStatus: 'SHIPPED' }, schedule: [] });
+    expect(shipped).toMatchObject({
+      allowed: true,
+      patch: { fulfillmentStatus: 'SHIPPED' },
+      schedule: [],
+    });
   });
 
   it('never proceeds while PENDING or once TERMINATED, nor out of order', () => {
@@ -162,7 +183,8 @@ describe('decide: fulfillment', () => {
     expect(decide(card({ cardStatus: 'PENDING' }), product(), job).allowed).toBe(false);
     expect(decide(card({ cardStatus: 'TERMINATED' }), product(), job).allowed).toBe(false);
     expect(
-      decide(card({ cardStatus: 'UNACTIVATED' }), product(), { type: 'JOB_DUE', job: 'SHIP_CARD' }).allowed,
+      decide(card({ cardStatus: 'UNACTIVATED' }), product(), { type: 'JOB_DUE', job: 'SHIP_CARD' })
+        .allowed,
     ).toBe(false);
   });
 });

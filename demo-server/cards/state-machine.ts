@@ -66,9 +66,19 @@ export function initialState(product: CardProduct): InitialCardState {
   const base = { fulfillmentStatus: 'ORDERED' as const, offlinePinEnabled: product.offlinePin };
   switch (product.pinIssuancePolicy ?? 'NOT_REQUIRED') {
     case 'NOT_REQUIRED':
-      return { ...base, cardStatus: 'UNACTIVATED', isWaitingForPin: false, schedule: ['ISSUE_CARD'] };
+      return {
+        ...base,
+        cardStatus: 'UNACTIVATED',
+        isWaitingForPin: false,
+        schedule: ['ISSUE_CARD'],
+      };
     case 'RANDOM':
-      return { ...base, cardStatus: 'PENDING', isWaitingForPin: false, schedule: ['COMPLETE_ISSUANCE'] };
+      return {
+        ...base,
+        cardStatus: 'PENDING',
+        isWaitingForPin: false,
+        schedule: ['COMPLETE_ISSUANCE'],
+      };
     case 'REQUIRED':
       // The physical card is not created until the cardholder sets a PIN.
       return { ...base, cardStatus: 'PENDING', isWaitingForPin: true, schedule: [] };
@@ -85,7 +95,11 @@ export function decide(card: Card, product: CardProduct, event: CardEvent): Outc
 
     case 'PIN_SET': {
       if (card.form !== 'PHYSICAL' || card.cardStatus === 'TERMINATED') return refuse;
-      const patch: CardPatch = { isPinSet: true, timestampPinSet: event.time, isWaitingForPin: false };
+      const patch: CardPatch = {
+        isPinSet: true,
+        timestampPinSet: event.time,
+        isWaitingForPin: false,
+      };
       const startsIssuance =
         card.cardStatus === 'PENDING' &&
         product.pinIssuancePolicy === 'REQUIRED' &&

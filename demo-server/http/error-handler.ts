@@ -7,7 +7,10 @@ function fromFastify(error: FastifyError): ApiError | undefined {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return new ApiError('PAYLOAD_TOO_LARGE', 'The request body is too large');
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return new ApiError('UNSUPPORTED_MEDIA_TYPE', 'Send the body as Content-Type: application/json');
+      return new ApiError(
+        'UNSUPPORTED_MEDIA_TYPE',
+        'Send the body as Content-Type: application/json',
+      );
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return new ApiError('MALFORMED_JSON', 'The body is empty: send a JSON object');
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
@@ -38,7 +41,10 @@ export function installErrorHandler(app: FastifyInstance): void {
   });
 
   app.setNotFoundHandler((request, reply) => {
-    const error = new ApiError('ROUTE_NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}`);
+    const error = new ApiError(
+      'ROUTE_NOT_FOUND',
+      `No route ${request.method} ${request.url.split('?')[0]}`,
+    );
     return reply.status(error.status).send(error.toJSON());
   });
 }

@@ -20,7 +20,10 @@ export const ErrorBody = Type.Object({
   field: Type.Optional(Type.String()),
 });
 
-export const StrictObject = <T extends Record<string, TSchema>>(properties: T, description?: string) =>
+export const StrictObject = <T extends Record<string, TSchema>>(
+  properties: T,
+  description?: string,
+) =>
   Type.Object(properties, { additionalProperties: false, ...(description ? { description } : {}) });
 
 /** A page of resources; `next_cursor` goes into `starting_after` for the next page. */

@@ -37,7 +37,12 @@ function fieldPath(instancePath: string, child?: string): string {
 /** Turns the first schema violation into an error with a stable code that names the field. */
 export function toApiError(errors: ErrorObject[], httpPart: string | undefined): ApiError {
   const first = errors[0];
-  const where = httpPart === 'querystring' ? 'query parameter' : httpPart === 'params' ? 'path parameter' : 'field';
+  const where =
+    httpPart === 'querystring'
+      ? 'query parameter'
+      : httpPart === 'params'
+        ? 'path parameter'
+        : 'field';
   if (!first) return new ApiError('INVALID_REQUEST', 'The request is not valid');
   if (first.keyword === 'additionalProperties') {
     const field = fieldPath(first.instancePath, String(first.params.additionalProperty));
@@ -49,7 +54,14 @@ export function toApiError(errors: ErrorObject[], httpPart: string | undefined):
   }
   const field = fieldPath(first.instancePath);
   if (field === '') {
-    return new ApiError('INVALID_REQUEST', `The request ${httpPart ?? 'body'} ${first.message ?? 'is not valid'}`);
+    return new ApiError(
+      'INVALID_REQUEST',
+      `The request ${httpPart ?? 'body'} ${first.message ?? 'is not valid'}`,
+    );
   }
-  return new ApiError('INVALID_FIELD', `The ${where} "${field}" ${first.message ?? 'is not valid'}`, field);
+  return new ApiError(
+    'INVALID_FIELD',
+    `The ${where} "${field}" ${first.message ?? 'is not valid'}`,
+    field,
+  );
 }

@@ -12,7 +12,8 @@ export function resolveApiKey(
 ): { apiKey: string; generated: boolean } {
   if (configured !== undefined) return { apiKey: configured, generated: false };
   const file = path.join(dataDir, 'api_key');
-  if (fs.existsSync(file)) return { apiKey: fs.readFileSync(file, 'utf8').trim(), generated: false };
+  if (fs.existsSync(file))
+    return { apiKey: fs.readFileSync(file, 'utf8').trim(), generated: false };
   fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const apiKey = `sk_test_${randomBytes(24).toString('base64url')}`;
   fs.writeFileSync(file, `${apiKey}\n`, { mode: 0o600, flag: 'wx' });

@@ -43,7 +43,8 @@ export async function startReceiver(respond: (index: number) => number = () => 2
       const deadline = Date.now() + timeoutMs;
       while (!predicate(received)) {
         const left = deadline - Date.now();
-        if (left <= 0) throw new Error(`receiver: condition not met; got ${received.length} webhooks`);
+        if (left <= 0)
+          throw new Error(`receiver: condition not met; got ${received.length} webhooks`);
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, Math.min(left, 500));
           waiters.push(() => {

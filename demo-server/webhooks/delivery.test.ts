@@ -13,7 +13,10 @@ afterEach(async () => {
 async function setup(env: Record<string, string> = {}, respond?: (i: number) => number) {
   const platform = await startTestPlatform(env);
   const receiver = await startReceiver(respond);
-  cleanups.push(() => platform.dispose(), () => receiver.close());
+  cleanups.push(
+    () => platform.dispose(),
+    () => receiver.close(),
+  );
   platform.startWorkers();
   return { platform, receiver };
 }
@@ -63,8 +66,15 @@ describe('issuance with webhooks', () => {
       'webhook-timestamp': update!.headers['webhook-timestamp'] as string,
       'webhook-signature': update!.headers['webhook-signature'] as string,
     };
-    expect(() => new StandardWebhook(secret).verify(update!.body.replace('UNACTIVATED', 'ACTIVE'), headers)).toThrow();
-    expect(() => new StandardWebhook(`whsec_${Buffer.alloc(32, 1).toString('base64')}`).verify(update!.body, headers)).toThrow();
+    expect(() =>
+      new StandardWebhook(secret).verify(update!.body.replace('UNACTIVATED', 'ACTIVE'), headers),
+    ).toThrow();
+    expect(() =>
+      new StandardWebhook(`whsec_${Buffer.alloc(32, 1).toString('base64')}`).verify(
+        update!.body,
+        headers,
+      ),
+    ).toThrow();
   });
 
   it('REQUIRED: stays PENDING and waiting for the PIN well past the delay', async () => {
@@ -159,7 +169,9 @@ describe('delivery', () => {
     await issue(platform, 'NOT_REQUIRED');
     const [first] = await receiver.waitFor((all) => all.length === 1);
     const id = first!.headers['webhook-id'] as string;
-    const again = await platform.call('POST', `/v1/events/${id}/redeliver`, { webhook_id: webhook.id });
+    const again = await platform.call('POST', `/v1/events/${id}/redeliver`, {
+      webhook_id: webhook.id,
+    });
     expect(again.status).toBe(202);
     const both = await receiver.waitFor((all) => all.length === 2);
     expect(both[1]!.headers['webhook-id']).toBe(id);
@@ -184,7 +196,9 @@ describe('delivery', () => {
   it('after a secret rotation both secrets verify during the overlap', async () => {
     const { platform, receiver } = await setup();
     const webhook = await subscribe(platform, receiver.url, ['CARD.CREATED']);
-    const rotated = await platform.call('POST', `/v1/webhooks/${webhook.id}/rotate_secret`, { overlap_seconds: 60 });
+    const rotated = await platform.call('POST', `/v1/webhooks/${webhook.id}/rotate_secret`, {
+      overlap_seconds: 60,
+    });
     expect(rotated.body.secret).not.toBe(webhook.secret);
     await issue(platform, 'NOT_REQUIRED');
     const [delivered] = await receiver.waitFor((all) => all.length === 1);
@@ -193,8 +207,12 @@ describe('delivery', () => {
       'webhook-timestamp': delivered!.headers['webhook-timestamp'] as string,
       'webhook-signature': delivered!.headers['webhook-signature'] as string,
     };
-    expect(() => new StandardWebhook(rotated.body.secret).verify(delivered!.body, headers)).not.toThrow();
-    expect(() => new StandardWebhook(webhook.secret).verify(delivered!.body, headers)).not.toThrow();
+    expect(() =>
+      new StandardWebhook(rotated.body.secret).verify(delivered!.body, headers),
+    ).not.toThrow();
+    expect(() =>
+      new StandardWebhook(webhook.secret).verify(delivered!.body, headers),
+    ).not.toThrow();
     expect((await platform.call('GET', `/v1/webhooks/${webhook.id}`)).body.secret).toBeUndefined();
   });
 });
@@ -203,12 +221,24 @@ describe('webhook subscriptions', () => {
   it('refuses unknown event types and non-http URLs', async () => {
     const platform = await startTestPlatform();
     cleanups.push(() => platform.dispose());
-    const badType = await platform.call('POST', '/v1/webhooks', { url: 'https://x.example', enabled_events: ['CARD.DELETED'] });
+    const badType = await platform.call('POST', '/v1/webhooks', {
+      url: 'https://x.example',
+      enabled_events: ['CARD.DELETED'],
+    });
     expect(badType.body).toMatchObject({ code: 'INVALID_FIELD', field: 'enabled_events' });
-    const badUrl = await platform.call('POST', '/v1/webhooks', { url: 'ftp://x.example', enabled_events: ['*'] });
+    const badUrl = await platform.call('POST', '/v1/webhooks', {
+      url: 'ftp://x.example',
+      enabled_events: ['*'],
+    });
     expect(badUrl.body).toMatchObject({ code: 'INVALID_FIELD', field: 'url' });
-    const deleted = await platform.call('POST', '/v1/webhooks', { url: 'https://x.example', enabled_events: ['*'] });
-    expect((await platform.call('DELETE', `/v1/webhooks/${deleted.body.id}`)).body).toEqual({ id: deleted.body.id, deleted: true });
+    const deleted = await platform.call('POST', '/v1/webhooks', {
+      url: 'https://x.example',
+      enabled_events: ['*'],
+    });
+    expect((await platform.call('DELETE', `/v1/webhooks/${deleted.body.id}`)).body).toEqual({
+      id: deleted.body.id,
+      deleted: true,
+    });
     expect((await platform.call('GET', `/v1/webhooks/${deleted.body.id}`)).status).toBe(404);
   });
 
@@ -221,7 +251,11 @@ describe('webhook subscriptions', () => {
 
   it('retry delays grow exponentially with jitter inside [d/2, d], capped', () => {
     const options = { retryBaseMs: 1000, retryMaxMs: 8000 };
-    expect([1, 2, 3, 4, 5].map((n) => retryDelayMs(n, options, () => 0))).toEqual([500, 1000, 2000, 4000, 4000]);
-    expect([1, 2, 3, 4, 5].map((n) => retryDelayMs(n, options, () => 1))).toEqual([1000, 2000, 4000, 8000, 8000]);
+    expect([1, 2, 3, 4, 5].map((n) => retryDelayMs(n, options, () => 0))).toEqual([
+      500, 1000, 2000, 4000, 4000,
+    ]);
+    expect([1, 2, 3, 4, 5].map((n) => retryDelayMs(n, options, () => 1))).toEqual([
+      1000, 2000, 4000, 8000, 8000,
+    ]);
   });
 });

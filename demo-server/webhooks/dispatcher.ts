@@ -105,7 +105,11 @@ export class WebhookDispatcher {
     if (!webhook || !webhook.isEnabled || !event) {
       error = webhook ? 'webhook disabled' : 'webhook deleted';
     } else {
-      const body = JSON.stringify({ type: event.type, timestamp: event.createdTime, data: event.data });
+      const body = JSON.stringify({
+        type: event.type,
+        timestamp: event.createdTime,
+        data: event.data,
+      });
       const timestamp = Math.floor(started / 1000);
       const secrets = [webhook.secret];
       if (webhook.previousSecret && (webhook.previousSecretExpiresAt ?? 0) > started) {
@@ -136,7 +140,8 @@ export class WebhookDispatcher {
     }
 
     const succeeded = statusCode !== null && statusCode >= 200 && statusCode < 300;
-    const givesUp = !succeeded && (attemptNumber >= this.options.maxAttempts || !webhook?.isEnabled);
+    const givesUp =
+      !succeeded && (attemptNumber >= this.options.maxAttempts || !webhook?.isEnabled);
     const finished = Date.now();
     await this.store.transaction(async (tx) => {
       await tx.insertAttempt({
@@ -152,7 +157,8 @@ export class WebhookDispatcher {
       await tx.updateDelivery(delivery.id, {
         status: succeeded ? 'SUCCEEDED' : givesUp ? 'FAILED' : 'PENDING',
         attemptCount: attemptNumber,
-        nextAttemptAt: succeeded || givesUp ? finished : finished + retryDelayMs(attemptNumber, this.options),
+        nextAttemptAt:
+          succeeded || givesUp ? finished : finished + retryDelayMs(attemptNumber, this.options),
       });
     });
   }

@@ -34,7 +34,10 @@ const RedeliverBody = Type.Optional(
 const WebhookParams = IdParam('wh');
 const EventParams = IdParam('evt');
 const PageQueryObject = StrictObject(PageQuery);
-const EventListQuery = StrictObject({ ...PageQuery, type: Type.Optional(Type.String({ maxLength: 64 })) });
+const EventListQuery = StrictObject({
+  ...PageQuery,
+  type: Type.Optional(Type.String({ maxLength: 64 })),
+});
 const security = [{ apiKey: [] }];
 
 function webhookResource(webhook: Webhook, withSecret = false) {
@@ -81,16 +84,34 @@ function attemptResource(attempt: DeliveryAttempt) {
 export function webhookRoutes(app: FastifyInstance, webhooks: WebhookService): void {
   app.post<{ Body: Static<typeof NewWebhookBody> }>(
     '/v1/webhooks',
-    { schema: { tags: ['webhooks'], summary: 'Subscribe a URL to events', body: NewWebhookBody, security } },
-    async (request, reply) => reply.status(201).send(webhookResource(await webhooks.create(request.body), true)),
+    {
+      schema: {
+        tags: ['webhooks'],
+        summary: 'Subscribe a URL to events',
+        body: NewWebhookBody,
+        security,
+      },
+    },
+    async (request, reply) =>
+      reply.status(201).send(webhookResource(await webhooks.create(request.body), true)),
   );
 
   app.get<{ Querystring: Static<typeof PageQueryObject> }>(
     '/v1/webhooks',
-    { schema: { tags: ['webhooks'], summary: 'List webhooks', querystring: PageQueryObject, security } },
+    {
+      schema: {
+        tags: ['webhooks'],
+        summary: 'List webhooks',
+        querystring: PageQueryObject,
+        security,
+      },
+    },
     async (request) =>
       listResponse(
-        await webhooks.list({ limit: request.query.limit ?? 20, startingAfter: request.query.starting_after }),
+        await webhooks.list({
+          limit: request.query.limit ?? 20,
+          startingAfter: request.query.starting_after,
+        }),
         (w) => webhookResource(w),
       ),
   );
@@ -104,14 +125,22 @@ export function webhookRoutes(app: FastifyInstance, webhooks: WebhookService): v
   app.patch<{ Params: Static<typeof WebhookParams>; Body: Static<typeof WebhookPatchBody> }>(
     '/v1/webhooks/:id',
     {
-      schema: { tags: ['webhooks'], summary: 'Update a webhook', params: WebhookParams, body: WebhookPatchBody, security },
+      schema: {
+        tags: ['webhooks'],
+        summary: 'Update a webhook',
+        params: WebhookParams,
+        body: WebhookPatchBody,
+        security,
+      },
     },
     async (request) => webhookResource(await webhooks.update(request.params.id, request.body)),
   );
 
   app.delete<{ Params: Static<typeof WebhookParams> }>(
     '/v1/webhooks/:id',
-    { schema: { tags: ['webhooks'], summary: 'Delete a webhook', params: WebhookParams, security } },
+    {
+      schema: { tags: ['webhooks'], summary: 'Delete a webhook', params: WebhookParams, security },
+    },
     async (request) => {
       const webhook = await webhooks.remove(request.params.id);
       return { id: webhook.id, deleted: true };
@@ -123,7 +152,8 @@ export function webhookRoutes(app: FastifyInstance, webhooks: WebhookService): v
     {
       schema: {
         tags: ['webhooks'],
-        summary: 'Rotate the signing secret; the old one keeps signing for overlap_seconds (default 24 h)',
+        summary:
+          'Rotate the signing secret; the old one keeps signing for overlap_seconds (default 24 h)',
         params: WebhookParams,
         body: RotateBody,
         security,
@@ -137,7 +167,14 @@ export function webhookRoutes(app: FastifyInstance, webhooks: WebhookService): v
 
   app.get<{ Querystring: Static<typeof EventListQuery> }>(
     '/v1/events',
-    { schema: { tags: ['events'], summary: 'List events, newest first', querystring: EventListQuery, security } },
+    {
+      schema: {
+        tags: ['events'],
+        summary: 'List events, newest first',
+        querystring: EventListQuery,
+        security,
+      },
+    },
     async (request) =>
       listResponse(
         await webhooks.listEvents({
@@ -152,7 +189,12 @@ export function webhookRoutes(app: FastifyInstance, webhooks: WebhookService): v
   app.get<{ Params: Static<typeof EventParams> }>(
     '/v1/events/:id',
     {
-      schema: { tags: ['events'], summary: 'Get an event with its deliveries and response history', params: EventParams, security },
+      schema: {
+        tags: ['events'],
+        summary: 'Get an event with its deliveries and response history',
+        params: EventParams,
+        security,
+      },
     },
     async (request) => {
       const { event, deliveries, attempts } = await webhooks.getEvent(request.params.id);

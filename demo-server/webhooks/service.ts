@@ -80,7 +80,9 @@ export class WebhookService {
     return this.mutate(id, (webhook) => ({
       ...webhook,
       ...(input.url === undefined ? {} : { url: input.url }),
-      ...(input.enabled_events === undefined ? {} : { enabledEvents: [...new Set(input.enabled_events)] }),
+      ...(input.enabled_events === undefined
+        ? {}
+        : { enabledEvents: [...new Set(input.enabled_events)] }),
       ...(input.is_enabled === undefined ? {} : { isEnabled: input.is_enabled }),
       ...(input.description === undefined ? {} : { description: input.description }),
     }));

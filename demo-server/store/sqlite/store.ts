@@ -322,8 +322,7 @@ class SqliteRepositories implements Repositories {
 
   async getWebhook(id: string): Promise<Webhook | undefined> {
     const row = this.sql('SELECT * FROM webhooks WHERE id = ? AND deleted = 0').get(id) as
-      | Row
-      | undefined;
+      Row | undefined;
     return row && toWebhook(row);
   }
 
@@ -395,8 +394,7 @@ class SqliteRepositories implements Repositories {
 
   async insertAttempt(a: DeliveryAttempt): Promise<void> {
     const delivery = this.sql('SELECT event_id FROM deliveries WHERE id = ?').get(a.deliveryId) as
-      | Row
-      | undefined;
+      Row | undefined;
     this.sql(
       `INSERT INTO delivery_attempts (delivery_id, webhook_id, event_id, attempt_number,
         attempted_time, status_code, error, duration_ms, response_body)
