@@ -12,6 +12,13 @@ import { WebhookDispatcher } from './webhooks/dispatcher.js';
 import { webhookRoutes } from './webhooks/routes.js';
 import { WebhookService } from './webhooks/service.js';
 import { landingPage } from './http/landing.js';
+import { PinVault, loadPinEncryptionKey } from './pins/at-rest.js';
+import { pinBlockRoutes, pinRoutes } from './pins/routes.js';
+import { PinService } from './pins/service.js';
+import { TransportKeys } from './pins/transport-keys.js';
+import { widgetTokenRoutes } from './widget-sessions/routes.js';
+import { WidgetSessions } from './widget-sessions/tokens.js';
+import path from 'node:path';
 
 /** Log fields that may carry secrets: censored wherever they appear. */
 export const REDACTED_PATHS = [
@@ -29,6 +36,9 @@ export const REDACTED_PATHS = [
 export interface Platform {
   app: FastifyInstance;
   cards: CardService;
+  pins: PinService;
+  sessions: WidgetSessions;
+  transportKeys: TransportKeys;
   webhooks: WebhookService;
   dispatcher: WebhookDispatcher;
   scheduler: Scheduler;
@@ -41,8 +51,6 @@ export interface PlatformDeps {
   config: Config;
   store: Store;
   apiKey: string;
-  /** The RANDOM-policy PIN step; the PIN module provides the real one. */
-  randomPins: RandomPinAssigner;
   logger?: boolean | object;
 }
 
@@ -73,6 +81,16 @@ export async function buildPlatform(deps: PlatformDeps): Promise<Platform> {
       components: {
         securitySchemes: {
           apiKey: { type: 'http', scheme: 'bearer', description: 'The program’s API key' },
+          widgetToken: {
+            type: 'http',
+            scheme: 'bearer',
+            description: 'A widget token (bearer mode)',
+          },
+          dpop: {
+            type: 'http',
+            scheme: 'dpop',
+            description: 'A sender-constrained widget token with a DPoP proof (RFC 9449)',
+          },
         },
       },
     },
@@ -89,11 +107,33 @@ export async function buildPlatform(deps: PlatformDeps): Promise<Platform> {
     },
     app.log,
   );
+  const vault = new PinVault(
+    loadPinEncryptionKey(config.dataDir, config.pinEncryptionKey, config.production),
+    config.pinEncryptionKeysPrevious.map((hex) => Buffer.from(hex, 'hex')),
+  );
+  const transportKeys = await TransportKeys.open(
+    path.join(config.dataDir, 'pin-transport-keys.json'),
+  );
+  const sessions = new WidgetSessions(store, {
+    ttlSeconds: config.widgetTokenTtlS,
+    maxFailures: config.widgetTokenMaxFailures,
+    publicUrl: config.publicUrl,
+  });
+  // The RANDOM policy's PIN step lives in the PIN module, which itself uses the card service.
+  const randomPins: RandomPinAssigner = {
+    assignRandomPin: (...args) => pins.assignRandomPin(...args),
+  };
   const cards = new CardService(
     store,
     { issuanceDelayMs: config.issuanceDelayMs, production: config.production },
-    deps.randomPins,
+    randomPins,
   );
+  const pins: PinService = new PinService(store, cards, sessions, transportKeys, vault, {
+    revealLimit: config.revealLimitPerHour,
+    revealWindowMs: 3600_000,
+    zonePinKeyAes: Buffer.from(config.zonePinKeyAes, 'hex'),
+    zonePinKeyTdes: Buffer.from(config.zonePinKeyTdes, 'hex'),
+  });
   const webhooks = new WebhookService(store, {
     production: config.production,
     onQueued: () => dispatcher.nudge(),
@@ -112,15 +152,21 @@ export async function buildPlatform(deps: PlatformDeps): Promise<Platform> {
   );
   app.get('/healthz', { schema: { hide: true } }, async () => ({ ok: true }));
 
+  pinRoutes(app, { pins, sessions, transportKeys, publicUrl: config.publicUrl });
   await app.register(async (api) => {
     api.addHook('onRequest', apiKeyAuth(deps.apiKey));
     cardRoutes(api, cards, { simulations: !config.production });
+    widgetTokenRoutes(api, sessions);
+    pinBlockRoutes(api, pins);
     webhookRoutes(api, webhooks);
   });
 
   return {
     app,
     cards,
+    pins,
+    sessions,
+    transportKeys,
     webhooks,
     dispatcher,
     scheduler,

@@ -16,11 +16,15 @@ export interface Config {
   readonly widgetTokenTtlS: number;
   readonly frameAncestors: readonly string[];
   readonly pinEncryptionKey: string | undefined;
-  readonly zonePinKeyAes: string | undefined;
-  readonly zonePinKeyTdes: string | undefined;
-  readonly imkAc: string | undefined;
-  readonly imkSmi: string | undefined;
-  readonly imkSmc: string | undefined;
+  readonly pinEncryptionKeysPrevious: readonly string[];
+  readonly pinTransportKeyGraceS: number;
+  readonly zonePinKeyAes: string;
+  readonly zonePinKeyTdes: string;
+  readonly imkAc: string;
+  readonly imkSmi: string;
+  readonly imkSmc: string;
+  readonly widgetTokenMaxFailures: number;
+  readonly revealLimitPerHour: number;
   readonly schedulerPollMs: number;
   readonly webhookTimeoutMs: number;
   readonly webhookRetryBaseMs: number;
@@ -29,6 +33,18 @@ export interface Config {
   readonly bodyLimitBytes: number;
   readonly logLevel: string;
 }
+
+/**
+ * Documented test keys, used only outside production so the demo runs with no set-up.
+ * NODE_ENV=production refuses to start without real ones.
+ */
+export const TEST_KEYS = {
+  ZONE_PIN_KEY_AES: '00112233445566778899AABBCCDDEEFF00112233445566778899AABBCCDDEEFF',
+  ZONE_PIN_KEY_TDES: '0123456789ABCDEFFEDCBA9876543210',
+  IMK_AC: '0123456789ABCDEFFEDCBA9876543210',
+  IMK_SMI: '89ABCDEF01234567FEDCBA9876543210',
+  IMK_SMC: 'FEDCBA98765432100123456789ABCDEF',
+} as const;
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -47,15 +63,33 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
   return value;
 }
 
-function hexKey(env: Env, name: string, bytes: readonly number[]): string | undefined {
+function hexKey(
+  env: Env,
+  name: string,
+  bytes: readonly number[],
+  label: string = name,
+): string | undefined {
   const raw = env[name];
   if (raw === undefined || raw === '') return undefined;
   const lengths = bytes.map((b) => b * 2);
   if (!/^[0-9a-fA-F]+$/.test(raw) || !lengths.includes(raw.length)) {
     // Never echo the value: it is a secret.
-    throw new ConfigError(`${name} must be ${lengths.join(' or ')} hex characters`);
+    throw new ConfigError(`${label} must be ${lengths.join(' or ')} hex characters`);
   }
   return raw.toUpperCase();
+}
+
+/** A key with a documented test default outside production; required in production. */
+function secretKey(
+  env: Env,
+  name: keyof typeof TEST_KEYS,
+  bytes: readonly number[],
+  production: boolean,
+): string {
+  const value = hexKey(env, name, bytes);
+  if (value !== undefined) return value;
+  if (production) throw new ConfigError(`${name} must be set when NODE_ENV=production`);
+  return TEST_KEYS[name];
 }
 
 function origins(env: Env, name: string, fallback: readonly string[]): readonly string[] {
@@ -94,11 +128,18 @@ export function loadConfig(env: Env = process.env): Config {
     widgetTokenTtlS: integer(env, 'WIDGET_TOKEN_TTL_S', 300, 10, 3600),
     frameAncestors: origins(env, 'FRAME_ANCESTORS', [`http://127.0.0.1:${demoSitePort}`]),
     pinEncryptionKey: hexKey(env, 'PIN_ENCRYPTION_KEY', [32]),
-    zonePinKeyAes: hexKey(env, 'ZONE_PIN_KEY_AES', [32]),
-    zonePinKeyTdes: hexKey(env, 'ZONE_PIN_KEY_TDES', [16]),
-    imkAc: hexKey(env, 'IMK_AC', [16]),
-    imkSmi: hexKey(env, 'IMK_SMI', [16]),
-    imkSmc: hexKey(env, 'IMK_SMC', [16]),
+    pinEncryptionKeysPrevious: (env.PIN_ENCRYPTION_KEY_PREVIOUS ?? '')
+      .split(/[\s,]+/)
+      .filter(Boolean)
+      .map((key) => hexKey({ KEY: key }, 'KEY', [32], 'PIN_ENCRYPTION_KEY_PREVIOUS')!),
+    pinTransportKeyGraceS: integer(env, 'PIN_TRANSPORT_KEY_GRACE_S', 86_400, 0, 90 * 86_400),
+    zonePinKeyAes: secretKey(env, 'ZONE_PIN_KEY_AES', [32], production),
+    zonePinKeyTdes: secretKey(env, 'ZONE_PIN_KEY_TDES', [16], production),
+    imkAc: secretKey(env, 'IMK_AC', [16], production),
+    imkSmi: secretKey(env, 'IMK_SMI', [16], production),
+    imkSmc: secretKey(env, 'IMK_SMC', [16], production),
+    widgetTokenMaxFailures: integer(env, 'WIDGET_TOKEN_MAX_FAILURES', 5, 1, 100),
+    revealLimitPerHour: integer(env, 'REVEAL_LIMIT_PER_HOUR', 5, 1, 10_000),
     schedulerPollMs: integer(env, 'SCHEDULER_POLL_MS', 250, 10, 60_000),
     webhookTimeoutMs: integer(env, 'WEBHOOK_TIMEOUT_MS', 10_000, 100, 120_000),
     webhookRetryBaseMs: integer(env, 'WEBHOOK_RETRY_BASE_MS', 5_000, 1, 3_600_000),
@@ -109,6 +150,9 @@ export function loadConfig(env: Env = process.env): Config {
   };
   if (production && !config.apiKey) {
     throw new ConfigError('API_KEY must be set when NODE_ENV=production (no generated secrets)');
+  }
+  if (production && !config.pinEncryptionKey) {
+    throw new ConfigError('PIN_ENCRYPTION_KEY must be set when NODE_ENV=production');
   }
   if (config.apiKey !== undefined && config.apiKey.length < 24) {
     throw new ConfigError('API_KEY must be at least 24 characters');

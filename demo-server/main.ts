@@ -21,11 +21,6 @@ async function main(): Promise<void> {
     config,
     store,
     apiKey,
-    randomPins: {
-      // Filled by the PIN module (ISO 9564 storage): until then RANDOM cards move to UNACTIVATED
-      // without a PIN assigned.
-      async assignRandomPin() {},
-    },
   });
   await platform.app.listen({ port: config.port, host: config.host });
   platform.startWorkers();

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type TestPlatform, startTestPlatform } from '../testing/platform.js';
+import { PRODUCTION_SECRETS, type TestPlatform, startTestPlatform } from '../testing/platform.js';
 
 let platform: TestPlatform;
 beforeEach(async () => {
@@ -294,7 +294,7 @@ describe('POST /v1/simulations/cards/{id}/advance', () => {
   });
 
   it('is not served in production', async () => {
-    const production = await startTestPlatform({ NODE_ENV: 'production' });
+    const production = await startTestPlatform({ ...PRODUCTION_SECRETS });
     try {
       const response = await production.call(
         'POST',

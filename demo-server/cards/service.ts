@@ -247,12 +247,11 @@ export class CardService {
     const time = new Date(now).toISOString();
     return this.store.transaction(async (tx) => {
       const { card, product } = await this.load(tx, job.cardId);
-      const outcome = decide(card, product, { type: 'JOB_DUE', job: job.kind });
+      const outcome = decide(card, product, { type: 'JOB_DUE', job: job.kind, time });
       const claimed = await tx.finishJob(job.id, outcome.allowed ? 'DONE' : 'SKIPPED', time);
       if (!claimed || !outcome.allowed) return;
       if (outcome.assignRandomPin) await this.pins.assignRandomPin(tx, card, product, now);
-      const withPin = outcome.assignRandomPin ? ((await tx.getCard(card.id)) ?? card) : card;
-      await this.apply(tx, withPin, outcome, now);
+      await this.apply(tx, card, outcome, now);
     });
   }
 

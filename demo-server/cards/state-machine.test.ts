@@ -126,15 +126,16 @@ describe('decide: PIN set and issuance', () => {
       decide(card({ isWaitingForPin: true }), required, {
         type: 'JOB_DUE',
         job: 'COMPLETE_ISSUANCE',
+        time: 't',
       }).allowed,
     ).toBe(false);
   });
 
   it('RANDOM issuance assigns a random PIN only when the cardholder set none', () => {
-    const job = { type: 'JOB_DUE', job: 'COMPLETE_ISSUANCE' } as const;
+    const job = { type: 'JOB_DUE', job: 'COMPLETE_ISSUANCE', time: 't' } as const;
     expect(decide(card(), random, job)).toMatchObject({
       allowed: true,
-      patch: { cardStatus: 'UNACTIVATED' },
+      patch: { cardStatus: 'UNACTIVATED', isPinSet: true, timestampPinSet: 't' },
       schedule: ['ISSUE_CARD'],
       assignRandomPin: true,
     });
@@ -142,7 +143,7 @@ describe('decide: PIN set and issuance', () => {
   });
 
   it('issuance never fires for a card no longer PENDING', () => {
-    const job = { type: 'JOB_DUE', job: 'COMPLETE_ISSUANCE' } as const;
+    const job = { type: 'JOB_DUE', job: 'COMPLETE_ISSUANCE', time: 't' } as const;
     expect(decide(card({ cardStatus: 'TERMINATED' }), random, job).allowed).toBe(false);
     expect(decide(card({ cardStatus: 'UNACTIVATED' }), random, job).allowed).toBe(false);
   });
@@ -161,6 +162,7 @@ describe('decide: fulfillment', () => {
     const issued = decide(card({ cardStatus: 'UNACTIVATED' }), product(), {
       type: 'JOB_DUE',
       job: 'ISSUE_CARD',
+      time: 't',
     });
     expect(issued).toMatchObject({
       allowed: true,
@@ -170,6 +172,7 @@ describe('decide: fulfillment', () => {
     const shipped = decide(card({ cardStatus: 'ACTIVE', fulfillmentStatus: 'ISSUED' }), product(), {
       type: 'JOB_DUE',
       job: 'SHIP_CARD',
+      time: 't',
     });
     expect(shipped).toMatchObject({
       allowed: true,
@@ -179,12 +182,15 @@ describe('decide: fulfillment', () => {
   });
 
   it('never proceeds while PENDING or once TERMINATED, nor out of order', () => {
-    const job = { type: 'JOB_DUE', job: 'ISSUE_CARD' } as const;
+    const job = { type: 'JOB_DUE', job: 'ISSUE_CARD', time: 't' } as const;
     expect(decide(card({ cardStatus: 'PENDING' }), product(), job).allowed).toBe(false);
     expect(decide(card({ cardStatus: 'TERMINATED' }), product(), job).allowed).toBe(false);
     expect(
-      decide(card({ cardStatus: 'UNACTIVATED' }), product(), { type: 'JOB_DUE', job: 'SHIP_CARD' })
-        .allowed,
+      decide(card({ cardStatus: 'UNACTIVATED' }), product(), {
+        type: 'JOB_DUE',
+        job: 'SHIP_CARD',
+        time: 't',
+      }).allowed,
     ).toBe(false);
   });
 });

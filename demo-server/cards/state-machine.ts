@@ -26,7 +26,7 @@ const FULFILLMENT_STEPS: Readonly<
 
 export type CardEvent =
   | { type: 'PIN_SET'; time: string }
-  | { type: 'JOB_DUE'; job: JobKind }
+  | { type: 'JOB_DUE'; job: JobKind; time: string }
   | { type: 'STATUS_REQUESTED'; to: CardStatus; reason: string | null };
 
 export interface Decision {
@@ -108,16 +108,21 @@ export function decide(card: Card, product: CardProduct, event: CardEvent): Outc
     }
 
     case 'JOB_DUE':
-      return decideJob(card, product, event.job);
+      return decideJob(card, product, event.job, event.time);
   }
 }
 
-function decideJob(card: Card, product: CardProduct, job: JobKind): Outcome {
+function decideJob(card: Card, product: CardProduct, job: JobKind, time: string): Outcome {
   if (job === 'COMPLETE_ISSUANCE') {
     if (card.cardStatus !== 'PENDING') return refuse;
     if (product.pinIssuancePolicy === 'RANDOM') {
       // A PIN the cardholder set while PENDING is kept instead of a random one.
-      return allow({ cardStatus: 'UNACTIVATED' }, ['ISSUE_CARD'], !card.isPinSet);
+      if (card.isPinSet) return allow({ cardStatus: 'UNACTIVATED' }, ['ISSUE_CARD']);
+      return allow(
+        { cardStatus: 'UNACTIVATED', isPinSet: true, timestampPinSet: time },
+        ['ISSUE_CARD'],
+        true,
+      );
     }
     if (product.pinIssuancePolicy === 'REQUIRED' && card.isPinSet) {
       return allow({ cardStatus: 'UNACTIVATED' }, ['ISSUE_CARD']);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../config.js';
-import { type TestPlatform, startTestPlatform } from '../testing/platform.js';
+import { PRODUCTION_SECRETS, type TestPlatform, startTestPlatform } from '../testing/platform.js';
 import { secretsEqual } from './auth.js';
 
 let platform: TestPlatform;
@@ -92,7 +92,12 @@ describe('auth helpers and config', () => {
       /PIN_ENCRYPTION_KEY must be 64 hex/,
     );
     expect(() => loadConfig({ FRAME_ANCESTORS: 'not a url' })).toThrow(/FRAME_ANCESTORS/);
-    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/API_KEY must be set/);
+    expect(() => loadConfig({ ...PRODUCTION_SECRETS })).toThrow(/API_KEY must be set/);
+    const { ZONE_PIN_KEY_AES: _zone, ...withoutZoneKey } = PRODUCTION_SECRETS;
+    expect(() => loadConfig({ ...withoutZoneKey, API_KEY: 'x'.repeat(30) })).toThrow(
+      /ZONE_PIN_KEY_AES must be set when NODE_ENV=production/,
+    );
+    expect(loadConfig({ ...PRODUCTION_SECRETS, API_KEY: 'x'.repeat(30) }).production).toBe(true);
   });
 
   it('never echoes a secret value in a config error', () => {

@@ -116,6 +116,39 @@ export interface DeliveryAttempt {
   responseBody: string | null;
 }
 
+export type WidgetType = 'SET_PIN' | 'REVEAL_PIN';
+
+export interface WidgetToken {
+  id: string;
+  /** SHA-256 of the token, hex: the token itself is never stored. */
+  tokenHash: string;
+  cardId: string;
+  widgetType: WidgetType;
+  origin: string | null;
+  /** RFC 7638 thumbprint of the key a DPoP proof must be signed with, when sender-constrained. */
+  jkt: string | null;
+  expiresAt: number;
+  consumedAt: number | null;
+  failures: number;
+  createdTime: string;
+}
+
+/** A card's PIN at rest: an enciphered ISO 9564-1 format 4 block and the id of its key. */
+export interface StoredPin {
+  cardId: string;
+  pinBlock: string;
+  keyId: string;
+  updatedTime: string;
+}
+
+export interface PinReveal {
+  id: string;
+  cardId: string;
+  tokenId: string;
+  origin: string | null;
+  revealedAt: number;
+}
+
 export interface Page<T> {
   data: T[];
   hasMore: boolean;
@@ -171,6 +204,24 @@ export interface Repositories {
   insertAttempt(attempt: DeliveryAttempt): Promise<void>;
   attemptsForEvent(eventId: string): Promise<DeliveryAttempt[]>;
   nextDeliveryTime(): Promise<number | undefined>;
+
+  insertWidgetToken(token: WidgetToken): Promise<void>;
+  getWidgetTokenByHash(tokenHash: string): Promise<WidgetToken | undefined>;
+  /** Consumes an unconsumed token; false when it was already used (single use, atomic). */
+  consumeWidgetToken(id: string, now: number): Promise<boolean>;
+  /** Counts a failed use; returns the failures so far. */
+  recordWidgetTokenFailure(id: string): Promise<number>;
+
+  upsertPin(pin: StoredPin): Promise<void>;
+  getPin(cardId: string): Promise<StoredPin | undefined>;
+  pinsNotUnderKey(keyId: string, limit: number): Promise<StoredPin[]>;
+
+  insertPinReveal(reveal: PinReveal): Promise<void>;
+  /** Reveal times for a card since `since`, oldest first (rate limit and audit). */
+  pinRevealTimes(cardId: string, since: number): Promise<number[]>;
+
+  /** Remembers a DPoP proof id until `expiresAt`; false when it was seen before (replay). */
+  rememberProofId(jti: string, expiresAt: number, now: number): Promise<boolean>;
 }
 
 export interface Store {

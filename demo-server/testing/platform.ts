@@ -1,11 +1,22 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { buildPlatform, type Platform, type PlatformDeps } from '../app.js';
+import { buildPlatform, type Platform } from '../app.js';
 import { loadConfig } from '../config.js';
 import { SqliteStore } from '../store/sqlite/store.js';
 
 export const TEST_API_KEY = 'sk_test_0123456789abcdefghijklmnop';
+
+/** Every secret production insists on, so a test can start in NODE_ENV=production. */
+export const PRODUCTION_SECRETS = {
+  NODE_ENV: 'production',
+  PIN_ENCRYPTION_KEY: 'AB'.repeat(32),
+  ZONE_PIN_KEY_AES: 'CD'.repeat(32),
+  ZONE_PIN_KEY_TDES: '0123456789ABCDEFFEDCBA9876543210',
+  IMK_AC: '11'.repeat(16),
+  IMK_SMI: '22'.repeat(16),
+  IMK_SMC: '33'.repeat(16),
+} as const;
 
 export interface TestPlatform extends Platform {
   store: SqliteStore;
@@ -21,10 +32,7 @@ export function tempDataDir(): string {
 }
 
 /** A platform on a fresh SQLite file in a temp DATA_DIR, configured from `env` like the real one. */
-export async function startTestPlatform(
-  env: Record<string, string> = {},
-  overrides: Partial<Pick<PlatformDeps, 'randomPins'>> = {},
-): Promise<TestPlatform> {
+export async function startTestPlatform(env: Record<string, string> = {}): Promise<TestPlatform> {
   const dataDir = env.DATA_DIR ?? tempDataDir();
   const config = loadConfig({
     ISSUANCE_DELAY_MS: '200',
@@ -41,7 +49,6 @@ export async function startTestPlatform(
     config,
     store,
     apiKey: TEST_API_KEY,
-    randomPins: overrides.randomPins ?? { async assignRandomPin() {} },
     logger: false,
   });
   const auth = { authorization: `Bearer ${TEST_API_KEY}` };

@@ -58,7 +58,11 @@ describe('issuance with webhooks', () => {
     }) as { type: string; data: any };
     expect(verified.type).toBe('CARD.UPDATED');
     expect(verified.data.card).toMatchObject({ id: card.id, card_status: 'UNACTIVATED' });
-    expect(verified.data.changed_fields).toEqual({ card_status: 'PENDING' });
+    expect(verified.data.changed_fields).toEqual({
+      card_status: 'PENDING',
+      is_pin_set: false,
+      timestamp_pin_set: null,
+    });
 
     // A tampered body or a wrong secret does not verify.
     const headers = {

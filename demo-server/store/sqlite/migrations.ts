@@ -107,6 +107,47 @@ export const migrations: readonly { version: number; sql: string }[] = [
       CREATE INDEX attempts_by_event ON delivery_attempts (event_id, id);
     `,
   },
+  {
+    version: 2,
+    sql: `
+      CREATE TABLE widget_tokens (
+        id TEXT PRIMARY KEY,
+        token_hash TEXT NOT NULL UNIQUE,
+        card_id TEXT NOT NULL REFERENCES cards (id),
+        widget_type TEXT NOT NULL CHECK (widget_type IN ('SET_PIN', 'REVEAL_PIN')),
+        origin TEXT,
+        jkt TEXT,
+        expires_at INTEGER NOT NULL,
+        consumed_at INTEGER,
+        failures INTEGER NOT NULL DEFAULT 0,
+        created_time TEXT NOT NULL
+      ) STRICT;
+      CREATE INDEX widget_tokens_by_card ON widget_tokens (card_id);
+
+      CREATE TABLE pins (
+        card_id TEXT PRIMARY KEY REFERENCES cards (id),
+        pin_block TEXT NOT NULL,
+        key_id TEXT NOT NULL,
+        updated_time TEXT NOT NULL
+      ) STRICT;
+      CREATE INDEX pins_by_key ON pins (key_id);
+
+      CREATE TABLE pin_reveals (
+        id TEXT PRIMARY KEY,
+        card_id TEXT NOT NULL REFERENCES cards (id),
+        token_id TEXT NOT NULL REFERENCES widget_tokens (id),
+        origin TEXT,
+        revealed_at INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX pin_reveals_by_card ON pin_reveals (card_id, revealed_at);
+
+      CREATE TABLE dpop_proofs (
+        jti TEXT PRIMARY KEY,
+        expires_at INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX dpop_proofs_expiry ON dpop_proofs (expires_at);
+    `,
+  },
 ];
 
 export function migrate(db: Database.Database): number {

@@ -12,7 +12,10 @@ import type {
   Job,
   Page,
   PageQuery,
+  PinReveal,
   Repositories,
+  StoredPin,
+  WidgetToken,
   Store,
   Webhook,
 } from '../types.js';
@@ -119,6 +122,30 @@ function toAttempt(row: Row): DeliveryAttempt {
     error: row.error as string | null,
     durationMs: row.duration_ms as number,
     responseBody: row.response_body as string | null,
+  };
+}
+
+function toWidgetToken(row: Row): WidgetToken {
+  return {
+    id: row.id as string,
+    tokenHash: row.token_hash as string,
+    cardId: row.card_id as string,
+    widgetType: row.widget_type as WidgetToken['widgetType'],
+    origin: row.origin as string | null,
+    jkt: row.jkt as string | null,
+    expiresAt: row.expires_at as number,
+    consumedAt: row.consumed_at as number | null,
+    failures: row.failures as number,
+    createdTime: row.created_time as string,
+  };
+}
+
+function toStoredPin(row: Row): StoredPin {
+  return {
+    cardId: row.card_id as string,
+    pinBlock: row.pin_block as string,
+    keyId: row.key_id as string,
+    updatedTime: row.updated_time as string,
   };
 }
 
@@ -424,6 +451,86 @@ class SqliteRepositories implements Repositories {
       `SELECT MIN(next_attempt_at) AS t FROM deliveries WHERE status = 'PENDING'`,
     ).get() as Row;
     return (row.t as number | null) ?? undefined;
+  }
+
+  async insertWidgetToken(t: WidgetToken): Promise<void> {
+    this.sql(
+      `INSERT INTO widget_tokens (id, token_hash, card_id, widget_type, origin, jkt, expires_at,
+        consumed_at, failures, created_time) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ).run(
+      t.id,
+      t.tokenHash,
+      t.cardId,
+      t.widgetType,
+      t.origin,
+      t.jkt,
+      t.expiresAt,
+      t.consumedAt,
+      t.failures,
+      t.createdTime,
+    );
+  }
+
+  async getWidgetTokenByHash(tokenHash: string): Promise<WidgetToken | undefined> {
+    const row = this.sql('SELECT * FROM widget_tokens WHERE token_hash = ?').get(tokenHash) as
+      Row | undefined;
+    return row && toWidgetToken(row);
+  }
+
+  async consumeWidgetToken(id: string, now: number): Promise<boolean> {
+    const result = this.sql(
+      'UPDATE widget_tokens SET consumed_at = ? WHERE id = ? AND consumed_at IS NULL',
+    ).run(now, id);
+    return result.changes === 1;
+  }
+
+  async recordWidgetTokenFailure(id: string): Promise<number> {
+    const row = this.sql(
+      'UPDATE widget_tokens SET failures = failures + 1 WHERE id = ? RETURNING failures',
+    ).get(id) as Row | undefined;
+    return (row?.failures as number | undefined) ?? 0;
+  }
+
+  async upsertPin(p: StoredPin): Promise<void> {
+    this.sql(
+      `INSERT INTO pins (card_id, pin_block, key_id, updated_time) VALUES (?, ?, ?, ?)
+       ON CONFLICT (card_id) DO UPDATE SET pin_block = excluded.pin_block,
+         key_id = excluded.key_id, updated_time = excluded.updated_time`,
+    ).run(p.cardId, p.pinBlock, p.keyId, p.updatedTime);
+  }
+
+  async getPin(cardId: string): Promise<StoredPin | undefined> {
+    const row = this.sql('SELECT * FROM pins WHERE card_id = ?').get(cardId) as Row | undefined;
+    return row && toStoredPin(row);
+  }
+
+  async pinsNotUnderKey(keyId: string, limit: number): Promise<StoredPin[]> {
+    const rows = this.sql('SELECT * FROM pins WHERE key_id != ? ORDER BY card_id LIMIT ?').all(
+      keyId,
+      limit,
+    ) as Row[];
+    return rows.map(toStoredPin);
+  }
+
+  async insertPinReveal(r: PinReveal): Promise<void> {
+    this.sql(
+      'INSERT INTO pin_reveals (id, card_id, token_id, origin, revealed_at) VALUES (?, ?, ?, ?, ?)',
+    ).run(r.id, r.cardId, r.tokenId, r.origin, r.revealedAt);
+  }
+
+  async pinRevealTimes(cardId: string, since: number): Promise<number[]> {
+    const rows = this.sql(
+      'SELECT revealed_at FROM pin_reveals WHERE card_id = ? AND revealed_at > ? ORDER BY revealed_at',
+    ).all(cardId, since) as Row[];
+    return rows.map((row) => row.revealed_at as number);
+  }
+
+  async rememberProofId(jti: string, expiresAt: number, now: number): Promise<boolean> {
+    this.sql('DELETE FROM dpop_proofs WHERE expires_at < ?').run(now);
+    const result = this.sql(
+      'INSERT OR IGNORE INTO dpop_proofs (jti, expires_at) VALUES (?, ?)',
+    ).run(jti, expiresAt);
+    return result.changes === 1;
   }
 }
 

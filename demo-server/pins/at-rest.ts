@@ -1,0 +1,63 @@
+import { createHash, randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { decipherFormat4, encipherFormat4 } from './iso9564/index.js';
+
+/** Key id of an AES key: the first 8 bytes of its SHA-256 (never the key itself). */
+export function aesKeyId(key: Buffer): string {
+  return createHash('sha256').update(key).digest('hex').slice(0, 16);
+}
+
+/**
+ * The keys PINs are stored under: the current one enciphers; previous ones (kept during a
+ * rotation) only decipher, found by the key id stored beside each block.
+ */
+export class PinVault {
+  readonly currentKeyId: string;
+  private readonly keys: Map<string, Buffer>;
+
+  constructor(current: Buffer, previous: readonly Buffer[] = []) {
+    this.currentKeyId = aesKeyId(current);
+    this.keys = new Map([current, ...previous].map((key) => [aesKeyId(key), key]));
+  }
+
+  /** ISO 9564-1 format 4 enciphered PIN block (AES-256, with the card's PAN), hex. */
+  seal(pin: string, pan: string): { pinBlock: string; keyId: string } {
+    const key = this.keys.get(this.currentKeyId)!;
+    return {
+      pinBlock: encipherFormat4(pin, pan, key).toString('hex').toUpperCase(),
+      keyId: this.currentKeyId,
+    };
+  }
+
+  open(stored: { pinBlock: string; keyId: string }, pan: string): string {
+    const key = this.keys.get(stored.keyId);
+    if (!key)
+      throw new Error(`PIN key ${stored.keyId} is not loaded: set PIN_ENCRYPTION_KEY_PREVIOUS`);
+    return decipherFormat4(Buffer.from(stored.pinBlock, 'hex'), pan, key);
+  }
+
+  /** Re-enciphers a block under the current key (key rotation). */
+  reseal(stored: { pinBlock: string; keyId: string }, pan: string) {
+    return this.seal(this.open(stored, pan), pan);
+  }
+}
+
+/**
+ * `PIN_ENCRYPTION_KEY` when set; otherwise a key generated on first start into
+ * `DATA_DIR/pin_encryption_key` (mode 0600). Production refuses the generated default.
+ */
+export function loadPinEncryptionKey(
+  dataDir: string,
+  configured: string | undefined,
+  production: boolean,
+): Buffer {
+  if (configured !== undefined) return Buffer.from(configured, 'hex');
+  if (production) throw new Error('PIN_ENCRYPTION_KEY must be set when NODE_ENV=production');
+  const file = path.join(dataDir, 'pin_encryption_key');
+  if (fs.existsSync(file)) return Buffer.from(fs.readFileSync(file, 'utf8').trim(), 'hex');
+  fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const key = randomBytes(32);
+  fs.writeFileSync(file, `${key.toString('hex')}\n`, { mode: 0o600, flag: 'wx' });
+  return key;
+}

@@ -1,0 +1,152 @@
+import { type Static, Type } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import { ApiError } from '../http/errors.js';
+import { IdParam, StrictObject } from '../http/schemas.js';
+import type { WidgetSessions } from '../widget-sessions/tokens.js';
+import type { PinService } from './service.js';
+import type { TransportKeys } from './transport-keys.js';
+
+const SetPinBody = StrictObject({
+  encrypted_pin: Type.String({
+    minLength: 1,
+    maxLength: 4096,
+    description: 'Compact JWE (ECDH-ES, A256GCM, kid, wst)',
+  }),
+  sync_offline_pin: Type.Optional(Type.Boolean()),
+});
+const base64url = (description: string) =>
+  Type.String({ pattern: '^[A-Za-z0-9_-]{43}$', description });
+const RevealBody = StrictObject({
+  public_key: StrictObject(
+    {
+      kty: Type.Literal('EC'),
+      crv: Type.Literal('P-256'),
+      x: base64url('x coordinate'),
+      y: base64url('y coordinate'),
+      // WebCrypto's exportKey('jwk') adds these; they are accepted and ignored.
+      ext: Type.Optional(Type.Boolean()),
+      key_ops: Type.Optional(Type.Array(Type.String({ maxLength: 16 }), { maxItems: 4 })),
+      alg: Type.Optional(Type.String({ maxLength: 16 })),
+      use: Type.Optional(Type.String({ maxLength: 8 })),
+    },
+    'The widget’s ephemeral ECDH P-256 public key (JWK, no private part)',
+  ),
+});
+const PinBlockQuery = StrictObject({
+  format: Type.Union([Type.Literal('ISO_9564_4'), Type.Literal('ISO_9564_0')]),
+});
+const CardParams = IdParam('card');
+const widgetSecurity: Record<string, string[]>[] = [{ widgetToken: [] }, { dpop: [] }];
+
+export function pinRoutes(
+  app: FastifyInstance,
+  deps: {
+    pins: PinService;
+    sessions: WidgetSessions;
+    transportKeys: TransportKeys;
+    publicUrl: string;
+  },
+): void {
+  const { pins, sessions, transportKeys } = deps;
+  const platformOrigin = new URL(deps.publicUrl).origin;
+
+  app.get(
+    '/v1/pin_keys',
+    {
+      schema: {
+        tags: ['pins'],
+        summary: 'JWKS of the PIN-transport keys (encrypt set-PIN JWEs to the first)',
+      },
+    },
+    async (_request, reply) =>
+      reply.header('cache-control', 'public, max-age=300').send(transportKeys.jwks()),
+  );
+
+  app.register(async (widget) => {
+    // Widget calls come from the widget documents, which the platform serves: a browser call
+    // from any other origin is refused before the token is even looked at.
+    widget.addHook('onRequest', async (request) => {
+      const origin = request.headers.origin;
+      if (origin !== undefined && origin !== platformOrigin) {
+        throw new ApiError('FORBIDDEN', 'Widget endpoints answer only the widget documents');
+      }
+    });
+    widget.addHook('onSend', async (_request, reply) => {
+      reply.header('cache-control', 'no-store');
+    });
+
+    widget.get(
+      '/v1/widget/session',
+      {
+        schema: {
+          tags: ['widget'],
+          summary: 'What the widget needs to render (does not use up the token)',
+          security: widgetSecurity,
+        },
+      },
+      async (request) => {
+        const session = await sessions.authenticate(request);
+        const product = await pins.productOf(session.card);
+        return {
+          widget_type: session.token.widgetType,
+          expires_at: new Date(session.token.expiresAt).toISOString(),
+          card: {
+            last_four: session.card.lastFour,
+            card_status: session.card.cardStatus,
+            is_pin_set: session.card.isPinSet,
+            pin_length: product.pinLength,
+            offline_pin: session.card.offlinePinEnabled,
+          },
+        };
+      },
+    );
+
+    widget.post<{ Body: Static<typeof SetPinBody> }>(
+      '/v1/widget/pin',
+      {
+        schema: {
+          tags: ['widget'],
+          summary: 'Set the PIN (encrypted in the widget)',
+          body: SetPinBody,
+          security: widgetSecurity,
+        },
+      },
+      async (request) => pins.setPin(await sessions.authenticate(request, 'SET_PIN'), request.body),
+    );
+
+    widget.post<{ Body: Static<typeof RevealBody> }>(
+      '/v1/widget/pin/reveal',
+      {
+        schema: {
+          tags: ['widget'],
+          summary: 'Reveal the PIN, encrypted to the widget’s ephemeral key',
+          body: RevealBody,
+          security: widgetSecurity,
+        },
+      },
+      async (request) =>
+        pins.reveal(await sessions.authenticate(request, 'REVEAL_PIN'), request.body.public_key),
+    );
+  });
+}
+
+/** `GET /v1/cards/{id}/pin_block` (API key): the PIN block for a processor. */
+export function pinBlockRoutes(app: FastifyInstance, pins: PinService): void {
+  app.get<{ Params: Static<typeof CardParams>; Querystring: Static<typeof PinBlockQuery> }>(
+    '/v1/cards/:id/pin_block',
+    {
+      schema: {
+        tags: ['pins'],
+        summary:
+          'Export the PIN block: format 4 under ZONE_PIN_KEY_AES, format 0 under ZONE_PIN_KEY_TDES',
+        params: CardParams,
+        querystring: PinBlockQuery,
+        security: [{ apiKey: [] }],
+      },
+    },
+    async (request, reply) =>
+      reply
+        .header('cache-control', 'no-store')
+        .send(await pins.exportPinBlock(request.params.id, request.query.format)),
+  );
+}

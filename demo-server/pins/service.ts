@@ -1,0 +1,299 @@
+import { createCipheriv } from 'node:crypto';
+import type { JWK } from 'jose';
+import type { CardService, RandomPinAssigner } from '../cards/service.js';
+import { ApiError, notFound } from '../http/errors.js';
+import { newId } from '../lib/ids.js';
+import type { Card, CardProduct, Repositories, Store } from '../store/types.js';
+import { type WidgetSession, type WidgetSessions, sessionTag } from '../widget-sessions/tokens.js';
+import type { PinVault } from './at-rest.js';
+import { encipherFormat4, encodeFormat0, tdesEcbEncrypt } from './iso9564/index.js';
+import { PinJweError, decryptPinJwe, encryptForReveal, importRevealKey } from './jwe.js';
+import { pinPolicyViolation, randomPin } from './policy.js';
+import type { TransportKeys } from './transport-keys.js';
+
+export interface PinServiceOptions {
+  /** Reveals allowed per card per window (SPEC §6: 5 an hour). */
+  revealLimit: number;
+  revealWindowMs: number;
+  zonePinKeyAes: Buffer;
+  zonePinKeyTdes: Buffer;
+}
+
+/** What the offline-PIN module does when a card's online PIN changes (queue an issuer script). */
+export interface PinChangeListener {
+  onPinChanged(
+    tx: Repositories,
+    card: Card,
+    product: CardProduct,
+    change: { syncOfflinePin: boolean; now: number },
+  ): Promise<void>;
+}
+
+export type PinBlockFormat = 'ISO_9564_4' | 'ISO_9564_0';
+
+/** Key check value: the first 3 bytes of the key's encryption of a zero block (X9.24 style). */
+function checkValue(key: Buffer, algorithm: string, blockSize: number): string {
+  const cipher = createCipheriv(algorithm, key, null).setAutoPadding(false);
+  return Buffer.concat([cipher.update(Buffer.alloc(blockSize)), cipher.final()])
+    .subarray(0, 3)
+    .toString('hex')
+    .toUpperCase();
+}
+
+export class PinService implements RandomPinAssigner {
+  private pinListener: PinChangeListener | undefined;
+
+  constructor(
+    private readonly store: Store,
+    private readonly cards: CardService,
+    private readonly sessions: WidgetSessions,
+    private readonly transportKeys: TransportKeys,
+    private readonly vault: PinVault,
+    private readonly options: PinServiceOptions,
+  ) {}
+
+  /** Set once at wiring time by the offline-PIN module. */
+  listen(listener: PinChangeListener): void {
+    this.pinListener = listener;
+  }
+
+  /**
+   * `POST /v1/widget/pin`: decrypts the cardholder's PIN (JWE bound to this session by `wst`),
+   * applies the policy, and in one transaction consumes the token, stores the PIN block and
+   * marks the card (which may start issuance). Each refusal counts against the token.
+   */
+  async setPin(
+    session: WidgetSession,
+    body: { encrypted_pin: string; sync_offline_pin?: boolean },
+  ): Promise<{ card_id: string; is_pin_set: true; timestamp_pin_set: string }> {
+    this.assertPinCapable(session.card);
+    let plaintext: Uint8Array;
+    try {
+      const decrypted = await decryptPinJwe(body.encrypted_pin, (kid) =>
+        this.transportKeys.decryptionKey(kid),
+      );
+      if (decrypted.header.wst !== sessionTag(session.secret)) {
+        return this.sessions.recordFailure(
+          session,
+          new ApiError(
+            'SESSION_MISMATCH',
+            'This encrypted PIN was made for another widget session',
+          ),
+        );
+      }
+      plaintext = decrypted.plaintext;
+    } catch (error) {
+      if (!(error instanceof PinJweError)) throw error;
+      return this.sessions.recordFailure(
+        session,
+        error.code === 'UNKNOWN_KEY_ID'
+          ? new ApiError(
+              'UNKNOWN_KEY_ID',
+              'The PIN was encrypted to an unknown key: fetch /v1/pin_keys again',
+            )
+          : new ApiError('PIN_DECRYPTION_FAILED', 'The encrypted PIN could not be decrypted'),
+      );
+    }
+    const pin = parsePinPayload(plaintext);
+    if (pin === undefined) {
+      return this.sessions.recordFailure(
+        session,
+        new ApiError('INVALID_PIN_PAYLOAD', 'The encrypted payload must be {"pin":"<digits>"}'),
+      );
+    }
+
+    const product = await this.productOf(session.card);
+    const violation = pinPolicyViolation(pin, product.pinLength, session.card.lastFour);
+    if (violation) {
+      return this.sessions.recordFailure(
+        session,
+        new ApiError(violation, policyMessage(violation, product.pinLength), 'pin'),
+      );
+    }
+
+    const now = Date.now();
+    return this.store.transaction(async (tx) => {
+      const card = await tx.getCard(session.card.id);
+      if (!card) throw notFound('card', session.card.id);
+      this.assertPinCapable(card);
+      if (!(await tx.consumeWidgetToken(session.token.id, now))) {
+        throw new ApiError(
+          'WIDGET_TOKEN_USED',
+          'The widget token was already used: ask for a new one',
+        );
+      }
+      const sealed = this.vault.seal(pin, card.pan);
+      await tx.upsertPin({ cardId: card.id, ...sealed, updatedTime: new Date(now).toISOString() });
+      const updated = await this.cards.markPinSet(tx, card, product, now);
+      await this.pinListener?.onPinChanged(tx, updated, product, {
+        syncOfflinePin: body.sync_offline_pin ?? true,
+        now,
+      });
+      return {
+        card_id: card.id,
+        is_pin_set: true as const,
+        timestamp_pin_set: updated.timestampPinSet!,
+      };
+    });
+  }
+
+  /**
+   * `POST /v1/widget/pin/reveal`: for an ACTIVE card with a PIN, within the per-card rate limit,
+   * consumes the token, records the reveal (audit, without the PIN) and returns the PIN as JWE
+   * to the widget's ephemeral key.
+   */
+  async reveal(session: WidgetSession, publicJwk: JWK): Promise<{ encrypted_pin: string }> {
+    this.assertPinCapable(session.card);
+    let key;
+    try {
+      key = importRevealKey(publicJwk);
+    } catch {
+      throw new ApiError(
+        'INVALID_PUBLIC_KEY',
+        'public_key must be a public EC P-256 JWK',
+        'public_key',
+      );
+    }
+    const now = Date.now();
+    const { card, stored } = await this.store.transaction(async (tx) => {
+      const card = await tx.getCard(session.card.id);
+      if (!card) throw notFound('card', session.card.id);
+      this.assertPinCapable(card);
+      if (card.cardStatus !== 'ACTIVE') {
+        throw new ApiError(
+          'CARD_NOT_ACTIVE',
+          'The PIN can be revealed only for an ACTIVE card: activate the card first',
+          undefined,
+          { card_status: card.cardStatus },
+        );
+      }
+      const stored = await tx.getPin(card.id);
+      if (!card.isPinSet || !stored) throw new ApiError('PIN_NOT_SET', 'This card has no PIN yet');
+      const recent = await tx.pinRevealTimes(card.id, now - this.options.revealWindowMs);
+      if (recent.length >= this.options.revealLimit) {
+        const retryAfter = Math.max(
+          1,
+          Math.ceil((recent[0]! + this.options.revealWindowMs - now) / 1000),
+        );
+        throw new ApiError(
+          'RATE_LIMITED',
+          `Too many PIN reveals for this card: try again in ${retryAfter} seconds`,
+          undefined,
+          { retry_after: retryAfter },
+          { 'retry-after': String(retryAfter) },
+        );
+      }
+      if (!(await tx.consumeWidgetToken(session.token.id, now))) {
+        throw new ApiError(
+          'WIDGET_TOKEN_USED',
+          'The widget token was already used: ask for a new one',
+        );
+      }
+      await tx.insertPinReveal({
+        id: newId('rvl', now),
+        cardId: card.id,
+        tokenId: session.token.id,
+        origin: session.token.origin,
+        revealedAt: now,
+      });
+      return { card, stored };
+    });
+    const pin = this.vault.open(stored, card.pan);
+    return { encrypted_pin: await encryptForReveal(pin, key, sessionTag(session.secret)) };
+  }
+
+  async productOf(card: Card): Promise<CardProduct> {
+    const product = await this.store.read.getProduct(card.cardProductId);
+    if (!product) throw notFound('card product', card.cardProductId);
+    return product;
+  }
+
+  /** The RANDOM policy's issuance step: a CSPRNG PIN, stored as a format 4 block. */
+  async assignRandomPin(tx: Repositories, card: Card, product: CardProduct, now: number) {
+    const pin = randomPin(product.pinLength, card.lastFour);
+    await tx.upsertPin({
+      cardId: card.id,
+      ...this.vault.seal(pin, card.pan),
+      updatedTime: new Date(now).toISOString(),
+    });
+  }
+
+  /** `GET /v1/cards/{id}/pin_block`: the PIN re-enciphered for a processor under a zone key. */
+  async exportPinBlock(cardId: string, format: PinBlockFormat) {
+    const card = await this.store.read.getCard(cardId);
+    if (!card) throw notFound('card', cardId);
+    this.assertPinCapable(card);
+    const stored = await this.store.read.getPin(cardId);
+    if (!stored) throw new ApiError('PIN_NOT_SET', 'This card has no PIN yet');
+    const pin = this.vault.open(stored, card.pan);
+    if (format === 'ISO_9564_4') {
+      const key = this.options.zonePinKeyAes;
+      return {
+        format,
+        key_id: checkValue(key, 'aes-256-ecb', 16),
+        pin_block: encipherFormat4(pin, card.pan, key).toString('hex').toUpperCase(),
+      };
+    }
+    const key = this.options.zonePinKeyTdes;
+    return {
+      format,
+      key_id: checkValue(key, 'des-ede-ecb', 8),
+      pin_block: tdesEcbEncrypt(key, encodeFormat0(pin, card.pan)).toString('hex').toUpperCase(),
+    };
+  }
+
+  /** Re-enciphers every stored PIN block that is not under the current key (key rotation). */
+  async reencryptAll(batch = 200): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const count = await this.store.transaction(async (tx) => {
+        const stale = await tx.pinsNotUnderKey(this.vault.currentKeyId, batch);
+        for (const stored of stale) {
+          const card = await tx.getCard(stored.cardId);
+          if (!card) continue;
+          await tx.upsertPin({ ...stored, ...this.vault.reseal(stored, card.pan) });
+        }
+        return stale.length;
+      });
+      total += count;
+      if (count < batch) return total;
+    }
+  }
+
+  private assertPinCapable(card: Card): void {
+    if (card.form === 'VIRTUAL') throw new ApiError('CARD_IS_VIRTUAL', 'Virtual cards have no PIN');
+    if (card.cardStatus === 'TERMINATED') {
+      throw new ApiError(
+        'CARD_TERMINATED',
+        'The card is terminated: its PIN can no longer be used',
+      );
+    }
+  }
+}
+
+function policyMessage(code: NonNullable<ReturnType<typeof pinPolicyViolation>>, length: number) {
+  switch (code) {
+    case 'PIN_NOT_DIGITS':
+      return 'The PIN must be digits only';
+    case 'PIN_WRONG_LENGTH':
+      return `The PIN must be exactly ${length} digits`;
+    case 'PIN_TOO_WEAK':
+      return 'This PIN is too easy to guess: avoid repeats, sequences and common PINs';
+    case 'PIN_MATCHES_CARD_NUMBER':
+      return 'The PIN must not be the last digits of the card number';
+  }
+}
+
+/** The decrypted payload must be exactly `{"pin":"<string>"}`. */
+function parsePinPayload(plaintext: Uint8Array): string | undefined {
+  try {
+    const value: unknown = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(plaintext));
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+    const keys = Object.keys(value);
+    const pin = (value as { pin?: unknown }).pin;
+    if (keys.length !== 1 || typeof pin !== 'string' || pin.length > 12) return undefined;
+    return pin;
+  } catch {
+    return undefined;
+  }
+}
