@@ -51,16 +51,21 @@ export interface PlatformDeps {
   config: Config;
   store: Store;
   apiKey: string;
-  logger?: boolean | object;
+  /** false: no logging; a stream: structured logs there (tests read them); default stdout. */
+  log?: false | { level?: string; stream?: NodeJS.WritableStream };
 }
 
 export async function buildPlatform(deps: PlatformDeps): Promise<Platform> {
   const { config, store } = deps;
   const app = Fastify({
-    logger: deps.logger ?? {
-      level: config.logLevel,
-      redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
-    },
+    logger:
+      deps.log === false
+        ? false
+        : {
+            level: deps.log?.level ?? config.logLevel,
+            redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+            ...(deps.log?.stream ? { stream: deps.log.stream } : {}),
+          },
     bodyLimit: config.bodyLimitBytes,
     trustProxy: false,
   });

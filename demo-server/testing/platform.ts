@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { buildPlatform, type Platform } from '../app.js';
+import { buildPlatform, type Platform, type PlatformDeps } from '../app.js';
 import { loadConfig } from '../config.js';
 import { SqliteStore } from '../store/sqlite/store.js';
 
@@ -32,7 +32,10 @@ export function tempDataDir(): string {
 }
 
 /** A platform on a fresh SQLite file in a temp DATA_DIR, configured from `env` like the real one. */
-export async function startTestPlatform(env: Record<string, string> = {}): Promise<TestPlatform> {
+export async function startTestPlatform(
+  env: Record<string, string> = {},
+  log: PlatformDeps['log'] = false,
+): Promise<TestPlatform> {
   const dataDir = env.DATA_DIR ?? tempDataDir();
   const config = loadConfig({
     ISSUANCE_DELAY_MS: '200',
@@ -49,7 +52,7 @@ export async function startTestPlatform(env: Record<string, string> = {}): Promi
     config,
     store,
     apiKey: TEST_API_KEY,
-    logger: false,
+    log,
   });
   const auth = { authorization: `Bearer ${TEST_API_KEY}` };
   return {

@@ -1,0 +1,60 @@
+import { luhnCheckDigit } from '../cards/pan.js';
+import type { TestPlatform } from './platform.js';
+
+/** A Luhn-valid test PAN ending in `lastFour`'s digits before the check digit. */
+export function testPan(body15: string): string {
+  return body15 + luhnCheckDigit(body15);
+}
+
+/** Creates a product and a card on it through the API; returns the card resource. */
+export async function issueCard(
+  platform: TestPlatform,
+  product: Record<string, unknown>,
+  card: Record<string, unknown> = {},
+) {
+  const created = await platform.call('POST', '/v1/card_products', {
+    name: 'Test product',
+    form: 'PHYSICAL',
+    ...product,
+  });
+  if (created.status !== 201) throw new Error(`product: ${JSON.stringify(created.body)}`);
+  const issued = await platform.call('POST', '/v1/cards', {
+    card_product_id: created.body.id,
+    account_id: 'acct_1',
+    ...card,
+  });
+  if (issued.status !== 201) throw new Error(`card: ${JSON.stringify(issued.body)}`);
+  return issued.body as { id: string; last_four: string; card_status: string; [key: string]: unknown };
+}
+
+export async function mintToken(
+  platform: TestPlatform,
+  cardId: string,
+  body: Record<string, unknown>,
+): Promise<string> {
+  const minted = await platform.call('POST', `/v1/cards/${cardId}/widget_token`, body);
+  if (minted.status !== 201) throw new Error(`token: ${JSON.stringify(minted.body)}`);
+  return minted.body.widget_token as string;
+}
+
+/** A widget API call as the widget makes it (token in Authorization, optional extra headers). */
+export async function widgetCall(
+  platform: TestPlatform,
+  method: 'GET' | 'POST',
+  url: string,
+  token: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+) {
+  const response = await platform.app.inject({
+    method,
+    url,
+    headers: { authorization: `Bearer ${token}`, ...headers },
+    ...(body === undefined ? {} : { payload: body as object }),
+  });
+  return {
+    status: response.statusCode,
+    headers: response.headers,
+    body: response.body === '' ? undefined : response.json(),
+  };
+}
