@@ -52,6 +52,10 @@ export class PinService implements RandomPinAssigner {
     private readonly options: PinServiceOptions,
   ) {}
 
+  get currentKeyId(): string {
+    return this.vault.currentKeyId;
+  }
+
   /** Set once at wiring time by the offline-PIN module. */
   listen(listener: PinChangeListener): void {
     this.pinListener = listener;

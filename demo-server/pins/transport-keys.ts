@@ -66,7 +66,7 @@ interface LoadedKey {
  */
 export class TransportKeys {
   private keys: LoadedKey[] = [];
-  private loadedMtime = -1;
+  private loadedVersion = '';
   private checkedAt = 0;
 
   private constructor(private readonly file: string) {}
@@ -83,20 +83,22 @@ export class TransportKeys {
     const now = Date.now();
     if (!immediately && now - this.checkedAt < 1000) return;
     this.checkedAt = now;
-    const mtime = fs.statSync(this.file).mtimeMs;
-    if (mtime === this.loadedMtime) return;
+    // Rotation replaces the file (rename): a new inode tells a change even within one mtime tick.
+    const stat = fs.statSync(this.file);
+    const version = `${stat.ino}:${stat.mtimeMs}`;
+    if (version === this.loadedVersion) return;
     const data = JSON.parse(fs.readFileSync(this.file, 'utf8')) as KeyFile;
     this.keys = data.keys.map((record) => {
       const privateKey = createPrivateKey({ key: record.private_jwk, format: 'jwk' });
       const publicJwk = createPublicKey(privateKey).export({ format: 'jwk' }) as JWK;
       return { kid: record.kid, retiresAt: record.retires_at, privateKey, publicJwk };
     });
-    this.loadedMtime = mtime;
+    this.loadedVersion = version;
   }
 
   /** The published JWKS: the current key, for encryption with ECDH-ES. */
   jwks(): { keys: JWK[] } {
-    this.reload();
+    this.reload(true);
     const current = this.keys.at(-1);
     if (!current) throw new Error('no PIN-transport key');
     return { keys: [{ ...current.publicJwk, kid: current.kid, use: 'enc', alg: 'ECDH-ES' }] };
