@@ -17,7 +17,9 @@ async function run(command: string | undefined): Promise<void> {
     case 'rotate-pin-key': {
       const file = path.join(config.dataDir, 'pin-transport-keys.json');
       const kid = await rotateTransportKey(file, config.pinTransportKeyGraceS);
-      console.log(`New PIN-transport key ${kid}; previous keys decrypt for ${config.pinTransportKeyGraceS} s.`);
+      console.log(
+        `New PIN-transport key ${kid}; previous keys decrypt for ${config.pinTransportKeyGraceS} s.`,
+      );
       return;
     }
     case 'reencrypt-pins': {

@@ -35,7 +35,9 @@ describe('PIN-transport key rotation', () => {
       const realNow = Date.now;
       Date.now = () => realNow() + 61_000;
       try {
-        const late = await widgetCall(platform, 'POST', '/v1/widget/pin', token2, { encrypted_pin: jwe });
+        const late = await widgetCall(platform, 'POST', '/v1/widget/pin', token2, {
+          encrypted_pin: jwe,
+        });
         expect(late.body.code).toBe('UNKNOWN_KEY_ID');
       } finally {
         Date.now = realNow;
@@ -83,8 +85,14 @@ describe('PINs at rest', () => {
       expect(await second.pins.reencryptAll()).toBe(1);
       const after = await second.store.read.getPin(card.id);
       expect(after!.keyId).toBe(aesKeyId(Buffer.from(newKey, 'hex')));
-      const pinBefore = decipherFormat4(Buffer.from(before!.pinBlock, 'hex'), PAN, Buffer.from(oldKey, 'hex'));
-      expect(decipherFormat4(Buffer.from(after!.pinBlock, 'hex'), PAN, Buffer.from(newKey, 'hex'))).toBe(pinBefore);
+      const pinBefore = decipherFormat4(
+        Buffer.from(before!.pinBlock, 'hex'),
+        PAN,
+        Buffer.from(oldKey, 'hex'),
+      );
+      expect(
+        decipherFormat4(Buffer.from(after!.pinBlock, 'hex'), PAN, Buffer.from(newKey, 'hex')),
+      ).toBe(pinBefore);
       expect(await second.pins.reencryptAll()).toBe(0);
     } finally {
       await second.dispose();

@@ -33,7 +33,10 @@ async function reveal(token: string) {
   return { ...response, pin: payload.pin, header };
 }
 
-async function activeCard(product: Record<string, unknown> = {}, card: Record<string, unknown> = {}) {
+async function activeCard(
+  product: Record<string, unknown> = {},
+  card: Record<string, unknown> = {},
+) {
   const issued = await issueCard(platform, product, { pan: PAN, ...card });
   await platform.call('POST', `/v1/simulations/cards/${issued.id}/advance`);
   await platform.call('PATCH', `/v1/cards/${issued.id}`, { card_status: 'ACTIVE' });
@@ -43,7 +46,13 @@ async function activeCard(product: Record<string, unknown> = {}, card: Record<st
 describe('JWKS', () => {
   it('publishes one EC P-256 ECDH-ES encryption key with a kid', () => {
     expect(jwks.keys).toEqual([
-      expect.objectContaining({ kty: 'EC', crv: 'P-256', use: 'enc', alg: 'ECDH-ES', kid: expect.any(String) }),
+      expect.objectContaining({
+        kty: 'EC',
+        crv: 'P-256',
+        use: 'enc',
+        alg: 'ECDH-ES',
+        kid: expect.any(String),
+      }),
     ]);
     expect(jwks.keys[0]).not.toHaveProperty('d');
   });
@@ -52,17 +61,23 @@ describe('JWKS', () => {
 describe('widget tokens', () => {
   it('are refused for virtual and terminated cards with clear codes', async () => {
     const virtual = await issueCard(platform, { form: 'VIRTUAL' });
-    const refused = await platform.call('POST', `/v1/cards/${virtual.id}/widget_token`, { widget_type: 'SET_PIN' });
+    const refused = await platform.call('POST', `/v1/cards/${virtual.id}/widget_token`, {
+      widget_type: 'SET_PIN',
+    });
     expect(refused).toMatchObject({ status: 400, body: { code: 'CARD_IS_VIRTUAL' } });
     const physical = await issueCard(platform, {});
     await platform.call('PATCH', `/v1/cards/${physical.id}`, { card_status: 'TERMINATED' });
-    const terminated = await platform.call('POST', `/v1/cards/${physical.id}/widget_token`, { widget_type: 'SET_PIN' });
+    const terminated = await platform.call('POST', `/v1/cards/${physical.id}/widget_token`, {
+      widget_type: 'SET_PIN',
+    });
     expect(terminated).toMatchObject({ status: 400, body: { code: 'CARD_TERMINATED' } });
   });
 
   it('expire after WIDGET_TOKEN_TTL_S', async () => {
     const card = await issueCard(platform, {}, { pan: PAN });
-    const minted = await platform.call('POST', `/v1/cards/${card.id}/widget_token`, { widget_type: 'SET_PIN' });
+    const minted = await platform.call('POST', `/v1/cards/${card.id}/widget_token`, {
+      widget_type: 'SET_PIN',
+    });
     expect(Date.parse(minted.body.expires_at) - Date.now()).toBeGreaterThan(290_000);
     expect(Date.parse(minted.body.expires_at) - Date.now()).toBeLessThanOrEqual(300_000);
     const short = await startTestPlatform({ WIDGET_TOKEN_TTL_S: '10' });
@@ -102,22 +117,46 @@ describe('widget tokens', () => {
 
   it('are bound to their origin; without one only a top-level document may use them', async () => {
     const card = await issueCard(platform, {}, { pan: PAN });
-    const bound = await mintToken(platform, card.id, { widget_type: 'SET_PIN', origin: 'https://program.example' });
-    const elsewhere = await widgetCall(platform, 'POST', '/v1/widget/pin', bound, {
-      encrypted_pin: await encryptPin(jwks, '3850', bound),
-    }, { 'pin-widget-parent-origin': 'https://evil.example' });
+    const bound = await mintToken(platform, card.id, {
+      widget_type: 'SET_PIN',
+      origin: 'https://program.example',
+    });
+    const elsewhere = await widgetCall(
+      platform,
+      'POST',
+      '/v1/widget/pin',
+      bound,
+      {
+        encrypted_pin: await encryptPin(jwks, '3850', bound),
+      },
+      { 'pin-widget-parent-origin': 'https://evil.example' },
+    );
     expect(elsewhere).toMatchObject({ status: 403, body: { code: 'ORIGIN_MISMATCH' } });
     const topLevel = await setPin(bound, '3850');
     expect(topLevel).toMatchObject({ status: 403, body: { code: 'ORIGIN_MISMATCH' } });
-    const home = await widgetCall(platform, 'POST', '/v1/widget/pin', bound, {
-      encrypted_pin: await encryptPin(jwks, '3850', bound),
-    }, { 'pin-widget-parent-origin': 'https://program.example' });
+    const home = await widgetCall(
+      platform,
+      'POST',
+      '/v1/widget/pin',
+      bound,
+      {
+        encrypted_pin: await encryptPin(jwks, '3850', bound),
+      },
+      { 'pin-widget-parent-origin': 'https://program.example' },
+    );
     expect(home.status).toBe(200);
 
     const unbound = await mintToken(platform, card.id, { widget_type: 'SET_PIN' });
-    const framed = await widgetCall(platform, 'POST', '/v1/widget/pin', unbound, {
-      encrypted_pin: await encryptPin(jwks, '3850', unbound),
-    }, { 'pin-widget-parent-origin': 'https://program.example' });
+    const framed = await widgetCall(
+      platform,
+      'POST',
+      '/v1/widget/pin',
+      unbound,
+      {
+        encrypted_pin: await encryptPin(jwks, '3850', unbound),
+      },
+      { 'pin-widget-parent-origin': 'https://program.example' },
+    );
     expect(framed).toMatchObject({ status: 403, body: { code: 'ORIGIN_MISMATCH' } });
   });
 
@@ -131,12 +170,22 @@ describe('widget tokens', () => {
   });
 
   it('tell the widget what it needs without using the token up', async () => {
-    const card = await issueCard(platform, { pin_issuance_policy: 'REQUIRED', pin_length: 6, offline_pin: true }, { pan: PAN });
+    const card = await issueCard(
+      platform,
+      { pin_issuance_policy: 'REQUIRED', pin_length: 6, offline_pin: true },
+      { pan: PAN },
+    );
     const token = await mintToken(platform, card.id, { widget_type: 'SET_PIN' });
     const session = await widgetCall(platform, 'GET', '/v1/widget/session', token);
     expect(session.body).toMatchObject({
       widget_type: 'SET_PIN',
-      card: { last_four: PAN.slice(-4), pin_length: 6, card_status: 'PENDING', is_pin_set: false, offline_pin: true },
+      card: {
+        last_four: PAN.slice(-4),
+        pin_length: 6,
+        card_status: 'PENDING',
+        is_pin_set: false,
+        offline_pin: true,
+      },
     });
     expect(session.headers['cache-control']).toBe('no-store');
     expect((await setPin(token, '385027')).status).toBe(200);
@@ -152,7 +201,10 @@ describe('set PIN', () => {
     const again = await setPin(token, '3851');
     expect(again).toMatchObject({ status: 401, body: { code: 'WIDGET_TOKEN_USED' } });
     const now = await platform.call('GET', `/v1/cards/${card.id}`);
-    expect(now.body).toMatchObject({ is_pin_set: true, pending_reasons: { is_waiting_for_pin: false } });
+    expect(now.body).toMatchObject({
+      is_pin_set: true,
+      pending_reasons: { is_waiting_for_pin: false },
+    });
     expect(now.body.timestamp_pin_set).toBe(first.body.timestamp_pin_set);
   });
 
@@ -161,7 +213,9 @@ describe('set PIN', () => {
     const mine = await mintToken(platform, card.id, { widget_type: 'SET_PIN' });
     const other = await mintToken(platform, card.id, { widget_type: 'SET_PIN' });
     const captured = await encryptPin(jwks, '3850', other);
-    const replayed = await widgetCall(platform, 'POST', '/v1/widget/pin', mine, { encrypted_pin: captured });
+    const replayed = await widgetCall(platform, 'POST', '/v1/widget/pin', mine, {
+      encrypted_pin: captured,
+    });
     expect(replayed).toMatchObject({ status: 400, body: { code: 'SESSION_MISMATCH' } });
     expect((await platform.call('GET', `/v1/cards/${card.id}`)).body.is_pin_set).toBe(false);
     expect((await setPin(mine, '3850')).status).toBe(200);
@@ -197,13 +251,20 @@ describe('set PIN', () => {
       // node-jose always writes the key's thumbprint as kid: craft this one with jose.
       [
         new CompactEncrypt(new TextEncoder().encode('{"pin":"3850"}'))
-          .setProtectedHeader({ alg: 'ECDH-ES', enc: 'A256GCM', kid: 'unknown-kid', wst: sessionTagOf(token) })
+          .setProtectedHeader({
+            alg: 'ECDH-ES',
+            enc: 'A256GCM',
+            kid: 'unknown-kid',
+            wst: sessionTagOf(token),
+          })
           .encrypt(await importJWK(jwks.keys[0] as JWK, 'ECDH-ES')),
         'UNKNOWN_KEY_ID',
       ],
     ];
     for (const [jwe, code] of cases) {
-      const response = await widgetCall(platform, 'POST', '/v1/widget/pin', token, { encrypted_pin: await jwe });
+      const response = await widgetCall(platform, 'POST', '/v1/widget/pin', token, {
+        encrypted_pin: await jwe,
+      });
       expect(response.body.code).toBe(code);
     }
     // Those were four failures: the fifth closes the session, then even a good PIN is refused.
@@ -228,11 +289,21 @@ describe('set PIN', () => {
     ];
     const codes = [];
     for (const jwe of cases) {
-      codes.push((await widgetCall(platform, 'POST', '/v1/widget/pin', token, { encrypted_pin: jwe })).body.code);
+      codes.push(
+        (await widgetCall(platform, 'POST', '/v1/widget/pin', token, { encrypted_pin: jwe })).body
+          .code,
+      );
     }
-    expect(codes).toEqual(['PIN_DECRYPTION_FAILED', 'PIN_DECRYPTION_FAILED', 'PIN_DECRYPTION_FAILED', 'PIN_DECRYPTION_FAILED']);
+    expect(codes).toEqual([
+      'PIN_DECRYPTION_FAILED',
+      'PIN_DECRYPTION_FAILED',
+      'PIN_DECRYPTION_FAILED',
+      'PIN_DECRYPTION_FAILED',
+    ]);
     // Four failures: the untouched JWE still works.
-    expect((await widgetCall(platform, 'POST', '/v1/widget/pin', token, { encrypted_pin: good })).status).toBe(200);
+    expect(
+      (await widgetCall(platform, 'POST', '/v1/widget/pin', token, { encrypted_pin: good })).status,
+    ).toBe(200);
   });
 
   it('limits failures per token: the 5th failure closes the session (429)', async () => {
@@ -240,14 +311,22 @@ describe('set PIN', () => {
     const token = await mintToken(platform, card.id, { widget_type: 'SET_PIN' });
     const codes = [];
     for (let i = 0; i < 5; i++) codes.push((await setPin(token, '1111')).body.code);
-    expect(codes).toEqual(['PIN_TOO_WEAK', 'PIN_TOO_WEAK', 'PIN_TOO_WEAK', 'PIN_TOO_WEAK', 'TOO_MANY_ATTEMPTS']);
+    expect(codes).toEqual([
+      'PIN_TOO_WEAK',
+      'PIN_TOO_WEAK',
+      'PIN_TOO_WEAK',
+      'PIN_TOO_WEAK',
+      'TOO_MANY_ATTEMPTS',
+    ]);
     expect((await setPin(token, '3850')).body.code).toBe('WIDGET_TOKEN_LOCKED');
   });
 
   it('two concurrent uses of one token: exactly one succeeds', async () => {
     const card = await issueCard(platform, {}, { pan: PAN });
     const token = await mintToken(platform, card.id, { widget_type: 'SET_PIN' });
-    const results = await Promise.all(['3850', '3851', '3852', '3853'].map((pin) => setPin(token, pin)));
+    const results = await Promise.all(
+      ['3850', '3851', '3852', '3853'].map((pin) => setPin(token, pin)),
+    );
     expect(results.map((r) => r.status).sort()).toEqual([200, 401, 401, 401]);
   });
 
@@ -284,7 +363,9 @@ describe('set PIN', () => {
     expect((await setPin(token, '3850')).status).toBe(200);
     await platform.call('POST', `/v1/simulations/cards/${card.id}/advance`);
     await platform.call('PATCH', `/v1/cards/${card.id}`, { card_status: 'ACTIVE' });
-    const revealed = await reveal(await mintToken(platform, card.id, { widget_type: 'REVEAL_PIN' }));
+    const revealed = await reveal(
+      await mintToken(platform, card.id, { widget_type: 'REVEAL_PIN' }),
+    );
     expect(revealed.pin).toBe('3850');
   });
 });
@@ -297,18 +378,29 @@ describe('reveal', () => {
     const revealed = await reveal(token);
     expect(revealed.status).toBe(200);
     expect(revealed.pin).toBe('3850');
-    expect(revealed.header).toMatchObject({ alg: 'ECDH-ES', enc: 'A256GCM', wst: expect.any(String) });
+    expect(revealed.header).toMatchObject({
+      alg: 'ECDH-ES',
+      enc: 'A256GCM',
+      wst: expect.any(String),
+    });
     expect((await reveal(token)).body.code).toBe('WIDGET_TOKEN_USED');
   });
 
   it('is refused with a clear code on a non-ACTIVE card or a card without a PIN', async () => {
     const unactivated = await issueCard(platform, {}, { pan: PAN });
     await setPin(await mintToken(platform, unactivated.id, { widget_type: 'SET_PIN' }), '3850');
-    const notActive = await reveal(await mintToken(platform, unactivated.id, { widget_type: 'REVEAL_PIN' }));
-    expect(notActive).toMatchObject({ status: 409, body: { code: 'CARD_NOT_ACTIVE', card_status: 'UNACTIVATED' } });
+    const notActive = await reveal(
+      await mintToken(platform, unactivated.id, { widget_type: 'REVEAL_PIN' }),
+    );
+    expect(notActive).toMatchObject({
+      status: 409,
+      body: { code: 'CARD_NOT_ACTIVE', card_status: 'UNACTIVATED' },
+    });
 
     const noPin = await activeCard();
-    const missing = await reveal(await mintToken(platform, noPin.id, { widget_type: 'REVEAL_PIN' }));
+    const missing = await reveal(
+      await mintToken(platform, noPin.id, { widget_type: 'REVEAL_PIN' }),
+    );
     expect(missing).toMatchObject({ status: 409, body: { code: 'PIN_NOT_SET' } });
   });
 
@@ -318,7 +410,9 @@ describe('reveal', () => {
     const token = await mintToken(platform, card.id, { widget_type: 'REVEAL_PIN' });
     const { publicJwk } = await ephemeralKey();
     const offCurve = { ...publicJwk, y: publicJwk.x };
-    const response = await widgetCall(platform, 'POST', '/v1/widget/pin/reveal', token, { public_key: offCurve });
+    const response = await widgetCall(platform, 'POST', '/v1/widget/pin/reveal', token, {
+      public_key: offCurve,
+    });
     expect(response.body).toMatchObject({ code: 'INVALID_PUBLIC_KEY' });
     const withPrivate = await widgetCall(platform, 'POST', '/v1/widget/pin/reveal', token, {
       public_key: { ...publicJwk, d: publicJwk.x },
@@ -330,7 +424,9 @@ describe('reveal', () => {
     const card = await activeCard();
     await setPin(await mintToken(platform, card.id, { widget_type: 'SET_PIN' }), '3850');
     for (let i = 0; i < 5; i++) {
-      expect((await reveal(await mintToken(platform, card.id, { widget_type: 'REVEAL_PIN' }))).pin).toBe('3850');
+      expect(
+        (await reveal(await mintToken(platform, card.id, { widget_type: 'REVEAL_PIN' }))).pin,
+      ).toBe('3850');
     }
     const limited = await reveal(await mintToken(platform, card.id, { widget_type: 'REVEAL_PIN' }));
     expect(limited.status).toBe(429);
@@ -346,7 +442,9 @@ describe('RANDOM policy', () => {
     const card = await activeCard({ pin_issuance_policy: 'RANDOM', pin_length: 6 });
     const now = (await platform.call('GET', `/v1/cards/${card.id}`)).body;
     expect(now).toMatchObject({ card_status: 'ACTIVE', is_pin_set: true });
-    const revealed = await reveal(await mintToken(platform, card.id, { widget_type: 'REVEAL_PIN' }));
+    const revealed = await reveal(
+      await mintToken(platform, card.id, { widget_type: 'REVEAL_PIN' }),
+    );
     expect(revealed.pin).toMatch(/^\d{6}$/);
     const { pinPolicyViolation } = await import('./policy.js');
     expect(pinPolicyViolation(revealed.pin!, 6, PAN.slice(-4))).toBeUndefined();
@@ -384,20 +482,43 @@ describe('PIN-block export', () => {
     const card = await issueCard(platform, {}, { pan: PAN });
     await setPin(await mintToken(platform, card.id, { widget_type: 'SET_PIN' }), '3850');
     const f4 = await platform.call('GET', `/v1/cards/${card.id}/pin_block?format=ISO_9564_4`);
-    expect(f4.body).toMatchObject({ format: 'ISO_9564_4', key_id: expect.stringMatching(/^[0-9A-F]{6}$/) });
-    expect(independent.format4(Buffer.from(f4.body.pin_block, 'hex'), PAN, Buffer.from(TEST_KEYS.ZONE_PIN_KEY_AES, 'hex'))).toBe('3850');
+    expect(f4.body).toMatchObject({
+      format: 'ISO_9564_4',
+      key_id: expect.stringMatching(/^[0-9A-F]{6}$/),
+    });
+    expect(
+      independent.format4(
+        Buffer.from(f4.body.pin_block, 'hex'),
+        PAN,
+        Buffer.from(TEST_KEYS.ZONE_PIN_KEY_AES, 'hex'),
+      ),
+    ).toBe('3850');
     const f0 = await platform.call('GET', `/v1/cards/${card.id}/pin_block?format=ISO_9564_0`);
     expect(f0.body.pin_block).toMatch(/^[0-9A-F]{16}$/);
-    expect(independent.format0(Buffer.from(f0.body.pin_block, 'hex'), PAN, Buffer.from(TEST_KEYS.ZONE_PIN_KEY_TDES, 'hex'))).toBe('3850');
+    expect(
+      independent.format0(
+        Buffer.from(f0.body.pin_block, 'hex'),
+        PAN,
+        Buffer.from(TEST_KEYS.ZONE_PIN_KEY_TDES, 'hex'),
+      ),
+    ).toBe('3850');
     // The key id is the check value of the zone key (3DES of a zero block).
-    const kcv = createCipheriv('des-ede-ecb', Buffer.from(TEST_KEYS.ZONE_PIN_KEY_TDES, 'hex'), null).update(Buffer.alloc(8));
+    const kcv = createCipheriv(
+      'des-ede-ecb',
+      Buffer.from(TEST_KEYS.ZONE_PIN_KEY_TDES, 'hex'),
+      null,
+    ).update(Buffer.alloc(8));
     expect(f0.body.key_id).toBe(kcv.subarray(0, 3).toString('hex').toUpperCase());
   });
 
   it('refuses a card without a PIN, and an unknown format', async () => {
     const card = await issueCard(platform, {}, { pan: PAN });
-    expect((await platform.call('GET', `/v1/cards/${card.id}/pin_block?format=ISO_9564_4`)).body.code).toBe('PIN_NOT_SET');
-    expect((await platform.call('GET', `/v1/cards/${card.id}/pin_block?format=ISO_9564_1`)).body).toMatchObject({
+    expect(
+      (await platform.call('GET', `/v1/cards/${card.id}/pin_block?format=ISO_9564_4`)).body.code,
+    ).toBe('PIN_NOT_SET');
+    expect(
+      (await platform.call('GET', `/v1/cards/${card.id}/pin_block?format=ISO_9564_1`)).body,
+    ).toMatchObject({
       code: 'INVALID_FIELD',
       field: 'format',
     });

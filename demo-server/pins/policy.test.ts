@@ -23,7 +23,8 @@ describe('pinPolicyViolation', () => {
   });
 
   it('accepts ordinary PINs', () => {
-    for (const pin of ['3850', '7392', '0417']) expect(pinPolicyViolation(pin, 4, '4821')).toBeUndefined();
+    for (const pin of ['3850', '7392', '0417'])
+      expect(pinPolicyViolation(pin, 4, '4821')).toBeUndefined();
     expect(pinPolicyViolation('385017', 6, '4821')).toBeUndefined();
     expect(pinPolicyViolation('123456', 6, '4821')).toBe('PIN_TOO_WEAK');
     expect(pinPolicyViolation('994821', 6, '4821')).toBe('PIN_MATCHES_CARD_NUMBER');
@@ -49,7 +50,10 @@ describe('randomPin', () => {
     }
     for (const position of counts) {
       const expected = samples / 10;
-      const chi2 = position.reduce((sum, observed) => sum + (observed - expected) ** 2 / expected, 0);
+      const chi2 = position.reduce(
+        (sum, observed) => sum + (observed - expected) ** 2 / expected,
+        0,
+      );
       // 9 degrees of freedom: 27.88 is the 0.001 critical value; weak-PIN rejection skews by < 1 %.
       expect(chi2).toBeLessThan(27.88);
     }

@@ -24,7 +24,12 @@ export async function issueCard(
     ...card,
   });
   if (issued.status !== 201) throw new Error(`card: ${JSON.stringify(issued.body)}`);
-  return issued.body as { id: string; last_four: string; card_status: string; [key: string]: unknown };
+  return issued.body as {
+    id: string;
+    last_four: string;
+    card_status: string;
+    [key: string]: unknown;
+  };
 }
 
 export async function mintToken(

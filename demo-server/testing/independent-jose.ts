@@ -6,7 +6,8 @@ import nodeJose from 'node-jose';
  * of the `jose` library the platform uses: if the two interoperate, the wire format is standard.
  */
 
-export const sessionTagOf = (token: string) => createHash('sha256').update(token).digest('base64url');
+export const sessionTagOf = (token: string) =>
+  createHash('sha256').update(token).digest('base64url');
 
 /** Encrypts `{"pin": pin}` to the first key of the platform's JWKS, with `wst` of `token`. */
 export async function encryptPin(
@@ -74,7 +75,10 @@ export async function dpopKey() {
       };
       const { kty, crv, x, y } = key.toJSON() as Record<string, string>;
       return nodeJose.JWS.createSign(
-        { format: 'compact', fields: { typ: 'dpop+jwt', alg: 'ES256', jwk: { kty, crv, x, y }, ...header } },
+        {
+          format: 'compact',
+          fields: { typ: 'dpop+jwt', alg: 'ES256', jwk: { kty, crv, x, y }, ...header },
+        },
         { key, reference: false } as any,
       )
         .update(JSON.stringify(payload))

@@ -16,7 +16,13 @@ beforeAll(async () => {
 });
 afterAll(() => platform.dispose());
 
-async function call(url: string, method: 'GET' | 'POST', auth: string, proof?: string, body?: object) {
+async function call(
+  url: string,
+  method: 'GET' | 'POST',
+  auth: string,
+  proof?: string,
+  body?: object,
+) {
   const response = await platform.app.inject({
     method,
     url: new URL(url).pathname,
@@ -30,11 +36,22 @@ describe('sender-constrained widget tokens (DPoP, RFC 9449)', () => {
   it('a token minted with jkt works with a fresh proof from that key, for every call', async () => {
     const key = await dpopKey();
     const token = await mintToken(platform, cardId, { widget_type: 'SET_PIN', jkt: key.jkt });
-    const session = await call(SESSION_URL, 'GET', `DPoP ${token}`, await key.proof('GET', SESSION_URL, token));
+    const session = await call(
+      SESSION_URL,
+      'GET',
+      `DPoP ${token}`,
+      await key.proof('GET', SESSION_URL, token),
+    );
     expect(session.status).toBe(200);
-    const set = await call(PIN_URL, 'POST', `DPoP ${token}`, await key.proof('POST', PIN_URL, token), {
-      encrypted_pin: await encryptPin(jwks, '3850', token),
-    });
+    const set = await call(
+      PIN_URL,
+      'POST',
+      `DPoP ${token}`,
+      await key.proof('POST', PIN_URL, token),
+      {
+        encrypted_pin: await encryptPin(jwks, '3850', token),
+      },
+    );
     expect(set).toMatchObject({ status: 200, body: { is_pin_set: true } });
   });
 
@@ -49,14 +66,34 @@ describe('sender-constrained widget tokens (DPoP, RFC 9449)', () => {
 
     const cases: [string, string, string | undefined][] = [
       ['no proof', `DPoP ${token}`, undefined],
-      ['Bearer scheme for a bound token', `Bearer ${token}`, await key.proof('GET', SESSION_URL, token)],
+      [
+        'Bearer scheme for a bound token',
+        `Bearer ${token}`,
+        await key.proof('GET', SESSION_URL, token),
+      ],
       ['payload changed after signing', `DPoP ${token}`, forged],
-      ['typ is not dpop+jwt', `DPoP ${token}`, await key.proof('GET', SESSION_URL, token, {}, { typ: 'JWT' })],
-      ['iat 61 s old', `DPoP ${token}`, await key.proof('GET', SESSION_URL, token, { iat: now - 61 })],
-      ['iat in the future', `DPoP ${token}`, await key.proof('GET', SESSION_URL, token, { iat: now + 120 })],
+      [
+        'typ is not dpop+jwt',
+        `DPoP ${token}`,
+        await key.proof('GET', SESSION_URL, token, {}, { typ: 'JWT' }),
+      ],
+      [
+        'iat 61 s old',
+        `DPoP ${token}`,
+        await key.proof('GET', SESSION_URL, token, { iat: now - 61 }),
+      ],
+      [
+        'iat in the future',
+        `DPoP ${token}`,
+        await key.proof('GET', SESSION_URL, token, { iat: now + 120 }),
+      ],
       ['another key (a thief’s)', `DPoP ${token}`, await thief.proof('GET', SESSION_URL, token)],
       ['another method', `DPoP ${token}`, await key.proof('POST', SESSION_URL, token)],
-      ['another URL', `DPoP ${token}`, await key.proof('GET', 'https://evil.example/v1/widget/session', token)],
+      [
+        'another URL',
+        `DPoP ${token}`,
+        await key.proof('GET', 'https://evil.example/v1/widget/session', token),
+      ],
       ['another token (ath)', `DPoP ${token}`, await key.proof('GET', SESSION_URL, `${token}x`)],
       ['no jti', `DPoP ${token}`, await key.proof('GET', SESSION_URL, token, { jti: undefined })],
     ];
@@ -83,7 +120,9 @@ describe('sender-constrained widget tokens (DPoP, RFC 9449)', () => {
     // A replayed proof: the first use passes, the second is refused.
     const once = await key.proof('GET', SESSION_URL, token);
     expect((await call(SESSION_URL, 'GET', `DPoP ${token}`, once)).status).toBe(200);
-    expect((await call(SESSION_URL, 'GET', `DPoP ${token}`, once)).body.code).toBe('DPOP_PROOF_REPLAYED');
+    expect((await call(SESSION_URL, 'GET', `DPoP ${token}`, once)).body.code).toBe(
+      'DPOP_PROOF_REPLAYED',
+    );
   });
 
   it('a stolen bound token is useless without the key: the thief cannot set the PIN', async () => {
@@ -91,7 +130,13 @@ describe('sender-constrained widget tokens (DPoP, RFC 9449)', () => {
     const thief = await dpopKey();
     const token = await mintToken(platform, cardId, { widget_type: 'SET_PIN', jkt: key.jkt });
     const body = { encrypted_pin: await encryptPin(jwks, '4096', token) };
-    const stolen = await call(PIN_URL, 'POST', `DPoP ${token}`, await thief.proof('POST', PIN_URL, token), body);
+    const stolen = await call(
+      PIN_URL,
+      'POST',
+      `DPoP ${token}`,
+      await thief.proof('POST', PIN_URL, token),
+      body,
+    );
     expect(stolen).toMatchObject({ status: 401, body: { code: 'DPOP_PROOF_WRONG_KEY' } });
     const asBearer = await call(PIN_URL, 'POST', `Bearer ${token}`, undefined, body);
     expect(asBearer.status).toBe(401);
@@ -100,7 +145,12 @@ describe('sender-constrained widget tokens (DPoP, RFC 9449)', () => {
   it('an unbound token refuses the DPoP scheme (no silent downgrade either way)', async () => {
     const key = await dpopKey();
     const token = await mintToken(platform, cardId, { widget_type: 'SET_PIN' });
-    const response = await call(SESSION_URL, 'GET', `DPoP ${token}`, await key.proof('GET', SESSION_URL, token));
+    const response = await call(
+      SESSION_URL,
+      'GET',
+      `DPoP ${token}`,
+      await key.proof('GET', SESSION_URL, token),
+    );
     expect(response).toMatchObject({ status: 401, body: { code: 'DPOP_PROOF_INVALID' } });
   });
 });

@@ -1,0 +1,95 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { issueCard, mintToken, testPan, widgetCall } from '../testing/cards.js';
+import { encryptPin, ephemeralKey } from '../testing/independent-jose.js';
+import { startTestPlatform } from '../testing/platform.js';
+import { startReceiver } from '../testing/receiver.js';
+
+/** A 12-digit PIN: no timestamp, id or random hex in the data can contain it by chance. */
+const PIN = '957316284039';
+
+describe('a PIN set through the full path appears nowhere', () => {
+  it('not in the logs, not in any SQLite file (read raw), not in events or webhook bodies', async () => {
+    let logs = '';
+    const sink = new Writable({
+      write(chunk, _encoding, done) {
+        logs += chunk.toString();
+        done();
+      },
+    });
+    const platform = await startTestPlatform(
+      { ISSUANCE_DELAY_MS: '50' },
+      { level: 'trace', stream: sink },
+    );
+    const receiver = await startReceiver();
+    try {
+      platform.startWorkers();
+      await platform.call('POST', '/v1/webhooks', { url: receiver.url, enabled_events: ['*'] });
+      const card = await issueCard(
+        platform,
+        { pin_issuance_policy: 'REQUIRED', pin_length: 12, offline_pin: true },
+        { pan: testPan('400000123456785') },
+      );
+      const jwks = (await platform.app.inject({ method: 'GET', url: '/v1/pin_keys' })).json();
+      const setToken = await mintToken(platform, card.id, { widget_type: 'SET_PIN' });
+      const set = await widgetCall(platform, 'POST', '/v1/widget/pin', setToken, {
+        encrypted_pin: await encryptPin(jwks, PIN, setToken),
+      });
+      expect(set.status).toBe(200);
+      // A refused attempt too: errors must not echo the PIN either.
+      const weakToken = await mintToken(platform, card.id, { widget_type: 'SET_PIN' });
+      const weak = await widgetCall(platform, 'POST', '/v1/widget/pin', weakToken, {
+        encrypted_pin: await encryptPin(jwks, '111111111111', weakToken),
+      });
+      expect(weak.status).toBe(400);
+      expect(JSON.stringify(weak.body)).not.toContain('111111111111');
+
+      await platform.call('POST', `/v1/simulations/cards/${card.id}/advance`);
+      await platform.call('PATCH', `/v1/cards/${card.id}`, { card_status: 'ACTIVE' });
+      const key = await ephemeralKey();
+      const revealToken = await mintToken(platform, card.id, { widget_type: 'REVEAL_PIN' });
+      const revealed = await widgetCall(platform, 'POST', '/v1/widget/pin/reveal', revealToken, {
+        public_key: key.publicJwk,
+      });
+      expect((await key.decrypt(revealed.body.encrypted_pin)).payload.pin).toBe(PIN);
+      for (const format of ['ISO_9564_4', 'ISO_9564_0']) {
+        const exported = await platform.call(
+          'GET',
+          `/v1/cards/${card.id}/pin_block?format=${format}`,
+        );
+        expect(exported.status).toBe(200);
+        expect(JSON.stringify(exported.body)).not.toContain(PIN);
+      }
+      await receiver.waitFor((all) => all.some((w) => w.json.data.card?.card_status === 'ACTIVE'));
+
+      // The logs: requests were logged (the check can fail), the PIN and tokens were not.
+      expect(logs).toContain('/v1/widget/pin');
+      expect(logs).not.toContain(PIN);
+      expect(logs).not.toContain(setToken);
+      expect(logs).not.toContain(revealToken);
+
+      // Every byte of the database files, WAL included, as text.
+      const files = fs
+        .readdirSync(platform.dataDir)
+        .filter((name) => name.startsWith('pin-widgets.db'));
+      expect(files).toContain('pin-widgets.db-wal');
+      for (const name of files) {
+        const raw = fs.readFileSync(path.join(platform.dataDir, name)).toString('latin1');
+        expect(raw.length).toBeGreaterThan(0);
+        expect(raw, name).not.toContain(PIN);
+        expect(raw, name).not.toContain(setToken);
+      }
+
+      const events = await platform.call('GET', '/v1/events?limit=100');
+      expect(events.body.data.length).toBeGreaterThan(3);
+      expect(JSON.stringify(events.body)).not.toContain(PIN);
+      expect(receiver.received.length).toBeGreaterThan(3);
+      for (const webhook of receiver.received) expect(webhook.body).not.toContain(PIN);
+    } finally {
+      await platform.dispose();
+      await receiver.close();
+    }
+  });
+});
