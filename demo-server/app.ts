@@ -12,6 +12,7 @@ import { WebhookDispatcher } from './webhooks/dispatcher.js';
 import { webhookRoutes } from './webhooks/routes.js';
 import { WebhookService } from './webhooks/service.js';
 import { landingPage } from './http/landing.js';
+import { widgetAssetRoutes } from './http/widget-assets.js';
 import { PinVault, loadPinEncryptionKey } from './pins/at-rest.js';
 import { pinBlockRoutes, pinRoutes } from './pins/routes.js';
 import { PinService } from './pins/service.js';
@@ -158,6 +159,7 @@ export async function buildPlatform(deps: PlatformDeps): Promise<Platform> {
   app.get('/healthz', { schema: { hide: true } }, async () => ({ ok: true }));
 
   pinRoutes(app, { pins, sessions, transportKeys, publicUrl: config.publicUrl });
+  await widgetAssetRoutes(app, config.frameAncestors);
   await app.register(async (api) => {
     api.addHook('onRequest', apiKeyAuth(deps.apiKey));
     cardRoutes(api, cards, { simulations: !config.production });

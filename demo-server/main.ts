@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { buildPlatform } from './app.js';
+import { startDemoSite } from './demo-site/server.js';
 import { ConfigError, loadConfig } from './config.js';
 import { resolveApiKey } from './secrets/api-key.js';
 import { SqliteStore } from './store/sqlite/store.js';
@@ -30,12 +31,24 @@ async function main(): Promise<void> {
     );
   }
   console.log(`PIN Widgets platform on ${config.publicUrl}`);
+  let site: Awaited<ReturnType<typeof startDemoSite>> | undefined;
+  if (!config.production) {
+    site = await startDemoSite({
+      port: config.demoSitePort,
+      host: '127.0.0.1',
+      platformUrl: config.publicUrl,
+      apiKey,
+      dataDir: config.dataDir,
+    });
+    console.log(`Demo card-program site on http://127.0.0.1:${config.demoSitePort}`);
+  }
 
   let closing = false;
   const shutdown = async (signal: string) => {
     if (closing) return;
     closing = true;
     platform.app.log.info({ signal }, 'shutting down');
+    await site?.close();
     await platform.close();
     await store.close();
     process.exit(0);

@@ -1,0 +1,185 @@
+import './styles.css';
+import type { MountOptions, PinWidget } from '../../../widgets/sdk/index.js';
+import { describeEvent, describeScript } from './describe.js';
+
+type Card = Record<string, any>;
+type Sdk = { mount(target: Element, options: MountOptions): PinWidget };
+
+const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
+let card: Card | undefined;
+let sdk: Sdk;
+const widgets: PinWidget[] = [];
+
+async function api(method: string, path: string, body?: unknown): Promise<Card> {
+  const response = await fetch(path, {
+    method,
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const data = (await response.json().catch(() => ({}))) as Card;
+  if (!response.ok) throw new Error(data.message ?? `Request failed (${response.status})`);
+  return data;
+}
+
+const STATUS_TEXT: Record<string, string> = {
+  PENDING: 'Pending',
+  UNACTIVATED: 'Not activated',
+  ACTIVE: 'Active',
+  SUSPENDED: 'Suspended',
+  TERMINATED: 'Terminated',
+};
+
+function explain(c: Card): string {
+  if (c.card_status === 'PENDING' && c.pending_reasons.is_waiting_for_pin) {
+    return 'Waiting for the cardholder to set a PIN. The card is made only after that.';
+  }
+  if (c.card_status === 'PENDING' && c.is_pin_set) {
+    return 'PIN set. The card is being made: it becomes Not activated in a few seconds.';
+  }
+  if (c.card_status === 'PENDING') {
+    return 'The issuer is assigning a random PIN; the card becomes Not activated in a few seconds.';
+  }
+  if (c.card_status === 'UNACTIVATED')
+    return 'The card is on its way. Activate it to reveal the PIN.';
+  if (c.card_status === 'ACTIVE') return 'Active: the cardholder can reveal the PIN and pay.';
+  return '';
+}
+
+function render(c: Card): void {
+  card = c;
+  $('step-card').hidden = false;
+  $('card-last4').textContent = c.last_four;
+  const status = $('card-status');
+  status.textContent = STATUS_TEXT[c.card_status] ?? c.card_status;
+  status.dataset.status = c.card_status;
+  const fulfillment = c.card_fulfillment_status.toLowerCase().replace('_', ' ');
+  $('card-fulfillment').textContent = fulfillment[0].toUpperCase() + fulfillment.slice(1);
+  $('card-pin').textContent = c.is_pin_set
+    ? `Set ${new Date(c.timestamp_pin_set).toLocaleTimeString()}`
+    : 'Not set';
+  $('card-offline').textContent = c.offline_pin
+    ? c.offline_pin.in_sync
+      ? 'Chip in sync'
+      : c.offline_pin.pending_script_id
+        ? 'Script waiting for a chip payment'
+        : 'Chip not in sync'
+    : 'Not used';
+  $('card-explain').textContent = explain(c);
+  $<HTMLButtonElement>('activate').disabled = c.card_status !== 'UNACTIVATED';
+  $<HTMLButtonElement>('advance').disabled =
+    !['PENDING', 'UNACTIVATED'].includes(c.card_status) ||
+    (c.card_fulfillment_status === 'SHIPPED' && c.card_status !== 'PENDING');
+  $('step-set').hidden = false;
+  $('step-reveal').hidden = c.card_status !== 'ACTIVE';
+  $('step-offline').hidden = !c.offline_pin;
+  if (c.card_status === 'ACTIVE' && !widgets[1]) mountReveal();
+}
+
+async function refresh(): Promise<void> {
+  if (card) render(await api('GET', `/api/cards/${card.id}`));
+}
+
+const fetchToken =
+  (widgetType: 'SET_PIN' | 'REVEAL_PIN') =>
+  async ({ jkt }: { jkt: string }): Promise<string> =>
+    (await api('POST', '/api/widget-token', { card_id: card!.id, widget_type: widgetType, jkt }))
+      .token;
+
+function mountSet(): void {
+  const widget = sdk.mount($('set-pin-widget'), {
+    widget: 'set-pin',
+    fetchToken: fetchToken('SET_PIN'),
+    syncOfflinePin: true,
+  });
+  widget.on('success', () => {
+    void refresh();
+    // A new session for the next change: tokens are single use.
+    setTimeout(() => {
+      widget.destroy();
+      mountSet();
+    }, 2500);
+  });
+  widgets[0] = widget;
+}
+
+function mountReveal(): void {
+  widgets[1] = sdk.mount($('reveal-pin-widget'), {
+    widget: 'reveal-pin',
+    fetchToken: fetchToken('REVEAL_PIN'),
+    showToggle: true,
+    autoHideSeconds: 8,
+  });
+}
+
+function addEvent(event: Card): void {
+  const item = document.createElement('li');
+  const { title, detail, tone } = describeEvent(event);
+  item.className = `event ${tone}`;
+  const time = document.createElement('time');
+  time.textContent = new Date(event.timestamp).toLocaleTimeString();
+  const heading = document.createElement('strong');
+  heading.textContent = title;
+  const text = document.createElement('p');
+  text.textContent = detail;
+  const raw = document.createElement('details');
+  const summary = document.createElement('summary');
+  summary.textContent = `${event.type} · raw JSON`;
+  const pre = document.createElement('pre');
+  pre.textContent = JSON.stringify(event, null, 2);
+  raw.append(summary, pre);
+  item.append(time, heading, text, raw);
+  $('events').prepend(item);
+  if (card && event.data?.card?.id === card.id) render({ ...card, ...event.data.card });
+  else if (card && event.data?.card_id === card.id) void refresh();
+}
+
+async function authorize(entryMode: 'CHIP_CONTACT' | 'CONTACTLESS'): Promise<void> {
+  const terminal = $('terminal');
+  terminal.textContent =
+    entryMode === 'CHIP_CONTACT' ? 'Card inserted… authorizing' : 'Card tapped… authorizing';
+  try {
+    const result = await api('POST', `/api/cards/${card!.id}/authorize`, { entry_mode: entryMode });
+    terminal.replaceChildren(...describeScript(result, entryMode));
+    await refresh();
+  } catch (error) {
+    terminal.textContent = (error as Error).message;
+  }
+}
+
+async function start(): Promise<void> {
+  const { platformUrl } = await api('GET', '/api/config');
+  sdk = (await import(/* @vite-ignore */ `${platformUrl}/sdk/pin-widgets.js`)) as Sdk;
+  for (const event of await api('GET', '/api/events').then((list) => list as unknown as Card[]))
+    addEvent(event);
+  new EventSource('/api/stream').onmessage = (message) => addEvent(JSON.parse(message.data));
+
+  $('issue-form').addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const form = new FormData(event.currentTarget as HTMLFormElement);
+    widgets.splice(0).forEach((widget) => widget.destroy());
+    const issued = await api('POST', '/api/cards', {
+      policy: form.get('policy'),
+      offline_pin: form.get('offline') === 'on' && form.get('policy') !== 'NOT_REQUIRED',
+      emv_profile: form.get('profile'),
+    });
+    render(issued);
+    mountSet();
+    $('terminal').textContent = '';
+    $('card-title').focus();
+  });
+  $('advance').addEventListener('click', async () =>
+    render(await api('POST', `/api/cards/${card!.id}/advance`)),
+  );
+  $('activate').addEventListener('click', async () =>
+    render(await api('POST', `/api/cards/${card!.id}/activate`)),
+  );
+  $('sync').addEventListener('click', async () => {
+    await api('POST', `/api/cards/${card!.id}/sync-offline-pin`);
+    $('terminal').textContent = 'Sync requested: the script goes out with the next chip payment.';
+    await refresh();
+  });
+  $('insert').addEventListener('click', () => void authorize('CHIP_CONTACT'));
+  $('tap').addEventListener('click', () => void authorize('CONTACTLESS'));
+}
+
+void start();

@@ -1,0 +1,89 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import fastifyStatic from '@fastify/static';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { ApiError } from './errors.js';
+
+export const DIST_DIR = path.resolve(import.meta.dirname, '../../dist');
+
+/**
+ * Security headers of the widget documents (SPEC §7): only our own scripts and styles, calls
+ * only to this API, framing only by FRAME_ANCESTORS, and nothing leaking through referrers.
+ */
+export function widgetDocumentHeaders(frameAncestors: readonly string[]): Record<string, string> {
+  const csp = [
+    "default-src 'none'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "connect-src 'self'",
+    "img-src 'self' data:",
+    "font-src 'self'",
+    "base-uri 'none'",
+    "form-action 'none'",
+    `frame-ancestors ${frameAncestors.length ? frameAncestors.join(' ') : "'none'"}`,
+  ].join('; ');
+  return {
+    'content-security-policy': csp,
+    'referrer-policy': 'no-referrer',
+    'x-content-type-options': 'nosniff',
+    'permissions-policy':
+      'camera=(), microphone=(), geolocation=(), payment=(), usb=(), serial=(), hid=(), clipboard-read=(), display-capture=()',
+    'cross-origin-opener-policy': 'same-origin',
+    'cache-control': 'no-cache',
+  };
+}
+
+function notBuilt(reply: FastifyReply) {
+  const error = new ApiError('INTERNAL_ERROR', 'The widgets are not built: run `npm run build`');
+  return reply.status(503).send(error.toJSON());
+}
+
+/**
+ * Serves the built widget documents at /widgets/{set-pin,reveal-pin}/ with their headers, their
+ * hashed assets (immutable), and the host SDK at /sdk/ (loadable from any origin).
+ */
+export async function widgetAssetRoutes(app: FastifyInstance, frameAncestors: readonly string[]) {
+  const documentHeaders = widgetDocumentHeaders(frameAncestors);
+  const widgetsDir = path.join(DIST_DIR, 'widgets');
+  const sdkDir = path.join(DIST_DIR, 'sdk');
+
+  for (const widget of ['set-pin', 'reveal-pin']) {
+    app.get(`/widgets/${widget}/`, { schema: { hide: true } }, async (_request, reply) => {
+      const file = path.join(widgetsDir, widget, 'index.html');
+      if (!fs.existsSync(file)) return notBuilt(reply);
+      return reply
+        .headers(documentHeaders)
+        .type('text/html; charset=utf-8')
+        .send(fs.createReadStream(file));
+    });
+    app.get(`/widgets/${widget}`, { schema: { hide: true } }, async (request, reply) =>
+      reply.redirect(`/widgets/${widget}/${request.url.slice(`/widgets/${widget}`.length)}`, 301),
+    );
+  }
+
+  await app.register(fastifyStatic, {
+    root: path.join(widgetsDir, 'assets'),
+    prefix: '/widgets/assets/',
+    decorateReply: false,
+    index: false,
+    setHeaders(response) {
+      response.header('cache-control', 'public, max-age=31536000, immutable');
+      response.header('x-content-type-options', 'nosniff');
+      response.header('cross-origin-resource-policy', 'same-origin');
+    },
+  });
+
+  await app.register(fastifyStatic, {
+    root: sdkDir,
+    prefix: '/sdk/',
+    decorateReply: false,
+    index: false,
+    setHeaders(response) {
+      // Program pages on other origins load the SDK, as a classic script or an ES module (CORS).
+      response.header('access-control-allow-origin', '*');
+      response.header('cache-control', 'public, max-age=300');
+      response.header('x-content-type-options', 'nosniff');
+      response.header('cross-origin-resource-policy', 'cross-origin');
+    },
+  });
+}

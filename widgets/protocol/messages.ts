@@ -1,0 +1,195 @@
+/**
+ * The one message protocol between the host SDK and the widget iframes (SPEC §7). Every message
+ * is `{ ns, v, channel, type, payload }`; both sides import these types and guards, and nothing
+ * else invents message shapes. No message ever carries PIN data.
+ */
+
+export const NAMESPACE = 'pin-widgets';
+export const VERSION = 1;
+/** Largest accepted message, serialized: anything bigger is dropped unread. */
+export const MAX_MESSAGE_BYTES = 16 * 1024;
+
+export type WidgetKind = 'set-pin' | 'reveal-pin';
+export type WidgetType = 'SET_PIN' | 'REVEAL_PIN';
+
+export interface Appearance {
+  theme?: 'default' | 'night-shift';
+  styles?: Record<string, string>;
+  labels?: Record<string, string>;
+  locale?: string;
+}
+
+export interface WidgetOptions extends Appearance {
+  autoHideSeconds?: number;
+  showToggle?: boolean;
+  syncOfflinePin?: boolean;
+}
+
+export interface ErrorPayload {
+  code: string;
+  message: string;
+  failedFields: string[];
+}
+
+/** Host → widget. */
+export interface HostMessages {
+  init: { options: WidgetOptions; token?: string; fetchToken: boolean };
+  token: { token: string };
+  tokenError: { message: string };
+  submit: Record<string, never>;
+  requestPin: Record<string, never>;
+  hide: Record<string, never>;
+  focus: Record<string, never>;
+  clear: Record<string, never>;
+  update: Appearance;
+}
+
+/** Widget → host. */
+export interface WidgetMessages {
+  /** The handshake: the document is listening. Carries nothing secret. */
+  ready: { widget: WidgetKind };
+  /** Asks the host's `fetchToken` for a token bound to the widget's key thumbprint. */
+  tokenRequest: { jkt: string; widgetType: WidgetType };
+  load: Record<string, never>;
+  error: ErrorPayload;
+  change: { complete: boolean; valid: boolean; error?: string };
+  focus: Record<string, never>;
+  blur: Record<string, never>;
+  submit: Record<string, never>;
+  success: Record<string, never>;
+  failure: ErrorPayload;
+  revealed: Record<string, never>;
+  hidden: Record<string, never>;
+  resize: { height: number };
+}
+
+export interface Envelope<T extends string = string, P = unknown> {
+  ns: typeof NAMESPACE;
+  v: typeof VERSION;
+  channel: string;
+  type: T;
+  payload: P;
+}
+
+export type HostMessage = {
+  [K in keyof HostMessages]: Envelope<K, HostMessages[K]>;
+}[keyof HostMessages];
+export type WidgetMessage = {
+  [K in keyof WidgetMessages]: Envelope<K, WidgetMessages[K]>;
+}[keyof WidgetMessages];
+
+export function envelope<T extends string, P>(
+  channel: string,
+  type: T,
+  payload: P,
+): Envelope<T, P> {
+  return { ns: NAMESPACE, v: VERSION, channel, type, payload };
+}
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+const isStringMap = (value: unknown): value is Record<string, string> =>
+  isRecord(value) && Object.values(value).every((v) => typeof v === 'string' && v.length <= 200);
+
+/** A channel id: 16–64 url-safe characters, made fresh for every mounted widget. */
+export const isChannel = (value: unknown): value is string =>
+  typeof value === 'string' && /^[A-Za-z0-9_-]{16,64}$/.test(value);
+
+function isEnvelope(data: unknown, channel: string): data is Envelope {
+  return (
+    isRecord(data) &&
+    data.ns === NAMESPACE &&
+    data.v === VERSION &&
+    data.channel === channel &&
+    typeof data.type === 'string' &&
+    isRecord(data.payload)
+  );
+}
+
+function isAppearance(p: Record<string, unknown>): boolean {
+  return (
+    (p.theme === undefined || p.theme === 'default' || p.theme === 'night-shift') &&
+    (p.styles === undefined || isStringMap(p.styles)) &&
+    (p.labels === undefined || isStringMap(p.labels)) &&
+    (p.locale === undefined ||
+      (typeof p.locale === 'string' && /^[a-z]{2}(-[A-Z]{2})?$/.test(p.locale)))
+  );
+}
+
+const isEmpty = (p: Record<string, unknown>) => Object.keys(p).length === 0;
+
+const HOST_GUARDS: { [K in keyof HostMessages]: (p: Record<string, unknown>) => boolean } = {
+  init: (p) =>
+    isRecord(p.options) &&
+    isAppearance(p.options) &&
+    (p.options.autoHideSeconds === undefined ||
+      (typeof p.options.autoHideSeconds === 'number' &&
+        p.options.autoHideSeconds >= 1 &&
+        p.options.autoHideSeconds <= 60)) &&
+    (p.options.showToggle === undefined || typeof p.options.showToggle === 'boolean') &&
+    (p.options.syncOfflinePin === undefined || typeof p.options.syncOfflinePin === 'boolean') &&
+    typeof p.fetchToken === 'boolean' &&
+    (p.token === undefined || (typeof p.token === 'string' && p.token.length <= 512)),
+  token: (p) => typeof p.token === 'string' && p.token.length > 0 && p.token.length <= 512,
+  tokenError: (p) => typeof p.message === 'string',
+  submit: isEmpty,
+  requestPin: isEmpty,
+  hide: isEmpty,
+  focus: isEmpty,
+  clear: isEmpty,
+  update: isAppearance,
+};
+
+const isErrorPayload = (p: Record<string, unknown>) =>
+  typeof p.code === 'string' &&
+  typeof p.message === 'string' &&
+  Array.isArray(p.failedFields) &&
+  p.failedFields.every((f) => typeof f === 'string');
+
+const WIDGET_GUARDS: { [K in keyof WidgetMessages]: (p: Record<string, unknown>) => boolean } = {
+  ready: (p) => p.widget === 'set-pin' || p.widget === 'reveal-pin',
+  tokenRequest: (p) =>
+    typeof p.jkt === 'string' &&
+    /^[A-Za-z0-9_-]{43}$/.test(p.jkt) &&
+    (p.widgetType === 'SET_PIN' || p.widgetType === 'REVEAL_PIN'),
+  load: isEmpty,
+  error: isErrorPayload,
+  change: (p) =>
+    typeof p.complete === 'boolean' &&
+    typeof p.valid === 'boolean' &&
+    (p.error === undefined || typeof p.error === 'string'),
+  focus: isEmpty,
+  blur: isEmpty,
+  submit: isEmpty,
+  success: isEmpty,
+  failure: isErrorPayload,
+  revealed: isEmpty,
+  hidden: isEmpty,
+  resize: (p) => typeof p.height === 'number' && p.height >= 0 && p.height < 10_000,
+};
+
+function fitsSize(data: unknown): boolean {
+  try {
+    return JSON.stringify(data).length <= MAX_MESSAGE_BYTES;
+  } catch {
+    return false;
+  }
+}
+
+/** A valid host → widget message on `channel`, or undefined (then drop it). */
+export function parseHostMessage(data: unknown, channel: string): HostMessage | undefined {
+  if (!fitsSize(data) || !isEnvelope(data, channel)) return undefined;
+  // hasOwn: a `type` such as "__proto__" or "toString" must not reach a prototype member.
+  if (!Object.hasOwn(HOST_GUARDS, data.type)) return undefined;
+  const guard = HOST_GUARDS[data.type as keyof HostMessages];
+  return guard(data.payload as Record<string, unknown>) ? (data as HostMessage) : undefined;
+}
+
+/** A valid widget → host message on `channel`, or undefined (then drop it). */
+export function parseWidgetMessage(data: unknown, channel: string): WidgetMessage | undefined {
+  if (!fitsSize(data) || !isEnvelope(data, channel)) return undefined;
+  if (!Object.hasOwn(WIDGET_GUARDS, data.type)) return undefined;
+  const guard = WIDGET_GUARDS[data.type as keyof WidgetMessages];
+  return guard(data.payload as Record<string, unknown>) ? (data as WidgetMessage) : undefined;
+}

@@ -1,0 +1,139 @@
+import type { JWK } from 'jose';
+import type { WidgetType } from '../protocol/messages.js';
+import { type DpopKey, dpopKey } from './crypto.js';
+import type { Host } from './host.js';
+
+/** An API refusal, with the platform's stable code (or NETWORK_ERROR when it never answered). */
+export class ApiFailure extends Error {
+  constructor(
+    readonly code: string,
+    readonly status: number,
+    readonly retryAfterSeconds?: number,
+  ) {
+    super(code);
+  }
+}
+
+export interface WidgetSession {
+  widget_type: WidgetType;
+  expires_at: string;
+  card: {
+    last_four: string;
+    card_status: string;
+    is_pin_set: boolean;
+    pin_length: number;
+    offline_pin: boolean;
+  };
+}
+
+/**
+ * How the widget gets its token: given in `init` (bearer), or, with the host's `fetchToken`,
+ * minted for this iframe's DPoP key (sender-constrained). Tokens are single use, so after a
+ * reveal the next one is asked for again.
+ */
+export class Credentials {
+  private key: Promise<DpopKey> | undefined;
+  private current: Promise<string> | undefined;
+  private waiting: ((token: string) => void) | undefined;
+  private failing: ((error: Error) => void) | undefined;
+
+  constructor(
+    private readonly host: Host,
+    private readonly widgetType: WidgetType,
+    private readonly mode: { token: string } | { fetchToken: true },
+  ) {
+    if ('token' in mode) this.current = Promise.resolve(mode.token);
+    else this.key = dpopKey();
+  }
+
+  token(): Promise<string> {
+    this.current ??= this.request();
+    return this.current;
+  }
+
+  /** The token was used up: the next call asks for a new one (fetchToken mode only). */
+  spend(): void {
+    if (this.key) this.current = undefined;
+  }
+
+  dpop(): Promise<DpopKey> | undefined {
+    return this.key;
+  }
+
+  /** The host answered a tokenRequest. */
+  deliver(token: string): void {
+    this.waiting?.(token);
+  }
+
+  /** The host's fetchToken failed. */
+  refuse(): void {
+    this.failing?.(new ApiFailure('TOKEN_UNAVAILABLE', 0));
+  }
+
+  private async request(): Promise<string> {
+    const { jkt } = await this.key!;
+    return new Promise<string>((resolve, reject) => {
+      this.waiting = resolve;
+      this.failing = reject;
+      this.host.send('tokenRequest', { jkt, widgetType: this.widgetType });
+    });
+  }
+}
+
+export class WidgetApi {
+  constructor(
+    private readonly host: Host,
+    readonly credentials: Credentials,
+  ) {}
+
+  async call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+    const token = await this.credentials.token();
+    const url = new URL(path, location.origin).href;
+    const headers: Record<string, string> = { accept: 'application/json' };
+    const dpop = await this.credentials.dpop();
+    if (dpop) {
+      headers.authorization = `DPoP ${token}`;
+      headers.dpop = await dpop.proof(method, url, token);
+    } else {
+      headers.authorization = `Bearer ${token}`;
+    }
+    if (this.host.parentOrigin) headers['pin-widget-parent-origin'] = this.host.parentOrigin;
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    let response: Response;
+    try {
+      response = await fetch(url, {
+        method,
+        headers,
+        credentials: 'omit',
+        cache: 'no-store',
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+    } catch {
+      throw new ApiFailure('NETWORK_ERROR', 0);
+    }
+    const data = (await response.json().catch(() => ({}))) as { code?: string };
+    if (!response.ok) {
+      const retry = Number(response.headers.get('retry-after'));
+      throw new ApiFailure(
+        data.code ?? 'SERVER_ERROR',
+        response.status,
+        retry > 0 ? retry : undefined,
+      );
+    }
+    return data as T;
+  }
+}
+
+/** The platform's PIN-transport key. The document preloads /v1/pin_keys, so this is instant. */
+export async function fetchPlatformKey(): Promise<JWK & { kid: string }> {
+  let response: Response;
+  try {
+    response = await fetch('/v1/pin_keys', { credentials: 'same-origin' });
+  } catch {
+    throw new ApiFailure('NETWORK_ERROR', 0);
+  }
+  const jwks = (await response.json()) as { keys: (JWK & { kid: string })[] };
+  const key = jwks.keys[0];
+  if (!response.ok || !key) throw new ApiFailure('SERVER_ERROR', response.status);
+  return key;
+}

@@ -1,0 +1,167 @@
+import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
+import { type ComponentType, StrictMode, useEffect, useState } from 'react';
+import { createRoot } from 'react-dom/client';
+import type { Appearance, HostMessage, WidgetKind, WidgetOptions } from '../protocol/messages.js';
+import { type Catalog, messages } from '../ui/i18n.js';
+import { applyAppearance } from '../ui/theme.js';
+import { ApiFailure, Credentials, WidgetApi } from './api.js';
+import { type Host, connectHost } from './host.js';
+
+export interface WidgetContext {
+  host: Host;
+  api: WidgetApi;
+  options: WidgetOptions;
+  t: Catalog;
+  /** Subscribes to host commands (submit, requestPin, hide, focus, clear). */
+  onCommand(handler: (type: HostMessage['type']) => void): () => void;
+}
+
+/** Maps a platform error code to the catalog message a person reads. */
+export function messageFor(
+  error: unknown,
+  t: Catalog,
+): { code: string; text: string; retryAfter?: number } {
+  const code = error instanceof ApiFailure ? error.code : 'SERVER_ERROR';
+  const key = (
+    {
+      PIN_TOO_WEAK: 'weak',
+      PIN_MATCHES_CARD_NUMBER: 'lastFour',
+      PIN_WRONG_LENGTH: 'length',
+      PIN_NOT_DIGITS: 'digits',
+      WIDGET_TOKEN_EXPIRED: 'expired',
+      WIDGET_TOKEN_USED: 'used',
+      WIDGET_TOKEN_LOCKED: 'tooMany',
+      TOO_MANY_ATTEMPTS: 'tooMany',
+      CARD_NOT_ACTIVE: 'notActive',
+      PIN_NOT_SET: 'noPin',
+      RATE_LIMITED: 'rateLimited',
+      NETWORK_ERROR: 'network',
+    } as const
+  )[code as 'PIN_TOO_WEAK'];
+  return {
+    code,
+    text: t[key ?? 'server'],
+    ...(error instanceof ApiFailure && error.retryAfterSeconds
+      ? { retryAfter: error.retryAfterSeconds }
+      : {}),
+  };
+}
+
+function fatal(text: string): void {
+  const main = document.createElement('main');
+  main.className = 'pw-fatal';
+  main.setAttribute('role', 'alert');
+  main.textContent = text;
+  document.body.replaceChildren(main);
+}
+
+/** Lazily loads the WebCrypto shim, only where crypto.subtle is missing but a prefixed one exists. */
+async function ensureWebCrypto(): Promise<boolean> {
+  if (globalThis.crypto?.subtle) return true;
+  const legacy = globalThis as { crypto?: { webkitSubtle?: unknown }; msCrypto?: unknown };
+  if (legacy.crypto?.webkitSubtle || legacy.msCrypto) {
+    await import('webcrypto-shim');
+    return Boolean(globalThis.crypto?.subtle);
+  }
+  return false;
+}
+
+/**
+ * Starts a widget document: checks the context, connects to the host, waits for `init` (framed)
+ * or reads the fragment (webview), then renders `App` and keeps the host told of its height.
+ */
+export async function boot(
+  widget: WidgetKind,
+  App: ComponentType<{ ctx: WidgetContext }>,
+): Promise<void> {
+  const english = messages('en');
+  if (!window.isSecureContext || !(await ensureWebCrypto())) {
+    fatal(english.insecure);
+    return;
+  }
+  let host: Host;
+  try {
+    host = connectHost();
+  } catch {
+    fatal(english.server);
+    return;
+  }
+
+  const commandHandlers = new Set<(type: HostMessage['type']) => void>();
+  let appearanceListener: ((appearance: Appearance) => void) | undefined;
+  let credentials: Credentials | undefined;
+  const init = new Promise<{ token?: string; options: WidgetOptions }>((resolve) => {
+    if (host.initial) resolve(host.initial);
+    host.listen((message) => {
+      switch (message.type) {
+        case 'init':
+          resolve(
+            message.payload.fetchToken
+              ? { options: message.payload.options }
+              : { ...message.payload },
+          );
+          return;
+        case 'token':
+          credentials?.deliver(message.payload.token);
+          return;
+        case 'tokenError':
+          credentials?.refuse();
+          return;
+        case 'update':
+          appearanceListener?.(message.payload);
+          return;
+        default:
+          commandHandlers.forEach((handler) => handler(message.type));
+      }
+    });
+  });
+  if (host.framed) host.send('ready', { widget });
+  const { token, options } = await init;
+
+  const widgetType = widget === 'set-pin' ? 'SET_PIN' : 'REVEAL_PIN';
+  credentials = new Credentials(host, widgetType, token ? { token } : { fetchToken: true });
+  const api = new WidgetApi(host, credentials);
+  const queries = new QueryClient({
+    defaultOptions: { queries: { retry: false, staleTime: Infinity }, mutations: { retry: false } },
+  });
+
+  function Root() {
+    const [appearance, setAppearance] = useState<Appearance>(options);
+    useEffect(() => {
+      appearanceListener = (next) => setAppearance((current) => ({ ...current, ...next }));
+      return () => {
+        appearanceListener = undefined;
+      };
+    }, []);
+    useEffect(() => {
+      applyAppearance(appearance.theme, appearance.styles);
+      document.documentElement.lang = appearance.locale?.slice(0, 2) ?? 'en';
+    }, [appearance]);
+    const ctx: WidgetContext = {
+      host,
+      api,
+      options,
+      t: messages(appearance.locale, appearance.labels),
+      onCommand(handler) {
+        commandHandlers.add(handler);
+        return () => commandHandlers.delete(handler);
+      },
+    };
+    return <App ctx={ctx} />;
+  }
+
+  const container = document.getElementById('root')!;
+  createRoot(container).render(
+    <StrictMode>
+      <QueryClientProvider client={queries}>
+        <Root />
+      </QueryClientProvider>
+    </StrictMode>,
+  );
+
+  let lastHeight = -1;
+  new ResizeObserver(() => {
+    const height = Math.ceil(document.documentElement.getBoundingClientRect().height);
+    if (height !== lastHeight) host.send('resize', { height: (lastHeight = height) });
+  }).observe(document.documentElement);
+}

@@ -1,0 +1,88 @@
+import { type Ref, useEffect, useImperativeHandle, useRef } from 'react';
+import {
+  type MountOptions,
+  type PinWidget,
+  type WidgetEventName,
+  type WidgetEvents,
+  mount,
+} from './index.js';
+
+type Handlers = {
+  [E in WidgetEventName as `on${Capitalize<E>}`]?: (payload: WidgetEvents[E]) => void;
+};
+
+export type PinWidgetProps = Omit<MountOptions, 'widget'> &
+  Handlers & {
+    className?: string;
+    /** Imperative handle: submit(), requestPin(), hide(), focus(), clear(). */
+    ref?: Ref<Pick<PinWidget, 'submit' | 'requestPin' | 'hide' | 'focus' | 'clear'>>;
+  };
+
+const EVENTS: WidgetEventName[] = [
+  'load',
+  'error',
+  'change',
+  'focus',
+  'blur',
+  'submit',
+  'success',
+  'failure',
+  'revealed',
+  'hidden',
+  'resize',
+];
+
+/** One factory for both components: mount on effect, destroy on cleanup (StrictMode-safe). */
+function createWidgetComponent(kind: MountOptions['widget']) {
+  function Component(props: PinWidgetProps) {
+    const container = useRef<HTMLDivElement>(null);
+    const widget = useRef<PinWidget | undefined>(undefined);
+    // Callbacks live in a ref: a new onX prop never remounts or re-subscribes the iframe.
+    const latest = useRef(props);
+    latest.current = props;
+
+    useImperativeHandle(props.ref, () => ({
+      submit: () => widget.current?.submit(),
+      requestPin: () => widget.current?.requestPin(),
+      hide: () => widget.current?.hide(),
+      focus: () => widget.current?.focus(),
+      clear: () => widget.current?.clear(),
+    }));
+
+    const { token, platformUrl } = props;
+    useEffect(() => {
+      const { className: _c, ref: _r, ...options } = latest.current;
+      const mounted = mount(container.current!, {
+        ...options,
+        widget: kind,
+        ...(options.fetchToken
+          ? { fetchToken: (request) => latest.current.fetchToken!(request) }
+          : {}),
+      });
+      for (const name of EVENTS) {
+        const key = `on${name[0]!.toUpperCase()}${name.slice(1)}` as keyof Handlers;
+        mounted.on(name, (payload) =>
+          (latest.current[key] as ((p: unknown) => void) | undefined)?.(payload),
+        );
+      }
+      widget.current = mounted;
+      return () => {
+        mounted.destroy();
+        widget.current = undefined;
+      };
+    }, [token, platformUrl]);
+
+    const { theme, styles, labels, locale } = props;
+    useEffect(() => {
+      widget.current?.update({ theme, styles, labels, locale });
+    }, [theme, styles, labels, locale]);
+
+    return <div ref={container} className={props.className} />;
+  }
+  Component.displayName = kind === 'set-pin' ? 'SetPin' : 'RevealPin';
+  return Component;
+}
+
+export const SetPin = createWidgetComponent('set-pin');
+export const RevealPin = createWidgetComponent('reveal-pin');
+export type { MountOptions, PinWidget, WidgetEventName, WidgetEvents };
