@@ -3,6 +3,12 @@ import { defineConfig } from '@playwright/test';
 /** Ports of the platform under test: apart from `npm start`'s, so both can run at once. */
 export const E2E_PLATFORM_PORT = 4400;
 export const E2E_SITE_PORT = 4401;
+/** A third origin: a stand-in program site with host pages for the SDK's forms. */
+export const E2E_FIXTURE_PORT = 4402;
+export const E2E_PLATFORM_URL = `http://localhost:${E2E_PLATFORM_PORT}`;
+export const E2E_SITE_URL = `http://127.0.0.1:${E2E_SITE_PORT}`;
+export const E2E_FIXTURE_URL = `http://127.0.0.1:${E2E_FIXTURE_PORT}`;
+export const E2E_API_KEY = 'sk_test_e2e_0123456789abcdefghij';
 
 export default defineConfig({
   testDir: 'e2e',
@@ -13,7 +19,7 @@ export default defineConfig({
   timeout: 30_000,
   reporter: process.env.CI ? 'line' : 'list',
   use: {
-    baseURL: `http://localhost:${E2E_PLATFORM_PORT}`,
+    baseURL: E2E_PLATFORM_URL,
     browserName: 'chromium',
     headless: true,
     launchOptions: {
@@ -29,18 +35,31 @@ export default defineConfig({
     },
     trace: 'retain-on-failure',
   },
-  webServer: {
-    command: 'rm -rf .tmp/e2e-data && tsx demo-server/main.ts',
-    url: `http://localhost:${E2E_PLATFORM_PORT}/healthz`,
-    reuseExistingServer: false,
-    timeout: 60_000,
-    env: {
-      PORT: String(E2E_PLATFORM_PORT),
-      DEMO_SITE_PORT: String(E2E_SITE_PORT),
-      DATA_DIR: '.tmp/e2e-data',
-      API_KEY: 'sk_test_e2e_0123456789abcdefghij',
-      ISSUANCE_DELAY_MS: '500',
-      LOG_LEVEL: 'warn',
+  webServer: [
+    {
+      command: 'rm -rf .tmp/e2e-data && tsx demo-server/main.ts',
+      url: `${E2E_SITE_URL}/api/config`,
+      reuseExistingServer: false,
+      timeout: 60_000,
+      env: {
+        PORT: String(E2E_PLATFORM_PORT),
+        DEMO_SITE_PORT: String(E2E_SITE_PORT),
+        DATA_DIR: '.tmp/e2e-data',
+        API_KEY: E2E_API_KEY,
+        ISSUANCE_DELAY_MS: '500',
+        FRAME_ANCESTORS: `${E2E_SITE_URL} ${E2E_FIXTURE_URL}`,
+        LOG_LEVEL: 'warn',
+      },
     },
-  },
+    {
+      command: 'tsx e2e/fixtures/server.ts',
+      url: `${E2E_FIXTURE_URL}/healthz`,
+      reuseExistingServer: false,
+      env: {
+        FIXTURE_PORT: String(E2E_FIXTURE_PORT),
+        PLATFORM_URL: E2E_PLATFORM_URL,
+        API_KEY: E2E_API_KEY,
+      },
+    },
+  ],
 });

@@ -17,6 +17,7 @@ export function RevealPinApp({ ctx }: { ctx: WidgetContext }) {
     queryFn: () => api.call<WidgetSession>('GET', '/v1/widget/session'),
   });
   const card = session.data?.card;
+  const title = t.revealTitle;
   const unavailable =
     card && card.card_status !== 'ACTIVE'
       ? t.notActive
@@ -95,7 +96,7 @@ export function RevealPinApp({ ctx }: { ctx: WidgetContext }) {
 
   if (session.error) {
     return (
-      <main className="pw-card">
+      <main className="pw-card" aria-label={title}>
         <p role="alert" className="pw-error">
           {messageFor(session.error, t).text}
         </p>
@@ -104,7 +105,7 @@ export function RevealPinApp({ ctx }: { ctx: WidgetContext }) {
   }
   if (!card) {
     return (
-      <main className="pw-card" aria-busy="true">
+      <main className="pw-card" aria-label={title} aria-busy="true">
         <p role="status">{t.loading}</p>
       </main>
     );
@@ -114,7 +115,7 @@ export function RevealPinApp({ ctx }: { ctx: WidgetContext }) {
     ? format(t.rateLimited, { minutes: Math.ceil(failure.retryAfter / 60) })
     : failure?.text;
   return (
-    <main className="pw-card" aria-labelledby="pw-title">
+    <main className="pw-card" aria-label={title}>
       <h1 id="pw-title">{t.revealTitle}</h1>
       <p className="pw-pin" aria-hidden={pin === undefined ? true : undefined}>
         {pin ?? '•'.repeat(card.pin_length)}

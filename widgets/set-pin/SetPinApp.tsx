@@ -26,6 +26,7 @@ export function SetPinApp({ ctx }: { ctx: WidgetContext }) {
   });
   const platformKey = useQuery({ queryKey: ['pin-key'], queryFn: fetchPlatformKey });
   const card = session.data?.card;
+  const title = t.widgetTitle;
   const length = card?.pin_length ?? 4;
 
   const violation = card ? pinPolicyViolation(pin, length, card.last_four) : undefined;
@@ -123,7 +124,7 @@ export function SetPinApp({ ctx }: { ctx: WidgetContext }) {
 
   if (session.error || platformKey.error) {
     return (
-      <main className="pw-card">
+      <main className="pw-card" aria-label={title}>
         <p role="alert" className="pw-error">
           {messageFor(session.error ?? platformKey.error, t).text}
         </p>
@@ -132,7 +133,7 @@ export function SetPinApp({ ctx }: { ctx: WidgetContext }) {
   }
   if (!card || !platformKey.data) {
     return (
-      <main className="pw-card" aria-busy="true">
+      <main className="pw-card" aria-label={title} aria-busy="true">
         <p role="status">{t.loading}</p>
       </main>
     );
@@ -145,7 +146,7 @@ export function SetPinApp({ ctx }: { ctx: WidgetContext }) {
       ? messageFor(submit.error, t).text
       : '';
   return (
-    <main className="pw-card">
+    <main className="pw-card" aria-label={title}>
       <form
         noValidate
         aria-labelledby="pw-title"

@@ -1,0 +1,40 @@
+import AxeBuilder from '@axe-core/playwright';
+import { expect, test } from '@playwright/test';
+import { E2E_SITE_URL } from '../playwright.config.js';
+import { watchConsole } from './support.js';
+
+test('a RANDOM card, once active, reveals its PIN in the iframe, counts down and hides it', async ({
+  page,
+}) => {
+  const problems = watchConsole(page);
+  await page.goto(E2E_SITE_URL);
+  await page.getByRole('radio', { name: /Random/ }).check();
+  await page.getByRole('button', { name: 'Issue card' }).click();
+  await expect(page.locator('#card-status')).toHaveText('Pending');
+  await page.getByRole('button', { name: /Skip the wait/ }).click();
+  await expect(page.locator('#card-status')).toHaveText('Not activated');
+  await page.getByRole('button', { name: 'Activate card' }).click();
+  await expect(page.locator('#card-status')).toHaveText('Active');
+
+  const widget = page.frameLocator('#reveal-pin-widget iframe');
+  await expect(widget.getByText('••••')).toBeVisible();
+  await widget.getByRole('button', { name: 'Show PIN' }).click();
+  const digits = widget.locator('.pw-pin');
+  await expect(digits).toHaveText(/^\d{4}$/);
+  await expect(widget.getByRole('status')).toContainText('Hides in');
+  // The PIN is inside the platform's iframe only: the program's page never holds it.
+  const shown = await digits.textContent();
+  expect(await page.locator('body').innerText()).not.toContain(shown!);
+
+  const axe = await new AxeBuilder({ page }).analyze();
+  expect(axe.violations).toEqual([]);
+
+  await widget.getByRole('button', { name: 'Hide PIN' }).click();
+  await expect(digits).toHaveText('••••');
+  // A second reveal needs a new single-use token: fetchToken gets one transparently.
+  await widget.getByRole('button', { name: 'Show PIN' }).click();
+  await expect(digits).toHaveText(shown!);
+  // Auto-hide after 8 s in the demo.
+  await expect(digits).toHaveText('••••', { timeout: 12_000 });
+  expect(problems).toEqual([]);
+});
