@@ -92,8 +92,8 @@ function readTlv(hex: string): { tag: string; value: string }[] {
   const byte = () => parseInt(hex.slice(i, (i += 2)), 16);
   while (i < hex.length) {
     const start = i;
-    let first = byte();
-    if ((first & 0x1f) === 0x1f) while ((first = byte()) & 0x80);
+    // Multi-byte tags (low five bits all set) continue while the high bit is set.
+    if ((byte() & 0x1f) === 0x1f) while (byte() & 0x80);
     const tag = hex.slice(start, i).toUpperCase();
     let length = byte();
     if (length & 0x80) {
