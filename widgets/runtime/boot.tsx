@@ -2,7 +2,7 @@ import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { type ComponentType, StrictMode, useEffect, useState } from 'react';
 import { createRoot } from 'react-dom/client';
 import type { Appearance, HostMessage, WidgetKind, WidgetOptions } from '../protocol/messages.js';
-import { type Catalog, messages } from '../ui/i18n.js';
+import { type Catalog, loadLocale, messages } from '../ui/i18n.js';
 import { applyAppearance } from '../ui/theme.js';
 import { ApiFailure, Credentials, WidgetApi } from './api.js';
 import { type Host, connectHost } from './host.js';
@@ -117,6 +117,7 @@ export async function boot(
   });
   if (host.framed) host.send('ready', { widget });
   const { token, options } = await init;
+  await loadLocale(options.locale);
 
   const widgetType = widget === 'set-pin' ? 'SET_PIN' : 'REVEAL_PIN';
   credentials = new Credentials(host, widgetType, token ? { token } : { fetchToken: true });
@@ -128,7 +129,10 @@ export async function boot(
   function Root() {
     const [appearance, setAppearance] = useState<Appearance>(options);
     useEffect(() => {
-      appearanceListener = (next) => setAppearance((current) => ({ ...current, ...next }));
+      appearanceListener = (next) =>
+        void loadLocale(next.locale).then(() =>
+          setAppearance((current) => ({ ...current, ...next })),
+        );
       return () => {
         appearanceListener = undefined;
       };

@@ -41,80 +41,21 @@ const en = {
 export type MessageKey = keyof typeof en;
 export type Catalog = Record<MessageKey, string>;
 
-const es: Catalog = {
-  widgetTitle: 'Crea el PIN de tu tarjeta',
-  pinLabel: 'PIN nuevo',
-  confirmPinLabel: 'Confirma el PIN nuevo',
-  pinPlaceholder: '',
-  confirmPinPlaceholder: '',
-  submitButtonText: 'Guardar PIN',
-  submitLoadingText: 'Guardando PIN…',
-  hint: '{length} dígitos. Evita repeticiones, secuencias y el número de tu tarjeta.',
-  success: 'Tu PIN está listo.',
-  successOffline:
-    'Tu PIN está listo. El chip de la tarjeta lo recibirá la próxima vez que la insertes en un terminal.',
-  mismatch: 'Los dos PIN no coinciden.',
-  weak: 'Este PIN es demasiado fácil. Evita repeticiones (1111), secuencias (1234) y PIN comunes.',
-  lastFour: 'Tu PIN no puede ser los últimos dígitos de tu tarjeta.',
-  length: 'Introduce exactamente {length} dígitos.',
-  digits: 'Usa solo números.',
-  expired: 'La sesión ha caducado. Vuelve a empezar.',
-  used: 'Esta sesión ya se usó. Vuelve a empezar.',
-  tooMany: 'Demasiados intentos. Vuelve a empezar.',
-  network: 'No pudimos conectar con el servidor. Revisa tu conexión e inténtalo de nuevo.',
-  server: 'Algo falló por nuestra parte. Inténtalo de nuevo.',
-  insecure: 'Esta página no es segura (necesita https), así que tu PIN no puede protegerse aquí.',
-  loading: 'Cargando…',
-  revealTitle: 'El PIN de tu tarjeta',
-  showPin: 'Mostrar PIN',
-  hidePin: 'Ocultar PIN',
-  hidesIn: 'Se oculta en {seconds} s',
-  revealing: 'Obteniendo tu PIN…',
-  pinHidden: 'PIN oculto',
-  pinShown: 'Tu PIN está visible',
-  notActive: 'Activa tu tarjeta para ver su PIN.',
-  noPin: 'Esta tarjeta aún no tiene PIN.',
-  rateLimited: 'Has consultado tu PIN varias veces. Inténtalo en {minutes} min.',
+/** Other locales load on demand, so English-only pages download none of them. */
+const LAZY: Record<string, () => Promise<{ default: Catalog }>> = {
+  es: () => import('./locales/es.js'),
+  fr: () => import('./locales/fr.js'),
+  de: () => import('./locales/de.js'),
 };
+export const LOCALES = ['en', ...Object.keys(LAZY)];
+const loaded: Record<string, Catalog> = { en };
 
-const fr: Catalog = {
-  widgetTitle: 'Choisissez le code de votre carte',
-  pinLabel: 'Nouveau code',
-  confirmPinLabel: 'Confirmez le nouveau code',
-  pinPlaceholder: '',
-  confirmPinPlaceholder: '',
-  submitButtonText: 'Enregistrer le code',
-  submitLoadingText: 'Enregistrement…',
-  hint: '{length} chiffres. Évitez les répétitions, les suites et votre numéro de carte.',
-  success: 'Votre code est enregistré.',
-  successOffline:
-    'Votre code est enregistré. La puce le recevra lors de votre prochain paiement avec la carte insérée.',
-  mismatch: 'Les deux codes ne correspondent pas.',
-  weak: 'Ce code est trop facile à deviner. Évitez les répétitions (1111), les suites (1234) et les codes courants.',
-  lastFour: 'Votre code ne peut pas être les derniers chiffres de votre carte.',
-  length: 'Saisissez exactement {length} chiffres.',
-  digits: 'Chiffres uniquement.',
-  expired: 'La session a expiré. Recommencez.',
-  used: 'Cette session a déjà servi. Recommencez.',
-  tooMany: 'Trop de tentatives. Recommencez.',
-  network: 'Serveur injoignable. Vérifiez votre connexion et réessayez.',
-  server: 'Un problème est survenu de notre côté. Réessayez.',
-  insecure:
-    'Cette page n’est pas sécurisée (https requis) : votre code ne peut pas y être protégé.',
-  loading: 'Chargement…',
-  revealTitle: 'Le code de votre carte',
-  showPin: 'Afficher le code',
-  hidePin: 'Masquer le code',
-  hidesIn: 'Masqué dans {seconds} s',
-  revealing: 'Récupération du code…',
-  pinHidden: 'Code masqué',
-  pinShown: 'Votre code est affiché',
-  notActive: 'Activez votre carte pour voir son code.',
-  noPin: 'Cette carte n’a pas encore de code.',
-  rateLimited: 'Vous avez affiché votre code plusieurs fois. Réessayez dans {minutes} min.',
-};
-
-export const CATALOGS: Record<string, Catalog> = { en, es, fr };
+/** Loads the catalog for `locale` (or its language) if it is one we have. */
+export async function loadLocale(locale: string | undefined): Promise<void> {
+  const language = (locale ?? 'en').slice(0, 2);
+  const load = LAZY[language];
+  if (load && !loaded[language]) loaded[language] = (await load()).default;
+}
 export const LABEL_KEYS = [
   'widgetTitle',
   'pinLabel',
@@ -125,9 +66,9 @@ export const LABEL_KEYS = [
   'submitLoadingText',
 ] as const satisfies readonly MessageKey[];
 
-/** The catalog for `locale` (exact, then language, then English) with the host's label overrides. */
+/** The loaded catalog for `locale`'s language (else English), with the host's label overrides. */
 export function messages(locale: string | undefined, labels: Record<string, string> = {}): Catalog {
-  const base = CATALOGS[locale ?? ''] ?? CATALOGS[(locale ?? '').slice(0, 2)] ?? en;
+  const base = loaded[(locale ?? 'en').slice(0, 2)] ?? en;
   const overrides = Object.fromEntries(
     LABEL_KEYS.filter((key) => typeof labels[key] === 'string').map((key) => [
       key,

@@ -1,0 +1,41 @@
+import type { Catalog } from '../i18n.js';
+
+const de: Catalog = {
+  widgetTitle: 'PIN für Ihre Karte festlegen',
+  pinLabel: 'Neue PIN',
+  confirmPinLabel: 'Neue PIN bestätigen',
+  pinPlaceholder: '',
+  confirmPinPlaceholder: '',
+  submitButtonText: 'PIN festlegen',
+  submitLoadingText: 'PIN wird gespeichert…',
+  hint: '{length} Ziffern. Keine Wiederholungen, Zahlenfolgen oder Ihre Kartennummer.',
+  success: 'Ihre PIN ist festgelegt.',
+  successOffline:
+    'Ihre PIN ist festgelegt. Der Chip übernimmt sie, wenn Sie die Karte das nächste Mal in ein Terminal stecken.',
+  mismatch: 'Die beiden PINs stimmen nicht überein.',
+  weak: 'Diese PIN ist zu leicht zu erraten. Vermeiden Sie Wiederholungen (1111), Folgen (1234) und häufige PINs.',
+  lastFour: 'Die PIN darf nicht aus den letzten Ziffern Ihrer Kartennummer bestehen.',
+  length: 'Geben Sie genau {length} Ziffern ein.',
+  digits: 'Nur Ziffern verwenden.',
+  expired: 'Die Sitzung ist abgelaufen. Bitte beginnen Sie neu.',
+  used: 'Diese Sitzung wurde bereits verwendet. Bitte beginnen Sie neu.',
+  tooMany: 'Zu viele Versuche. Bitte beginnen Sie neu.',
+  network:
+    'Der Server ist nicht erreichbar. Prüfen Sie Ihre Verbindung und versuchen Sie es erneut.',
+  server: 'Bei uns ist etwas schiefgelaufen. Bitte versuchen Sie es erneut.',
+  insecure:
+    'Diese Seite ist nicht sicher (https nötig), daher kann Ihre PIN hier nicht geschützt werden.',
+  loading: 'Wird geladen…',
+  revealTitle: 'Die PIN Ihrer Karte',
+  showPin: 'PIN anzeigen',
+  hidePin: 'PIN ausblenden',
+  hidesIn: 'Wird in {seconds} s ausgeblendet',
+  revealing: 'PIN wird abgerufen…',
+  pinHidden: 'PIN ausgeblendet',
+  pinShown: 'Ihre PIN wird angezeigt',
+  notActive: 'Aktivieren Sie Ihre Karte, um die PIN zu sehen.',
+  noPin: 'Diese Karte hat noch keine PIN.',
+  rateLimited: 'Sie haben Ihre PIN mehrmals angesehen. Versuchen Sie es in {minutes} Min. erneut.',
+};
+
+export default de;
