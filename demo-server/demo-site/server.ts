@@ -95,6 +95,7 @@ export async function startDemoSite(options: DemoSiteOptions): Promise<FastifyIn
   });
 
   app.get('/api/config', async () => ({ platformUrl: options.platformUrl }));
+  app.get('/favicon.ico', async (_request, reply) => reply.status(204).send());
 
   app.post<{ Body: { policy: string; offline_pin: boolean; emv_profile?: string } }>(
     '/api/cards',

@@ -79,6 +79,9 @@ async function refresh(): Promise<void> {
   if (card) render(await api('GET', `/api/cards/${card.id}`));
 }
 
+/** The bank's brand through the allow-listed design tokens (no CSS crosses into the iframe). */
+const BRAND = { colorPrimary: '#0b3d91', borderRadius: '10px' };
+
 const fetchToken =
   (widgetType: 'SET_PIN' | 'REVEAL_PIN') =>
   async ({ jkt }: { jkt: string }): Promise<string> =>
@@ -90,6 +93,7 @@ function mountSet(): void {
     widget: 'set-pin',
     fetchToken: fetchToken('SET_PIN'),
     syncOfflinePin: true,
+    styles: BRAND,
   });
   widget.on('success', () => {
     void refresh();
@@ -107,6 +111,7 @@ function mountReveal(): void {
     widget: 'reveal-pin',
     fetchToken: fetchToken('REVEAL_PIN'),
     showToggle: true,
+    styles: BRAND,
     autoHideSeconds: 8,
   });
 }
