@@ -14,6 +14,7 @@ export interface Config {
   readonly publicUrl: string;
   readonly issuanceDelayMs: number;
   readonly widgetTokenTtlS: number;
+  readonly accountTokenTtlS: number;
   readonly frameAncestors: readonly string[];
   readonly pinEncryptionKey: string | undefined;
   readonly pinEncryptionKeysPrevious: readonly string[];
@@ -126,6 +127,7 @@ export function loadConfig(env: Env = process.env): Config {
     publicUrl: (env.PUBLIC_URL ?? `http://localhost:${port}`).replace(/\/$/, ''),
     issuanceDelayMs: integer(env, 'ISSUANCE_DELAY_MS', 5000, 0, 24 * 3600 * 1000),
     widgetTokenTtlS: integer(env, 'WIDGET_TOKEN_TTL_S', 300, 10, 3600),
+    accountTokenTtlS: integer(env, 'ACCOUNT_TOKEN_TTL_S', 300, 10, 3600),
     frameAncestors: origins(env, 'FRAME_ANCESTORS', [`http://127.0.0.1:${demoSitePort}`]),
     pinEncryptionKey: hexKey(env, 'PIN_ENCRYPTION_KEY', [32]),
     pinEncryptionKeysPrevious: (env.PIN_ENCRYPTION_KEY_PREVIOUS ?? '')

@@ -219,6 +219,19 @@ export class CardService {
     return this.apply(tx, card, outcome, now);
   }
 
+  /**
+   * Offline-PIN bookkeeping, for the offline-PIN module inside its transaction: goes through the
+   * patch path, so a real change emits CARD.UPDATED with `changed_fields`.
+   */
+  patchOfflinePin(
+    tx: Repositories,
+    card: Card,
+    patch: Pick<CardPatch, 'offlinePinInSync' | 'pendingScriptId'>,
+    now: number,
+  ): Promise<Card> {
+    return this.applyPatch(tx, card, patch, now);
+  }
+
   /** Runs the jobs whose time has come; returns how many ran (done or skipped). */
   async runDueJobs(now: number = Date.now(), limit = 200): Promise<number> {
     const due = await this.store.read.dueJobs(now, limit);

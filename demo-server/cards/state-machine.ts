@@ -133,5 +133,10 @@ function decideJob(card: Card, product: CardProduct, job: JobKind, time: string)
   const step = FULFILLMENT_STEPS[card.fulfillmentStatus];
   if (!step || step.job !== job) return refuse;
   const next = FULFILLMENT_STEPS[step.to];
-  return allow({ fulfillmentStatus: step.to }, next ? [next.job] : []);
+  // Issuing personalizes the chip with the current PIN: its offline PIN starts in sync (SPEC §8).
+  const personalized = job === 'ISSUE_CARD' && card.offlinePinEnabled && card.isPinSet;
+  return allow(
+    { fulfillmentStatus: step.to, ...(personalized ? { offlinePinInSync: true } : {}) },
+    next ? [next.job] : [],
+  );
 }

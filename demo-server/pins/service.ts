@@ -212,6 +212,18 @@ export class PinService implements RandomPinAssigner {
     return product;
   }
 
+  /**
+   * The card's current PIN, opened inside `tx` for the offline-PIN module to build an issuer
+   * script, with the stored block's `updatedTime` as its version. Never log or store the PIN.
+   */
+  async currentPin(
+    tx: Repositories,
+    card: Card,
+  ): Promise<{ pin: string; version: string } | undefined> {
+    const stored = await tx.getPin(card.id);
+    return stored && { pin: this.vault.open(stored, card.pan), version: stored.updatedTime };
+  }
+
   /** The RANDOM policy's issuance step: a CSPRNG PIN, stored as a format 4 block. */
   async assignRandomPin(tx: Repositories, card: Card, product: CardProduct, now: number) {
     const pin = randomPin(product.pinLength, card.lastFour);

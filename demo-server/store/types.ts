@@ -141,6 +141,71 @@ export interface StoredPin {
   updatedTime: string;
 }
 
+/** Where a card's offline-PIN script stands (SPEC §8): CREATED → SENT → APPLIED | FAILED, or CANCELED. */
+export type IssuerScriptStatus = 'CREATED' | 'SENT' | 'APPLIED' | 'FAILED' | 'CANCELED';
+
+/**
+ * An EMV issuer script for a card. The command is built when it is sent (it needs that
+ * authorization's ATC and ARQC), from the PIN current then; the row never holds a clear PIN.
+ */
+export interface IssuerScript {
+  /** The API id (`scr_…`), `card_script_id` in events and `pending_script_id` on the card. */
+  id: string;
+  /** The 4-byte Script Identifier (tag 9F18), 8 upper-case hex digits, unique per card. */
+  scriptIdentifier: string;
+  cardId: string;
+  scriptType: 'SYNC_PIN';
+  /** What asked for it: the sync endpoint, or a PIN set with `sync_offline_pin`. */
+  requestedBy: 'SYNC_ENDPOINT' | 'PIN_SET';
+  status: IssuerScriptStatus;
+  createdTime: string;
+  sentTime: string | null;
+  finishedTime: string | null;
+  /** ATC (9F36) and ARQC (9F26) of the authorization that carried it, hex. */
+  atc: string | null;
+  arqc: string | null;
+  /** `84 24 00 02 Lc ‖ enciphered PIN block ‖ MAC`, hex: no clear PIN. */
+  commandApdu: string | null;
+  /** `updated_time` of the stored PIN the command carries: tells whether it is still current. */
+  pinVersion: string | null;
+  reason: string | null;
+}
+
+export type IssuerScriptPatch = Partial<
+  Pick<
+    IssuerScript,
+    | 'status'
+    | 'sentTime'
+    | 'finishedTime'
+    | 'atc'
+    | 'arqc'
+    | 'commandApdu'
+    | 'pinVersion'
+    | 'reason'
+  >
+>;
+
+/**
+ * The card side of the simulation: one virtual chip per physical card, created at its first
+ * card-present authorization (it was personalized at issuance). It keeps no PIN: see
+ * docs/decisions.md, "Offline PIN".
+ */
+export interface ChipState {
+  cardId: string;
+  /** The last Application Transaction Counter the chip used (0 = none yet). */
+  atc: number;
+  /** Where the chip's offline PIN came from: personalization, or the script it last applied. */
+  offlinePinOrigin: 'PERSONALIZATION' | 'ISSUER_SCRIPT';
+  offlinePinScriptIdentifier: string | null;
+  offlinePinUpdatedTime: string;
+  /** Issuer Script Results (9F5B value, hex, 5 bytes a script) for the next authorization. */
+  pendingScriptResults: string;
+  /** Why the last script failed on the chip (BAD_MAC, …): the chip reports only "failed". */
+  lastScriptError: string | null;
+  createdTime: string;
+  updatedTime: string;
+}
+
 export interface PinReveal {
   id: string;
   cardId: string;
@@ -222,6 +287,17 @@ export interface Repositories {
 
   /** Remembers a DPoP proof id until `expiresAt`; false when it was seen before (replay). */
   rememberProofId(jti: string, expiresAt: number, now: number): Promise<boolean>;
+
+  insertIssuerScript(script: IssuerScript): Promise<void>;
+  getIssuerScript(id: string): Promise<IssuerScript | undefined>;
+  /** A card's scripts still CREATED or SENT, oldest first. */
+  openIssuerScripts(cardId: string): Promise<IssuerScript[]>;
+  /** Whether the card already has a script with this 9F18 identifier (any status). */
+  issuerScriptIdentifierUsed(cardId: string, scriptIdentifier: string): Promise<boolean>;
+  updateIssuerScript(id: string, patch: IssuerScriptPatch): Promise<void>;
+
+  getChipState(cardId: string): Promise<ChipState | undefined>;
+  upsertChipState(chip: ChipState): Promise<void>;
 }
 
 export interface Store {

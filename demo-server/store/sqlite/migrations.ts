@@ -148,6 +148,43 @@ export const migrations: readonly { version: number; sql: string }[] = [
       CREATE INDEX dpop_proofs_expiry ON dpop_proofs (expires_at);
     `,
   },
+  {
+    version: 3,
+    sql: `
+      CREATE TABLE issuer_scripts (
+        id TEXT PRIMARY KEY,
+        script_identifier TEXT NOT NULL CHECK (length(script_identifier) = 8),
+        card_id TEXT NOT NULL REFERENCES cards (id),
+        script_type TEXT NOT NULL CHECK (script_type IN ('SYNC_PIN')),
+        requested_by TEXT NOT NULL CHECK (requested_by IN ('SYNC_ENDPOINT', 'PIN_SET')),
+        status TEXT NOT NULL
+          CHECK (status IN ('CREATED', 'SENT', 'APPLIED', 'FAILED', 'CANCELED')),
+        created_time TEXT NOT NULL,
+        sent_time TEXT,
+        finished_time TEXT,
+        atc TEXT,
+        arqc TEXT,
+        command_apdu TEXT,
+        pin_version TEXT,
+        reason TEXT,
+        UNIQUE (card_id, script_identifier)
+      ) STRICT;
+      CREATE INDEX issuer_scripts_by_card ON issuer_scripts (card_id, status, id);
+
+      CREATE TABLE virtual_chips (
+        card_id TEXT PRIMARY KEY REFERENCES cards (id),
+        atc INTEGER NOT NULL CHECK (atc BETWEEN 0 AND 65535),
+        offline_pin_origin TEXT NOT NULL
+          CHECK (offline_pin_origin IN ('PERSONALIZATION', 'ISSUER_SCRIPT')),
+        offline_pin_script_identifier TEXT,
+        offline_pin_updated_time TEXT NOT NULL,
+        pending_script_results TEXT NOT NULL DEFAULT '',
+        last_script_error TEXT,
+        created_time TEXT NOT NULL,
+        updated_time TEXT NOT NULL
+      ) STRICT;
+    `,
+  },
 ];
 
 export function migrate(db: Database.Database): number {

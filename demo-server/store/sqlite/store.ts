@@ -6,9 +6,12 @@ import type {
   CardFilter,
   CardPatch,
   CardProduct,
+  ChipState,
   Delivery,
   DeliveryAttempt,
   EventRecord,
+  IssuerScript,
+  IssuerScriptPatch,
   Job,
   Page,
   PageQuery,
@@ -148,6 +151,50 @@ function toStoredPin(row: Row): StoredPin {
     updatedTime: row.updated_time as string,
   };
 }
+
+function toIssuerScript(row: Row): IssuerScript {
+  return {
+    id: row.id as string,
+    scriptIdentifier: row.script_identifier as string,
+    cardId: row.card_id as string,
+    scriptType: row.script_type as IssuerScript['scriptType'],
+    requestedBy: row.requested_by as IssuerScript['requestedBy'],
+    status: row.status as IssuerScript['status'],
+    createdTime: row.created_time as string,
+    sentTime: row.sent_time as string | null,
+    finishedTime: row.finished_time as string | null,
+    atc: row.atc as string | null,
+    arqc: row.arqc as string | null,
+    commandApdu: row.command_apdu as string | null,
+    pinVersion: row.pin_version as string | null,
+    reason: row.reason as string | null,
+  };
+}
+
+function toChipState(row: Row): ChipState {
+  return {
+    cardId: row.card_id as string,
+    atc: row.atc as number,
+    offlinePinOrigin: row.offline_pin_origin as ChipState['offlinePinOrigin'],
+    offlinePinScriptIdentifier: row.offline_pin_script_identifier as string | null,
+    offlinePinUpdatedTime: row.offline_pin_updated_time as string,
+    pendingScriptResults: row.pending_script_results as string,
+    lastScriptError: row.last_script_error as string | null,
+    createdTime: row.created_time as string,
+    updatedTime: row.updated_time as string,
+  };
+}
+
+const ISSUER_SCRIPT_COLUMNS: Record<keyof IssuerScriptPatch, string> = {
+  status: 'status',
+  sentTime: 'sent_time',
+  finishedTime: 'finished_time',
+  atc: 'atc',
+  arqc: 'arqc',
+  commandApdu: 'command_apdu',
+  pinVersion: 'pin_version',
+  reason: 'reason',
+};
 
 const CARD_COLUMNS: Record<keyof CardPatch, string> = {
   cardStatus: 'card_status',
@@ -531,6 +578,92 @@ class SqliteRepositories implements Repositories {
       'INSERT OR IGNORE INTO dpop_proofs (jti, expires_at) VALUES (?, ?)',
     ).run(jti, expiresAt);
     return result.changes === 1;
+  }
+
+  async insertIssuerScript(x: IssuerScript): Promise<void> {
+    this.sql(
+      `INSERT INTO issuer_scripts (id, script_identifier, card_id, script_type, requested_by,
+        status, created_time, sent_time, finished_time, atc, arqc, command_apdu, pin_version,
+        reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ).run(
+      x.id,
+      x.scriptIdentifier,
+      x.cardId,
+      x.scriptType,
+      x.requestedBy,
+      x.status,
+      x.createdTime,
+      x.sentTime,
+      x.finishedTime,
+      x.atc,
+      x.arqc,
+      x.commandApdu,
+      x.pinVersion,
+      x.reason,
+    );
+  }
+
+  async getIssuerScript(id: string): Promise<IssuerScript | undefined> {
+    const row = this.sql('SELECT * FROM issuer_scripts WHERE id = ?').get(id) as Row | undefined;
+    return row && toIssuerScript(row);
+  }
+
+  async openIssuerScripts(cardId: string): Promise<IssuerScript[]> {
+    const rows = this.sql(
+      `SELECT * FROM issuer_scripts WHERE card_id = ? AND status IN ('CREATED', 'SENT')
+       ORDER BY id`,
+    ).all(cardId) as Row[];
+    return rows.map(toIssuerScript);
+  }
+
+  async issuerScriptIdentifierUsed(cardId: string, scriptIdentifier: string): Promise<boolean> {
+    return (
+      this.sql('SELECT 1 FROM issuer_scripts WHERE card_id = ? AND script_identifier = ?').get(
+        cardId,
+        scriptIdentifier,
+      ) !== undefined
+    );
+  }
+
+  async updateIssuerScript(id: string, patch: IssuerScriptPatch): Promise<void> {
+    const entries = Object.entries(patch) as [keyof IssuerScriptPatch, unknown][];
+    if (entries.length === 0) return;
+    const sets = entries.map(([key]) => `${ISSUER_SCRIPT_COLUMNS[key]} = ?`);
+    this.sql(`UPDATE issuer_scripts SET ${sets.join(', ')} WHERE id = ?`).run(
+      ...entries.map(([, value]) => value),
+      id,
+    );
+  }
+
+  async getChipState(cardId: string): Promise<ChipState | undefined> {
+    const row = this.sql('SELECT * FROM virtual_chips WHERE card_id = ?').get(cardId) as
+      Row | undefined;
+    return row && toChipState(row);
+  }
+
+  async upsertChipState(c: ChipState): Promise<void> {
+    this.sql(
+      `INSERT INTO virtual_chips (card_id, atc, offline_pin_origin, offline_pin_script_identifier,
+        offline_pin_updated_time, pending_script_results, last_script_error, created_time,
+        updated_time) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (card_id) DO UPDATE SET atc = excluded.atc,
+         offline_pin_origin = excluded.offline_pin_origin,
+         offline_pin_script_identifier = excluded.offline_pin_script_identifier,
+         offline_pin_updated_time = excluded.offline_pin_updated_time,
+         pending_script_results = excluded.pending_script_results,
+         last_script_error = excluded.last_script_error,
+         updated_time = excluded.updated_time`,
+    ).run(
+      c.cardId,
+      c.atc,
+      c.offlinePinOrigin,
+      c.offlinePinScriptIdentifier,
+      c.offlinePinUpdatedTime,
+      c.pendingScriptResults,
+      c.lastScriptError,
+      c.createdTime,
+      c.updatedTime,
+    );
   }
 }
 
