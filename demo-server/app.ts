@@ -4,7 +4,9 @@ import { CardService, type RandomPinAssigner } from './cards/service.js';
 import { cardRoutes } from './cards/routes.js';
 import type { Config } from './config.js';
 import { apiKeyAuth } from './http/auth.js';
-import { installErrorHandler } from './http/error-handler.js';
+import { frameworkErrors, installErrorHandler } from './http/error-handler.js';
+import { installJsonBodyParser } from './http/json-body.js';
+import { StrictObject } from './http/schemas.js';
 import { validatorCompiler } from './http/validation.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import type { Store } from './store/types.js';
@@ -19,6 +21,15 @@ import { PinService } from './pins/service.js';
 import { TransportKeys } from './pins/transport-keys.js';
 import { widgetTokenRoutes } from './widget-sessions/routes.js';
 import { WidgetSessions } from './widget-sessions/tokens.js';
+import { AccountTokens } from './offline-pin/account-tokens.js';
+import { AuthorizationSimulator } from './offline-pin/authorizations.js';
+import { IssuerScripts } from './offline-pin/issuer-scripts.js';
+import {
+  accountTokenRoutes,
+  authorizationSimulationRoutes,
+  syncOfflinePinRoutes,
+} from './offline-pin/routes.js';
+import { VirtualChip } from './offline-pin/virtual-chip.js';
 import path from 'node:path';
 
 /** Log fields that may carry secrets: censored wherever they appear. */
@@ -43,6 +54,12 @@ export interface Platform {
   webhooks: WebhookService;
   dispatcher: WebhookDispatcher;
   scheduler: Scheduler;
+  offlinePin: {
+    accountTokens: AccountTokens;
+    scripts: IssuerScripts;
+    chip: VirtualChip;
+    simulator: AuthorizationSimulator;
+  };
   /** Starts the background workers (scheduled jobs, webhook delivery). */
   startWorkers(): void;
   close(): Promise<void>;
@@ -69,11 +86,19 @@ export async function buildPlatform(deps: PlatformDeps): Promise<Platform> {
           },
     bodyLimit: config.bodyLimitBytes,
     trustProxy: false,
+    frameworkErrors,
   });
   app.setValidatorCompiler(validatorCompiler);
   // Only JSON bodies: anything else is a 415, not a string the schema then refuses.
   app.removeContentTypeParser(['text/plain']);
+  installJsonBodyParser(app);
   installErrorHandler(app);
+  // Unknown query parameters are refused like unknown body fields (SPEC §11): an API route that
+  // declares none gets an empty strict querystring schema, so `?anything` is a 400, not ignored.
+  app.addHook('onRoute', (route) => {
+    if (route.schema?.hide || route.schema?.querystring) return;
+    route.schema = { ...route.schema, querystring: StrictObject({}) };
+  });
 
   await app.register(swagger, {
     openapi: {
@@ -96,6 +121,12 @@ export async function buildPlatform(deps: PlatformDeps): Promise<Platform> {
             type: 'http',
             scheme: 'dpop',
             description: 'A sender-constrained widget token with a DPoP proof (RFC 9449)',
+          },
+          accountToken: {
+            type: 'http',
+            scheme: 'bearer',
+            bearerFormat: 'JWT',
+            description: 'An account token (POST /v1/accounts/{account_id}/tokens)',
           },
         },
       },
@@ -145,6 +176,19 @@ export async function buildPlatform(deps: PlatformDeps): Promise<Platform> {
     onQueued: () => dispatcher.nudge(),
   });
   const scheduler = new Scheduler(() => cards.runDueJobs(), config.schedulerPollMs, app.log);
+  const issuerKeys = {
+    imkAc: Buffer.from(config.imkAc, 'hex'),
+    imkSmi: Buffer.from(config.imkSmi, 'hex'),
+    imkSmc: Buffer.from(config.imkSmc, 'hex'),
+  };
+  const accountTokens = new AccountTokens(deps.apiKey, {
+    issuer: config.publicUrl,
+    ttlSeconds: config.accountTokenTtlS,
+  });
+  const scripts = new IssuerScripts(store, cards, pins, issuerKeys);
+  pins.listen(scripts);
+  const chip = new VirtualChip(issuerKeys);
+  const simulator = new AuthorizationSimulator(store, scripts, chip);
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.get('/', { schema: { hide: true } }, async (_request, reply) =>
@@ -159,6 +203,7 @@ export async function buildPlatform(deps: PlatformDeps): Promise<Platform> {
   app.get('/healthz', { schema: { hide: true } }, async () => ({ ok: true }));
 
   pinRoutes(app, { pins, sessions, transportKeys, publicUrl: config.publicUrl });
+  syncOfflinePinRoutes(app, { tokens: accountTokens, scripts });
   await widgetAssetRoutes(app, config.frameAncestors);
   await app.register(async (api) => {
     api.addHook('onRequest', apiKeyAuth(deps.apiKey));
@@ -166,6 +211,8 @@ export async function buildPlatform(deps: PlatformDeps): Promise<Platform> {
     widgetTokenRoutes(api, sessions);
     pinBlockRoutes(api, pins);
     webhookRoutes(api, webhooks);
+    accountTokenRoutes(api, accountTokens);
+    if (!config.production) authorizationSimulationRoutes(api, simulator);
   });
 
   return {
@@ -177,6 +224,7 @@ export async function buildPlatform(deps: PlatformDeps): Promise<Platform> {
     webhooks,
     dispatcher,
     scheduler,
+    offlinePin: { accountTokens, scripts, chip, simulator },
     startWorkers() {
       scheduler.start();
       dispatcher.start();

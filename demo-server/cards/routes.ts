@@ -1,5 +1,6 @@
 import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
+import { refuseBody } from '../http/no-body.js';
 import { IdParam, PageQuery, StrictObject, listResponse } from '../http/schemas.js';
 import { cardResource, productResource } from './resources.js';
 import type { CardService } from './service.js';
@@ -152,6 +153,7 @@ export function cardRoutes(
         params: CardParams,
         security,
       },
+      preValidation: refuseBody,
     },
     async (request) => cardResource(await cards.advance(request.params.id)),
   );

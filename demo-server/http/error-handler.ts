@@ -1,4 +1,4 @@
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError } from './errors.js';
 
 /** Fastify's own request errors, mapped to our stable codes. */
@@ -21,6 +21,24 @@ function fromFastify(error: FastifyError): ApiError | undefined {
     return new ApiError('MALFORMED_JSON', 'The body is not valid JSON');
   }
   return undefined;
+}
+
+/**
+ * Errors Fastify's router raises before any route or error handler is chosen (Fastify's
+ * `frameworkErrors` option): a path that is not valid percent-encoding, or a path parameter
+ * longer than the router allows. Without this they are answered in Fastify's own shape.
+ */
+export function frameworkErrors(error: FastifyError, _request: FastifyRequest, reply: FastifyReply) {
+  const known =
+    error.code === 'FST_ERR_BAD_URL'
+      ? new ApiError('INVALID_REQUEST', 'The URL path is not valid percent-encoded UTF-8')
+      : error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+        ? new ApiError('INVALID_REQUEST', 'A path parameter is too long')
+        : undefined;
+  if (known) return reply.status(known.status).send(known.toJSON());
+  return reply
+    .status(500)
+    .send({ code: 'INTERNAL_ERROR', message: 'Something went wrong on our side; try again' });
 }
 
 /**

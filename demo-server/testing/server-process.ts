@@ -18,6 +18,7 @@ export async function freePort(): Promise<number> {
  */
 export class ServerProcess {
   private child: ChildProcess | undefined;
+  private demoSitePort: number | undefined;
   output = '';
 
   constructor(
@@ -30,9 +31,18 @@ export class ServerProcess {
   }
 
   async start(): Promise<void> {
+    // The demo site starts too (outside production): on a free port, so a platform already
+    // running on the default 4001 (`npm start` in another terminal) does not stop this one.
+    this.demoSitePort ??= Number(this.env.DEMO_SITE_PORT ?? (await freePort()));
     this.child = spawn(process.execPath, ['--import', 'tsx', 'demo-server/main.ts'], {
       cwd: ROOT,
-      env: { ...process.env, ...this.env, PORT: String(this.port), HOST: '127.0.0.1' },
+      env: {
+        ...process.env,
+        ...this.env,
+        PORT: String(this.port),
+        HOST: '127.0.0.1',
+        DEMO_SITE_PORT: String(this.demoSitePort),
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child.stdout?.on('data', (chunk: Buffer) => (this.output += chunk.toString()));

@@ -1,5 +1,6 @@
 import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
+import { refuseBody } from '../http/no-body.js';
 import { IdParam, PageQuery, StrictObject, listResponse } from '../http/schemas.js';
 import type { Delivery, DeliveryAttempt, EventRecord, Webhook } from '../store/types.js';
 import type { WebhookService } from './service.js';
@@ -140,6 +141,7 @@ export function webhookRoutes(app: FastifyInstance, webhooks: WebhookService): v
     '/v1/webhooks/:id',
     {
       schema: { tags: ['webhooks'], summary: 'Delete a webhook', params: WebhookParams, security },
+      preValidation: refuseBody,
     },
     async (request) => {
       const webhook = await webhooks.remove(request.params.id);

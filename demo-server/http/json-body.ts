@@ -1,0 +1,67 @@
+import type { FastifyInstance } from 'fastify';
+import { ApiError } from './errors.js';
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+/** With the `u` flag a well-formed surrogate pair is one code point: only a lone half matches. */
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/** The charset parameter of a Content-Type, lower-cased and unquoted, if any. */
+function charsetOf(contentType: string | undefined): string | undefined {
+  const match = /;\s*charset\s*=\s*"?([^";\s]*)"?/i.exec(contentType ?? '');
+  return match?.[1]?.toLowerCase();
+}
+
+/** Whether any string in a parsed body (key or value) holds a lone UTF-16 surrogate. */
+function hasLoneSurrogate(value: unknown): boolean {
+  const pending: unknown[] = [value];
+  while (pending.length > 0) {
+    const next = pending.pop();
+    if (typeof next === 'string') {
+      if (LONE_SURROGATE.test(next)) return true;
+    } else if (typeof next === 'object' && next !== null) {
+      for (const [key, child] of Object.entries(next)) {
+        if (LONE_SURROGATE.test(key)) return true;
+        pending.push(child);
+      }
+    }
+  }
+  return false;
+}
+
+/**
+ * Request bodies are JSON text in UTF-8 (RFC 8259 §8.1), and nothing else. Fastify's own parser
+ * decodes invalid bytes to U+FFFD and ignores `charset` and `Content-Encoding`, so a body could
+ * be stored differently from how it was sent; here such a body is refused instead: invalid
+ * UTF-8 or a lone surrogate escape is a 400, another charset or a content coding a 415.
+ */
+export function installJsonBodyParser(app: FastifyInstance): void {
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+    const charset = charsetOf(request.headers['content-type']);
+    const encoding = request.headers['content-encoding'];
+    if ((charset !== undefined && charset !== 'utf-8') || (encoding ?? 'identity') !== 'identity') {
+      done(
+        new ApiError(
+          'UNSUPPORTED_MEDIA_TYPE',
+          'Send the body as Content-Type: application/json in UTF-8, without Content-Encoding',
+        ),
+        undefined,
+      );
+      return;
+    }
+    let text: string;
+    try {
+      text = strictUtf8.decode(body as Buffer);
+    } catch {
+      done(new ApiError('MALFORMED_JSON', 'The body is not valid UTF-8'), undefined);
+      return;
+    }
+    parseJson(request, text, (error, parsed) => {
+      if (error) done(error, undefined);
+      else if (hasLoneSurrogate(parsed)) {
+        done(new ApiError('MALFORMED_JSON', 'The body holds a lone UTF-16 surrogate'), undefined);
+      } else done(null, parsed);
+    });
+  });
+}
