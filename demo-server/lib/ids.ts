@@ -1,20 +1,48 @@
 import { randomBytes } from 'node:crypto';
 
 const CROCKFORD = '0123456789abcdefghjkmnpqrstvwxyz';
+const RANDOM_CHARS = 16;
+
+let lastTime = -1;
+let lastRandom: number[] = [];
+
+function encodeTime(time: number): string {
+  let text = '';
+  let t = time;
+  for (let i = 0; i < 10; i++) {
+    text = CROCKFORD[t % 32] + text;
+    t = Math.floor(t / 32);
+  }
+  return text;
+}
+
+/** The random part plus one, in base 32 (carrying left), as ULID's monotonic mode does. */
+function increment(digits: number[]): number[] {
+  const next = [...digits];
+  for (let i = next.length - 1; i >= 0; i--) {
+    if (next[i]! < 31) {
+      next[i]!++;
+      return next;
+    }
+    next[i] = 0;
+  }
+  throw new Error('id space for this millisecond is exhausted');
+}
 
 /**
  * Prefixed, time-ordered identifiers (48-bit millisecond time + 80 random bits, Crockford
- * base32, as ULID). Sorting by id sorts by creation, which gives stable cursor pagination.
+ * base32, as ULID). Within one millisecond (or if the clock steps back) the random part is
+ * incremented, so ids are strictly increasing in creation order within this process: lists
+ * sorted by id show events in the order they happened.
  */
 export function newId(prefix: string, now: number = Date.now()): string {
-  let time = '';
-  let t = now;
-  for (let i = 0; i < 10; i++) {
-    time = CROCKFORD[t % 32] + time;
-    t = Math.floor(t / 32);
+  if (now <= lastTime) {
+    lastRandom = increment(lastRandom);
+  } else {
+    lastTime = now;
+    const bytes = randomBytes(RANDOM_CHARS);
+    // Start low in the space (top bit clear) so increments never run out in practice.
+    lastRandom = Array.from(bytes, (byte, i) => (i === 0 ? byte % 16 : byte % 32));
   }
-  const random = randomBytes(16);
-  let rand = '';
-  for (let i = 0; i < 16; i++) rand += CROCKFORD[random[i]! % 32];
-  return `${prefix}_${time}${rand}`;
+  return `${prefix}_${encodeTime(lastTime)}${lastRandom.map((d) => CROCKFORD[d]).join('')}`;
 }
