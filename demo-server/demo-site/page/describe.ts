@@ -144,5 +144,9 @@ export function describeScript(result: Json, entryMode: string): HTMLElement[] {
       lines.push(line('  MAC', value.slice(-16)));
     }
   }
+  const next = document.createElement('p');
+  next.textContent =
+    'The chip checks the MAC, deciphers the new PIN block and updates its offline PIN. It reports the result (tag 9F5B) with its next chip payment: insert the card again to confirm.';
+  lines.push(next);
   return lines;
 }
