@@ -158,7 +158,8 @@ export function mount(target: string | Element, options: MountOptions): PinWidge
   };
 }
 
-const EVENT_NAMES: WidgetEventName[] = [
+/** Every event a widget emits, in one list for the custom elements and the React props. */
+export const EVENT_NAMES: readonly WidgetEventName[] = [
   'load',
   'error',
   'change',

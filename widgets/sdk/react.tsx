@@ -18,20 +18,6 @@ export type PinWidgetProps = Omit<MountOptions, 'widget'> &
     ref?: Ref<Pick<PinWidget, 'submit' | 'requestPin' | 'hide' | 'focus' | 'clear'>>;
   };
 
-const EVENTS: WidgetEventName[] = [
-  'load',
-  'error',
-  'change',
-  'focus',
-  'blur',
-  'submit',
-  'success',
-  'failure',
-  'revealed',
-  'hidden',
-  'resize',
-];
-
 /** One factory for both components: mount on effect, destroy on cleanup (StrictMode-safe). */
 function createWidgetComponent(kind: MountOptions['widget']) {
   function Component(props: PinWidgetProps) {
@@ -59,7 +45,7 @@ function createWidgetComponent(kind: MountOptions['widget']) {
           ? { fetchToken: (request) => latest.current.fetchToken!(request) }
           : {}),
       });
-      for (const name of EVENTS) {
+      for (const name of EVENT_NAMES) {
         const key = `on${name[0]!.toUpperCase()}${name.slice(1)}` as keyof Handlers;
         mounted.on(name, (payload) =>
           (latest.current[key] as ((p: unknown) => void) | undefined)?.(payload),
