@@ -1,5 +1,6 @@
 import { type Ref, useEffect, useImperativeHandle, useRef } from 'react';
 import {
+  EVENT_NAMES,
   type MountOptions,
   type PinWidget,
   type WidgetEventName,
