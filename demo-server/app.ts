@@ -148,9 +148,7 @@ export async function buildPlatform(deps: PlatformDeps): Promise<Platform> {
     loadPinEncryptionKey(config.dataDir, config.pinEncryptionKey, config.production),
     config.pinEncryptionKeysPrevious.map((hex) => Buffer.from(hex, 'hex')),
   );
-  const transportKeys = await TransportKeys.open(
-    path.join(config.dataDir, 'pin-transport-keys.json'),
-  );
+  const transportKeys = await TransportKeys.open(config.pinTransportKeysFile);
   const sessions = new WidgetSessions(store, {
     ttlSeconds: config.widgetTokenTtlS,
     maxFailures: config.widgetTokenMaxFailures,

@@ -15,7 +15,7 @@ async function run(command: string | undefined): Promise<void> {
   const config = loadConfig();
   switch (command) {
     case 'rotate-pin-key': {
-      const file = path.join(config.dataDir, 'pin-transport-keys.json');
+      const file = config.pinTransportKeysFile;
       const kid = await rotateTransportKey(file, config.pinTransportKeyGraceS);
       console.log(
         `New PIN-transport key ${kid}; previous keys decrypt for ${config.pinTransportKeyGraceS} s.`,

@@ -19,6 +19,8 @@ export interface Config {
   readonly pinEncryptionKey: string | undefined;
   readonly pinEncryptionKeysPrevious: readonly string[];
   readonly pinTransportKeyGraceS: number;
+  /** The PIN-transport key file: generated in DATA_DIR, or supplied by the operator. */
+  readonly pinTransportKeysFile: string;
   readonly zonePinKeyAes: string;
   readonly zonePinKeyTdes: string;
   readonly imkAc: string;
@@ -135,6 +137,9 @@ export function loadConfig(env: Env = process.env): Config {
       .filter(Boolean)
       .map((key) => hexKey({ KEY: key }, 'KEY', [32], 'PIN_ENCRYPTION_KEY_PREVIOUS')!),
     pinTransportKeyGraceS: integer(env, 'PIN_TRANSPORT_KEY_GRACE_S', 86_400, 0, 90 * 86_400),
+    pinTransportKeysFile: path.resolve(
+      env.PIN_TRANSPORT_KEYS_FILE || path.join(env.DATA_DIR ?? './data', 'pin-transport-keys.json'),
+    ),
     zonePinKeyAes: secretKey(env, 'ZONE_PIN_KEY_AES', [32], production),
     zonePinKeyTdes: secretKey(env, 'ZONE_PIN_KEY_TDES', [16], production),
     imkAc: secretKey(env, 'IMK_AC', [16], production),
