@@ -30,7 +30,6 @@ import {
   syncOfflinePinRoutes,
 } from './offline-pin/routes.js';
 import { VirtualChip } from './offline-pin/virtual-chip.js';
-import path from 'node:path';
 
 /** Log fields that may carry secrets: censored wherever they appear. */
 export const REDACTED_PATHS = [
