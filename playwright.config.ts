@@ -5,9 +5,12 @@ export const E2E_PLATFORM_PORT = 4400;
 export const E2E_SITE_PORT = 4401;
 /** A third origin: a stand-in program site with host pages for the SDK's forms. */
 export const E2E_FIXTURE_PORT = 4402;
+/** A fourth origin, NOT in FRAME_ANCESTORS: the attacker's pages (same fixture server). */
+export const E2E_HOSTILE_PORT = 4403;
 export const E2E_PLATFORM_URL = `http://localhost:${E2E_PLATFORM_PORT}`;
 export const E2E_SITE_URL = `http://127.0.0.1:${E2E_SITE_PORT}`;
 export const E2E_FIXTURE_URL = `http://127.0.0.1:${E2E_FIXTURE_PORT}`;
+export const E2E_HOSTILE_URL = `http://127.0.0.1:${E2E_HOSTILE_PORT}`;
 export const E2E_API_KEY = 'sk_test_e2e_0123456789abcdefghij';
 
 export default defineConfig({
@@ -57,6 +60,7 @@ export default defineConfig({
       reuseExistingServer: false,
       env: {
         FIXTURE_PORT: String(E2E_FIXTURE_PORT),
+        HOSTILE_PORT: String(E2E_HOSTILE_PORT),
         PLATFORM_URL: E2E_PLATFORM_URL,
         API_KEY: E2E_API_KEY,
       },

@@ -1,4 +1,4 @@
-import { type APIRequestContext, type Page, expect } from '@playwright/test';
+import { type APIRequestContext, type Frame, type Page, expect } from '@playwright/test';
 import { E2E_API_KEY, E2E_PLATFORM_URL } from '../playwright.config.js';
 
 export const auth = { authorization: `Bearer ${E2E_API_KEY}` };
@@ -51,4 +51,57 @@ export async function waitForEvent(page: Page, name: string, count = 1) {
       page.evaluate((n) => (window as any).events.filter((e: any) => e.name === n).length, name),
     )
     .toBeGreaterThanOrEqual(count);
+}
+
+/** The Frame of the (first) widget document on the page, once the browser has loaded it. */
+export async function widgetFrame(page: Page): Promise<Frame> {
+  let found: Frame | undefined;
+  await expect
+    .poll(() => {
+      found = page.frames().find((frame) => frame.url().startsWith(`${E2E_PLATFORM_URL}/widgets/`));
+      return found !== undefined;
+    })
+    .toBe(true);
+  return found!;
+}
+
+/**
+ * Counts the message events a window receives, from a listener added after the page's own: once
+ * the count has passed a message, the page's own handler has already run for it.
+ */
+export async function countMessages(frame: Frame): Promise<() => Promise<number>> {
+  await frame.evaluate(() => {
+    (window as any).__messagesSeen = 0;
+    addEventListener('message', () => (window as any).__messagesSeen++);
+  });
+  return () => frame.evaluate(() => (window as any).__messagesSeen as number);
+}
+
+/**
+ * Everything the page (and its frames) logs and sends or receives over the network, for a
+ * secret to be searched in: console text, request URLs, headers and bodies, response bodies.
+ */
+export function recordTraffic(page: Page) {
+  const texts: string[] = [];
+  const pending: Promise<void>[] = [];
+  page.on('console', (message) => texts.push(`console: ${message.text()}`));
+  page.on('request', (request) =>
+    texts.push(
+      `request: ${request.url()} ${JSON.stringify(request.headers())} ${request.postData() ?? ''}`,
+    ),
+  );
+  page.on('response', (response) => {
+    pending.push(
+      response.text().then(
+        (body) => void texts.push(`response: ${response.url()} ${body}`),
+        () => undefined, // redirects and aborted loads have no body
+      ),
+    );
+  });
+  return {
+    async all(): Promise<string[]> {
+      await Promise.all(pending);
+      return texts;
+    },
+  };
 }

@@ -28,7 +28,11 @@ function fromFastify(error: FastifyError): ApiError | undefined {
  * `frameworkErrors` option): a path that is not valid percent-encoding, or a path parameter
  * longer than the router allows. Without this they are answered in Fastify's own shape.
  */
-export function frameworkErrors(error: FastifyError, _request: FastifyRequest, reply: FastifyReply) {
+export function frameworkErrors(
+  error: FastifyError,
+  _request: FastifyRequest,
+  reply: FastifyReply,
+) {
   const known =
     error.code === 'FST_ERR_BAD_URL'
       ? new ApiError('INVALID_REQUEST', 'The URL path is not valid percent-encoded UTF-8')
