@@ -1,6 +1,37 @@
 import { resolve } from 'node:path';
 import react from '@vitejs/plugin-react';
-import { defineConfig } from 'vite';
+import { type Plugin, defineConfig } from 'vite';
+import { precompress } from './vite.precompress.js';
+
+const EARLY_ENTRY = 'early';
+
+/**
+ * Puts the early script (widgets/runtime/early.ts, its own small entry chunk) first in every
+ * widget document. Vite folds a document's module scripts into one entry, which would make the
+ * handshake wait for the whole bundle: this keeps it a separate, first request.
+ */
+function earlyScript(): Plugin {
+  return {
+    name: 'pin-widgets:early-script',
+    apply: 'build',
+    transformIndexHtml: {
+      order: 'post',
+      handler(_html, context) {
+        const chunk = Object.values(context.bundle ?? {}).find(
+          (file) => file.type === 'chunk' && file.isEntry && file.name === EARLY_ENTRY,
+        );
+        if (!chunk) throw new Error('vite.config.ts: the early entry chunk is missing');
+        return [
+          {
+            tag: 'script',
+            attrs: { type: 'module', crossorigin: true, src: `/widgets/${chunk.fileName}` },
+            injectTo: 'head-prepend',
+          },
+        ];
+      },
+    },
+  };
+}
 
 /**
  * The widget documents: a multi-page build, one HTML entry per widget, served by the platform
@@ -9,12 +40,13 @@ import { defineConfig } from 'vite';
 export default defineConfig({
   root: resolve(import.meta.dirname, 'widgets'),
   base: '/widgets/',
-  plugins: [react()],
+  plugins: [react(), earlyScript(), precompress()],
   build: {
     outDir: resolve(import.meta.dirname, 'dist/widgets'),
     emptyOutDir: true,
     rollupOptions: {
       input: {
+        [EARLY_ENTRY]: resolve(import.meta.dirname, 'widgets/runtime/early.ts'),
         'set-pin': resolve(import.meta.dirname, 'widgets/set-pin/index.html'),
         'reveal-pin': resolve(import.meta.dirname, 'widgets/reveal-pin/index.html'),
       },

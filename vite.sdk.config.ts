@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import react from '@vitejs/plugin-react';
 import { defineConfig } from 'vite';
+import { precompress } from './vite.precompress.js';
 
 /**
  * The host SDK, library mode: `vite build -c vite.sdk.config.ts` builds the dependency-free
@@ -8,7 +9,7 @@ import { defineConfig } from 'vite';
  * external) on its own, so the core stays tiny.
  */
 export default defineConfig(({ mode }) => ({
-  plugins: mode === 'react' ? [react()] : [],
+  plugins: mode === 'react' ? [react(), precompress()] : [precompress()],
   build: {
     outDir: resolve(import.meta.dirname, 'dist/sdk'),
     emptyOutDir: mode !== 'react',

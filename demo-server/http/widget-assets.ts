@@ -66,6 +66,8 @@ export async function widgetAssetRoutes(app: FastifyInstance, frameAncestors: re
     prefix: '/widgets/assets/',
     decorateReply: false,
     index: false,
+    // The build writes .br/.gz beside each asset (vite.precompress.ts): sent when accepted.
+    preCompressed: true,
     setHeaders(response) {
       response.header('cache-control', 'public, max-age=31536000, immutable');
       response.header('x-content-type-options', 'nosniff');
@@ -78,6 +80,7 @@ export async function widgetAssetRoutes(app: FastifyInstance, frameAncestors: re
     prefix: '/sdk/',
     decorateReply: false,
     index: false,
+    preCompressed: true,
     setHeaders(response) {
       // Program pages on other origins load the SDK, as a classic script or an ES module (CORS).
       response.header('access-control-allow-origin', '*');

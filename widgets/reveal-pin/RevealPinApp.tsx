@@ -1,6 +1,6 @@
 import { useMutation, useQuery } from '@tanstack/react-query';
 import { useEffect, useRef, useState } from 'react';
-import type { WidgetSession } from '../runtime/api.js';
+import { sessionQuery } from '../runtime/api.js';
 import { type WidgetContext, messageFor } from '../runtime/boot.js';
 import { revealKey } from '../runtime/crypto.js';
 import { format } from '../ui/i18n.js';
@@ -12,10 +12,7 @@ export function RevealPinApp({ ctx }: { ctx: WidgetContext }) {
   const [pin, setPin] = useState<string | undefined>();
   const [secondsLeft, setSecondsLeft] = useState(0);
   const showButton = useRef<HTMLButtonElement>(null);
-  const session = useQuery({
-    queryKey: ['session'],
-    queryFn: () => api.call<WidgetSession>('GET', '/v1/widget/session'),
-  });
+  const session = useQuery(sessionQuery(api));
   const card = session.data?.card;
   const title = t.revealTitle;
   const unavailable =

@@ -2,17 +2,9 @@ import type { JWK } from 'jose';
 import type { WidgetType } from '../protocol/messages.js';
 import { type DpopKey, dpopKey } from './crypto.js';
 import type { Host } from './host.js';
+import { ApiFailure, bearerHeaders, send } from './request.js';
 
-/** An API refusal, with the platform's stable code (or NETWORK_ERROR when it never answered). */
-export class ApiFailure extends Error {
-  constructor(
-    readonly code: string,
-    readonly status: number,
-    readonly retryAfterSeconds?: number,
-  ) {
-    super(code);
-  }
-}
+export { ApiFailure };
 
 export interface WidgetSession {
   widget_type: WidgetType;
@@ -89,39 +81,25 @@ export class WidgetApi {
   async call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
     const token = await this.credentials.token();
     const url = new URL(path, location.origin).href;
-    const headers: Record<string, string> = { accept: 'application/json' };
+    const headers = bearerHeaders(token, this.host.parentOrigin);
     const dpop = await this.credentials.dpop();
     if (dpop) {
       headers.authorization = `DPoP ${token}`;
       headers.dpop = await dpop.proof(method, url, token);
-    } else {
-      headers.authorization = `Bearer ${token}`;
     }
-    if (this.host.parentOrigin) headers['pin-widget-parent-origin'] = this.host.parentOrigin;
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    let response: Response;
-    try {
-      response = await fetch(url, {
-        method,
-        headers,
-        credentials: 'omit',
-        cache: 'no-store',
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      });
-    } catch {
-      throw new ApiFailure('NETWORK_ERROR', 0);
-    }
-    const data = (await response.json().catch(() => ({}))) as { code?: string };
-    if (!response.ok) {
-      const retry = Number(response.headers.get('retry-after'));
-      throw new ApiFailure(
-        data.code ?? 'SERVER_ERROR',
-        response.status,
-        retry > 0 ? retry : undefined,
-      );
-    }
-    return data as T;
+    return send<T>(method, url, headers, body);
   }
+}
+
+/**
+ * The session query both widgets render from. Boot starts it as soon as the token is known,
+ * before the first render, so it is not one render later on the path to `load`.
+ */
+export function sessionQuery(api: WidgetApi) {
+  return {
+    queryKey: ['session'],
+    queryFn: () => api.call<WidgetSession>('GET', '/v1/widget/session'),
+  };
 }
 
 /** The platform's PIN-transport key. The document preloads /v1/pin_keys, so this is instant. */

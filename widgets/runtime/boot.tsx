@@ -4,8 +4,9 @@ import { createRoot } from 'react-dom/client';
 import type { Appearance, HostMessage, WidgetKind, WidgetOptions } from '../protocol/messages.js';
 import { type Catalog, loadLocale, messages } from '../ui/i18n.js';
 import { applyAppearance } from '../ui/theme.js';
-import { ApiFailure, Credentials, WidgetApi } from './api.js';
-import { type Host, connectHost } from './host.js';
+import { ApiFailure, Credentials, WidgetApi, sessionQuery } from './api.js';
+import { startWidget } from './early.js';
+import type { Host } from './host.js';
 
 export interface WidgetContext {
   host: Host;
@@ -75,56 +76,58 @@ export async function boot(
   App: ComponentType<{ ctx: WidgetContext }>,
 ): Promise<void> {
   const english = messages('en');
-  if (!window.isSecureContext || !(await ensureWebCrypto())) {
+  // Usually started already by the document's early script (early.ts): the same start.
+  const started = startWidget(widget);
+  if (started === 'insecure' || !(await ensureWebCrypto())) {
     fatal(english.insecure);
     return;
   }
-  let host: Host;
-  try {
-    host = connectHost();
-  } catch {
+  if (started === 'host') {
     fatal(english.server);
     return;
   }
+  const { host } = started;
 
   const commandHandlers = new Set<(type: HostMessage['type']) => void>();
   let appearanceListener: ((appearance: Appearance) => void) | undefined;
   let credentials: Credentials | undefined;
-  const init = new Promise<{ token?: string; options: WidgetOptions }>((resolve) => {
-    if (host.initial) resolve(host.initial);
-    host.listen((message) => {
-      switch (message.type) {
-        case 'init':
-          resolve(
-            message.payload.fetchToken
-              ? { options: message.payload.options }
-              : { ...message.payload },
-          );
-          return;
-        case 'token':
-          credentials?.deliver(message.payload.token);
-          return;
-        case 'tokenError':
-          credentials?.refuse();
-          return;
-        case 'update':
-          appearanceListener?.(message.payload);
-          return;
-        default:
-          commandHandlers.forEach((handler) => handler(message.type));
-      }
-    });
+  started.onMessage((message) => {
+    switch (message.type) {
+      case 'init':
+        return;
+      case 'token':
+        credentials?.deliver(message.payload.token);
+        return;
+      case 'tokenError':
+        credentials?.refuse();
+        return;
+      case 'update':
+        appearanceListener?.(message.payload);
+        return;
+      default:
+        commandHandlers.forEach((handler) => handler(message.type));
+    }
   });
-  if (host.framed) host.send('ready', { widget });
-  const { token, options } = await init;
+  const init = await started.init;
+  const { options } = init;
+  const token = init.fetchToken ? undefined : init.token;
   await loadLocale(options.locale);
 
   const widgetType = widget === 'set-pin' ? 'SET_PIN' : 'REVEAL_PIN';
   credentials = new Credentials(host, widgetType, token ? { token } : { fetchToken: true });
   const api = new WidgetApi(host, credentials);
   const queries = new QueryClient({
-    defaultOptions: { queries: { retry: false, staleTime: Infinity }, mutations: { retry: false } },
+    defaultOptions: {
+      // retryOnMount: false: a session call that failed before the first render is not repeated.
+      queries: { retry: false, retryOnMount: false, staleTime: Infinity },
+      mutations: { retry: false },
+    },
   });
+  // On the path to `load`: the early script's call when it made one, else one now, while React
+  // renders (not in the first render's effect).
+  const session = sessionQuery(api);
+  const early = started.session() as ReturnType<typeof session.queryFn> | undefined;
+  void queries.prefetchQuery(early ? { ...session, queryFn: () => early } : session);
 
   function Root() {
     const [appearance, setAppearance] = useState<Appearance>(options);

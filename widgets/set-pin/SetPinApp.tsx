@@ -1,6 +1,6 @@
 import { useMutation, useQuery } from '@tanstack/react-query';
 import { type FormEvent, useEffect, useRef, useState } from 'react';
-import { type WidgetSession, fetchPlatformKey } from '../runtime/api.js';
+import { fetchPlatformKey, sessionQuery } from '../runtime/api.js';
 import { type WidgetContext, messageFor } from '../runtime/boot.js';
 import { encryptPin } from '../runtime/crypto.js';
 import { PinField } from '../ui/PinField.js';
@@ -20,10 +20,7 @@ export function SetPinApp({ ctx }: { ctx: WidgetContext }) {
   const [confirm, setConfirm] = useState('');
   const [tried, setTried] = useState(false);
   const pinInput = useRef<HTMLInputElement>(null);
-  const session = useQuery({
-    queryKey: ['session'],
-    queryFn: () => api.call<WidgetSession>('GET', '/v1/widget/session'),
-  });
+  const session = useQuery(sessionQuery(api));
   const platformKey = useQuery({ queryKey: ['pin-key'], queryFn: fetchPlatformKey });
   const card = session.data?.card;
   const title = t.widgetTitle;

@@ -1,0 +1,257 @@
+import { createHash, generateKeyPairSync } from 'node:crypto';
+import autocannon from 'autocannon';
+import { CompactEncrypt, type JWK, importJWK } from 'jose';
+import { ALL_CPUS, BenchPlatform, pinSelf, pool } from './platform.js';
+
+export interface LoadLevel {
+  concurrency: number;
+  requests: number;
+  ok: number;
+  failed: number;
+  rps: number;
+  p50Ms: number;
+  p99Ms: number;
+  /** Server CPU time / wall time during the run: how many cores the server used. */
+  serverCores: number;
+  /** The same for the load generator (this process). */
+  clientCores: number;
+}
+
+export interface ThroughputResult {
+  setPin: LoadLevel[];
+  reveal: LoadLevel[];
+  /**
+   * The same set-PIN request with an unknown token: HTTP, JSON parsing, schema validation and
+   * one token lookup, then a 401. The floor of the work around the crypto.
+   */
+  refused: LoadLevel | undefined;
+}
+
+export interface ThroughputOptions {
+  levels: readonly number[];
+  /** Requests per level, per concurrency (more connections need more requests to settle). */
+  requestsFor: (concurrency: number) => number;
+  cards: number;
+  /** Also measure the refused-request floor (default true). */
+  refusedFloor?: boolean;
+  /** Which endpoints to load (default both). */
+  endpoints?: readonly ('setPin' | 'reveal')[];
+  env?: Record<string, string>;
+  /** Pin the server to these CPUs (taskset list, e.g. "0"); the load generator gets the rest. */
+  serverCpus?: string;
+  clientCpus?: string;
+  log?: (line: string) => void;
+}
+
+const sessionTag = (token: string) => createHash('sha256').update(token).digest('base64url');
+
+/** Mints `count` single-use widget tokens, round-robin over `cards`, through the API. */
+async function mintTokens(
+  platform: BenchPlatform,
+  cards: readonly string[],
+  type: 'SET_PIN' | 'REVEAL_PIN',
+  count: number,
+): Promise<{ cardId: string; token: string }[]> {
+  return pool(Array.from({ length: count }), 16, async (_, index) => {
+    const cardId = cards[index % cards.length]!;
+    const minted = await platform.expect(201, 'POST', `/v1/cards/${cardId}/widget_token`, {
+      widget_type: type,
+    });
+    return { cardId, token: minted.widget_token as string };
+  });
+}
+
+/** PINs that pass the policy: never weak, never a bench card’s last four (those are 000x). */
+function pinFor(index: number): string {
+  const candidates = ['3850', '7291', '4619', '5082', '9317', '2746'];
+  return candidates[index % candidates.length]!;
+}
+
+/**
+ * Runs autocannon against one endpoint with a pre-built queue of bodies and tokens (each request
+ * consumes its own single-use token), and measures the server's CPU while it runs.
+ */
+async function load(
+  platform: BenchPlatform,
+  path: string,
+  concurrency: number,
+  queue: { token: string; body: string }[],
+  expectedStatus = 200,
+): Promise<LoadLevel> {
+  let expected = 0;
+  let next = 0;
+  let firstSentAt = 0;
+  let lastAnsweredAt = 0;
+  const requests = queue.length - concurrency;
+  const cpuBefore = platform.cpuMs();
+  const clientBefore = process.cpuUsage();
+  const result = await autocannon({
+    url: platform.loopbackUrl,
+    connections: concurrency,
+    pipelining: 1,
+    amount: requests,
+    timeout: 30,
+    requests: [
+      {
+        method: 'POST',
+        path,
+        setupRequest: (request) => {
+          const item = queue[next++];
+          if (!item) return null;
+          firstSentAt ||= performance.now();
+          return {
+            ...request,
+            headers: {
+              'content-type': 'application/json',
+              authorization: `Bearer ${item.token}`,
+            },
+            body: item.body,
+          };
+        },
+        onResponse: (status) => {
+          lastAnsweredAt = performance.now();
+          if (status === expectedStatus) expected++;
+        },
+      },
+    ],
+  });
+  // autocannon's own start/finish are on its one-second ticker: time the requests themselves.
+  const wallMs = lastAnsweredAt - firstSentAt;
+  const cpuMs = platform.cpuMs() - cpuBefore;
+  const client = process.cpuUsage(clientBefore);
+  const clientCores = (client.user + client.system) / 1000 / wallMs;
+  const seconds = wallMs / 1000;
+  const ok = expected;
+  return {
+    concurrency,
+    requests,
+    ok,
+    failed: requests - ok,
+    rps: ok / seconds,
+    p50Ms: result.latency.p50,
+    p99Ms: result.latency.p99,
+    serverCores: cpuMs / wallMs,
+    clientCores,
+  };
+}
+
+/**
+ * Set-PIN and reveal throughput and latency of the real server (its own process) over loopback,
+ * at several concurrency levels, driven by autocannon in this process (the other core).
+ */
+export async function measureThroughput(options: ThroughputOptions): Promise<ThroughputResult> {
+  const log = options.log ?? (() => undefined);
+  const platform = await BenchPlatform.start(
+    {
+      ISSUANCE_DELAY_MS: '3600000',
+      WIDGET_TOKEN_TTL_S: '3600',
+      REVEAL_LIMIT_PER_HOUR: '10000',
+      ...options.env,
+    },
+    options.serverCpus === undefined ? {} : { cpus: options.serverCpus },
+  );
+  if (options.clientCpus !== undefined) pinSelf(options.clientCpus);
+  try {
+    await platform.unsubscribeAll();
+    const product = await platform.expect(201, 'POST', '/v1/card_products', {
+      name: 'Bench debit',
+      form: 'PHYSICAL',
+      pin_issuance_policy: 'NOT_REQUIRED',
+    });
+    const cards = await pool(Array.from({ length: options.cards }), 8, async (_, index) => {
+      const body15 = `4000001${String(index).padStart(7, '0')}0`.slice(0, 15);
+      const card = await platform.expect(201, 'POST', '/v1/cards', {
+        card_product_id: product.id,
+        account_id: `acct_bench_${index}`,
+        pan: withLuhn(body15),
+      });
+      await platform.expect(200, 'PATCH', `/v1/cards/${card.id}`, { card_status: 'ACTIVE' });
+      return card.id as string;
+    });
+    const jwks = await platform.expect(200, 'GET', '/v1/pin_keys');
+    const platformJwk = jwks.keys[0] as JWK & { kid: string };
+    const platformKey = await importJWK(platformJwk, 'ECDH-ES');
+    const encoder = new TextEncoder();
+
+    const endpoints = options.endpoints ?? ['setPin', 'reveal'];
+    const setPin: LoadLevel[] = [];
+    for (const concurrency of endpoints.includes('setPin') ? options.levels : []) {
+      const count = options.requestsFor(concurrency) + concurrency;
+      const tokens = await mintTokens(platform, cards, 'SET_PIN', count);
+      const queue = await Promise.all(
+        tokens.map(async ({ token }, index) => ({
+          token,
+          body: JSON.stringify({
+            encrypted_pin: await new CompactEncrypt(
+              encoder.encode(JSON.stringify({ pin: pinFor(index) })),
+            )
+              .setProtectedHeader({
+                alg: 'ECDH-ES',
+                enc: 'A256GCM',
+                kid: platformJwk.kid,
+                wst: sessionTag(token),
+              })
+              .encrypt(platformKey),
+          }),
+        })),
+      );
+      const level = await load(platform, '/v1/widget/pin', concurrency, queue);
+      log(
+        `  set PIN   c=${concurrency}: ${level.rps.toFixed(0)}/s, p50 ${level.p50Ms} ms, p99 ${level.p99Ms} ms, ${level.failed} failed, server ${level.serverCores.toFixed(2)} cores, client ${level.clientCores.toFixed(2)}`,
+      );
+      setPin.push(level);
+    }
+
+    let refused: LoadLevel | undefined;
+    if (endpoints.includes('setPin') && options.refusedFloor !== false) {
+      const body = JSON.stringify({ encrypted_pin: 'e'.repeat(400) });
+      const count = options.requestsFor(8) + 8;
+      const queue = Array.from({ length: count }, (_, index) => ({
+        token: `wt_unknown_${index}`,
+        body,
+      }));
+      refused = await load(platform, '/v1/widget/pin', 8, queue, 401);
+      log(
+        `  refused   c=8: ${refused.rps.toFixed(0)}/s, server ${refused.serverCores.toFixed(2)} cores`,
+      );
+    }
+
+    const revealKeys = Array.from({ length: 16 }, () => {
+      const { kty, crv, x, y } = generateKeyPairSync('ec', {
+        namedCurve: 'P-256',
+      }).publicKey.export({ format: 'jwk' }) as Record<string, string>;
+      return { kty, crv, x, y };
+    });
+    const reveal: LoadLevel[] = [];
+    for (const concurrency of endpoints.includes('reveal') ? options.levels : []) {
+      const count = options.requestsFor(concurrency) + concurrency;
+      const tokens = await mintTokens(platform, cards, 'REVEAL_PIN', count);
+      const queue = tokens.map(({ token }, index) => ({
+        token,
+        body: JSON.stringify({ public_key: revealKeys[index % revealKeys.length] }),
+      }));
+      const level = await load(platform, '/v1/widget/pin/reveal', concurrency, queue);
+      log(
+        `  reveal    c=${concurrency}: ${level.rps.toFixed(0)}/s, p50 ${level.p50Ms} ms, p99 ${level.p99Ms} ms, ${level.failed} failed, server ${level.serverCores.toFixed(2)} cores`,
+      );
+      reveal.push(level);
+    }
+    return { setPin, reveal, refused };
+  } finally {
+    if (options.clientCpus !== undefined) pinSelf(ALL_CPUS);
+    await platform.stop();
+  }
+}
+
+function withLuhn(body: string): string {
+  let sum = 0;
+  for (let i = 0; i < body.length; i++) {
+    let digit = Number(body[body.length - 1 - i]);
+    if (i % 2 === 0) {
+      digit *= 2;
+      if (digit > 9) digit -= 9;
+    }
+    sum += digit;
+  }
+  return body + String((10 - (sum % 10)) % 10);
+}

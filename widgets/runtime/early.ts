@@ -1,0 +1,81 @@
+import type { HostMessage, HostMessages, WidgetKind } from '../protocol/messages.js';
+import { type Host, connectHost } from './host.js';
+import { bearerHeaders, send } from './request.js';
+
+/**
+ * The start of a widget document that does not wait for the app's bundle. The documents load
+ * this small module as their first script, so the handshake with the host and the session call
+ * happen while React and jose (most of the bytes) are still downloading: on a slow network the
+ * session is there before the app can render, instead of one round trip after it.
+ */
+export interface WidgetStart {
+  host: Host;
+  /** `init` from the host (framed) or the options read from the fragment (webview). */
+  init: Promise<HostMessages['init']>;
+  /** The session call, started as soon as a bearer token arrived (fetchToken mode: none). */
+  session(): Promise<unknown> | undefined;
+  /** Every later host message goes to `handler`; those that came before are replayed first. */
+  onMessage(handler: (message: HostMessage) => void): void;
+}
+
+export type StartFailure = 'insecure' | 'host';
+
+let started: WidgetStart | StartFailure | undefined;
+
+/** WebCrypto (or a prefixed one the shim can wrap) needs a secure context. */
+function cryptoPossible(): boolean {
+  const legacy = globalThis as { crypto?: { webkitSubtle?: unknown }; msCrypto?: unknown };
+  return (
+    window.isSecureContext &&
+    Boolean(globalThis.crypto?.subtle || legacy.crypto?.webkitSubtle || legacy.msCrypto)
+  );
+}
+
+function start(widget: WidgetKind): WidgetStart | StartFailure {
+  if (!cryptoPossible()) return 'insecure';
+  let host: Host;
+  try {
+    host = connectHost();
+  } catch {
+    return 'host';
+  }
+  const inbox: HostMessage[] = [];
+  let deliver: ((message: HostMessage) => void) | undefined;
+  let session: Promise<unknown> | undefined;
+  const init = new Promise<HostMessages['init']>((resolve) => {
+    const begin = (payload: HostMessages['init']) => {
+      if (session === undefined && payload.token && !payload.fetchToken) {
+        const url = new URL('/v1/widget/session', location.origin).href;
+        session = send('GET', url, bearerHeaders(payload.token, host.parentOrigin));
+        // Read by boot; never an unhandled rejection if the page goes away first.
+        session.catch(() => undefined);
+      }
+      resolve(payload);
+    };
+    if (host.initial) begin({ ...host.initial, fetchToken: false });
+    host.listen((message) => {
+      if (message.type === 'init') begin(message.payload);
+      else if (deliver) deliver(message);
+      else inbox.push(message);
+    });
+  });
+  if (host.framed) host.send('ready', { widget });
+  return {
+    host,
+    init,
+    session: () => session,
+    onMessage(handler) {
+      deliver = handler;
+      inbox.splice(0).forEach(handler);
+    },
+  };
+}
+
+/** Starts the widget once; boot gets the same start the early script made. */
+export function startWidget(widget: WidgetKind): WidgetStart | StartFailure {
+  started ??= start(widget);
+  return started;
+}
+
+const fromPath = /\/widgets\/(set-pin|reveal-pin)\/$/.exec(location.pathname)?.[1];
+if (fromPath) startWidget(fromPath as WidgetKind);

@@ -1,0 +1,53 @@
+/** An API refusal, with the platform's stable code (or NETWORK_ERROR when it never answered). */
+export class ApiFailure extends Error {
+  constructor(
+    readonly code: string,
+    readonly status: number,
+    readonly retryAfterSeconds?: number,
+  ) {
+    super(code);
+  }
+}
+
+/**
+ * One widget API call on the wire: no cookies, no cache, JSON both ways, a refusal as an
+ * ApiFailure with the platform's code. Kept free of dependencies: the early script uses it.
+ */
+export async function send<T>(
+  method: 'GET' | 'POST',
+  url: string,
+  headers: Record<string, string>,
+  body?: unknown,
+): Promise<T> {
+  let response: Response;
+  try {
+    response = await fetch(url, {
+      method,
+      headers: body === undefined ? headers : { ...headers, 'content-type': 'application/json' },
+      credentials: 'omit',
+      cache: 'no-store',
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+  } catch {
+    throw new ApiFailure('NETWORK_ERROR', 0);
+  }
+  const data = (await response.json().catch(() => ({}))) as { code?: string };
+  if (!response.ok) {
+    const retry = Number(response.headers.get('retry-after'));
+    throw new ApiFailure(
+      data.code ?? 'SERVER_ERROR',
+      response.status,
+      retry > 0 ? retry : undefined,
+    );
+  }
+  return data as T;
+}
+
+/** The headers of a bearer-mode call, with the parent origin the token is bound to. */
+export function bearerHeaders(token: string, parentOrigin: string | null): Record<string, string> {
+  return {
+    accept: 'application/json',
+    authorization: `Bearer ${token}`,
+    ...(parentOrigin ? { 'pin-widget-parent-origin': parentOrigin } : {}),
+  };
+}
