@@ -44,6 +44,7 @@ test.describe('host SDK (ESM) on a third-party origin', () => {
     expect(changes).toContainEqual({ complete: true, valid: true });
     expect(changes.at(-1)).toMatchObject({ complete: false, valid: false });
     expect(names.slice(names.lastIndexOf('submit'))).toEqual(['submit', 'success', 'change']);
+    expect(names.filter((name: string) => name === 'load')).toHaveLength(1);
     expect(problems).toEqual([]);
   });
 

@@ -1,7 +1,7 @@
 import { useMutation, useQuery } from '@tanstack/react-query';
 import { useEffect, useRef, useState } from 'react';
 import { sessionQuery } from '../runtime/api.js';
-import { type WidgetContext, messageFor } from '../runtime/boot.js';
+import { type WidgetContext, messageFor, useAnnounce } from '../runtime/boot.js';
 import { revealKey } from '../runtime/crypto.js';
 import { format } from '../ui/i18n.js';
 
@@ -83,13 +83,7 @@ export function RevealPinApp({ ctx }: { ctx: WidgetContext }) {
     return () => clearTimeout(timer);
   }, [pin, secondsLeft]);
 
-  useEffect(() => {
-    if (session.isSuccess) host.send('load', {});
-    if (session.error) {
-      const { code, text } = messageFor(session.error, t);
-      host.send('error', { code, message: text, failedFields: [] });
-    }
-  }, [host, session.isSuccess, session.error, t]);
+  useAnnounce(ctx, session.isSuccess, session.error);
 
   if (session.error) {
     return (

@@ -1,5 +1,5 @@
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
-import { type ComponentType, StrictMode, useEffect, useState } from 'react';
+import { type ComponentType, StrictMode, useEffect, useMemo, useRef, useState } from 'react';
 import { createRoot } from 'react-dom/client';
 import type { Appearance, HostMessage, WidgetKind, WidgetOptions } from '../protocol/messages.js';
 import { type Catalog, loadLocale, messages } from '../ui/i18n.js';
@@ -15,6 +15,24 @@ export interface WidgetContext {
   t: Catalog;
   /** Subscribes to host commands (submit, requestPin, hide, focus, clear). */
   onCommand(handler: (type: HostMessage['type']) => void): () => void;
+}
+
+/**
+ * Tells the host once that the widget is ready (`load`) or could not start (`error`), however
+ * often the queries behind `ready` and `error` settle or re-render.
+ */
+export function useAnnounce(ctx: WidgetContext, ready: boolean, error: unknown): void {
+  const announced = useRef(false);
+  useEffect(() => {
+    if (announced.current || (!ready && !error)) return;
+    announced.current = true;
+    if (error) {
+      const { code, text } = messageFor(error, ctx.t);
+      ctx.host.send('error', { code, message: text, failedFields: [] });
+    } else {
+      ctx.host.send('load', {});
+    }
+  }, [ctx, ready, error]);
 }
 
 /** Maps a platform error code to the catalog message a person reads. */
@@ -144,16 +162,20 @@ export async function boot(
       applyAppearance(appearance.theme, appearance.styles);
       document.documentElement.lang = appearance.locale?.slice(0, 2) ?? 'en';
     }, [appearance]);
-    const ctx: WidgetContext = {
-      host,
-      api,
-      options,
-      t: messages(appearance.locale, appearance.labels),
-      onCommand(handler) {
-        commandHandlers.add(handler);
-        return () => commandHandlers.delete(handler);
-      },
-    };
+    // One context per appearance: effects that depend on it run again only when it changes.
+    const ctx = useMemo<WidgetContext>(
+      () => ({
+        host,
+        api,
+        options,
+        t: messages(appearance.locale, appearance.labels),
+        onCommand(handler) {
+          commandHandlers.add(handler);
+          return () => commandHandlers.delete(handler);
+        },
+      }),
+      [appearance],
+    );
     return <App ctx={ctx} />;
   }
 

@@ -1,7 +1,7 @@
 import { useMutation, useQuery } from '@tanstack/react-query';
 import { type FormEvent, useEffect, useRef, useState } from 'react';
 import { fetchPlatformKey, sessionQuery } from '../runtime/api.js';
-import { type WidgetContext, messageFor } from '../runtime/boot.js';
+import { type WidgetContext, messageFor, useAnnounce } from '../runtime/boot.js';
 import { encryptPin } from '../runtime/crypto.js';
 import { PinField } from '../ui/PinField.js';
 import { format } from '../ui/i18n.js';
@@ -101,14 +101,7 @@ export function SetPinApp({ ctx }: { ctx: WidgetContext }) {
     [ctx, submit],
   );
 
-  useEffect(() => {
-    if (session.isSuccess && platformKey.isSuccess) host.send('load', {});
-    const failed = session.error ?? platformKey.error;
-    if (failed) {
-      const { code, text } = messageFor(failed, t);
-      host.send('error', { code, message: text, failedFields: [] });
-    }
-  }, [host, session.isSuccess, platformKey.isSuccess, session.error, platformKey.error, t]);
+  useAnnounce(ctx, session.isSuccess && platformKey.isSuccess, session.error ?? platformKey.error);
 
   useEffect(() => {
     if (!card) return;
