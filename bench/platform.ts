@@ -1,19 +1,13 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { freePort } from '../demo-server/testing/server-process.js';
 
 export const ROOT = path.resolve(import.meta.dirname, '..');
 export const BENCH_API_KEY = 'sk_bench_0123456789abcdefghijklmn';
 
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+export { freePort };
 
 export interface ApiResponse {
   status: number;

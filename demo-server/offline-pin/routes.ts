@@ -6,6 +6,7 @@ import { ErrorBody, StrictObject } from '../http/schemas.js';
 import type { AccountTokens } from './account-tokens.js';
 import type { AuthorizationSimulator } from './authorizations.js';
 import type { IssuerScripts } from './issuer-scripts.js';
+import { refuseBody } from '../http/no-body.js';
 
 const AccountParams = StrictObject({
   account_id: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.:-]+$' }),
@@ -47,29 +48,14 @@ export function accountTokenRoutes(app: FastifyInstance, tokens: AccountTokens):
         params: AccountParams,
         security: [{ apiKey: [] }],
       },
+      preValidation: refuseBody,
     },
     async (request, reply) => {
-      assertNoFields(request.body);
       return reply
         .header('cache-control', 'no-store')
         .send(await tokens.issue(request.params.account_id));
     },
   );
-}
-
-/**
- * No body, or an empty JSON object. (A schema cannot say this: Fastify validates an absent body
- * against an optional body schema and refuses it.)
- */
-function assertNoFields(body: unknown): void {
-  if (body === undefined) return;
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw new ApiError('INVALID_REQUEST', 'Send no body, or an empty JSON object');
-  }
-  const [field] = Object.keys(body);
-  if (field !== undefined) {
-    throw new ApiError('UNKNOWN_FIELD', `Unknown field "${field}": remove it`, field);
-  }
 }
 
 /** `POST /v1/simulations/authorizations` (API key, not in production). */
