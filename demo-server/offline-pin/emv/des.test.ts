@@ -13,19 +13,7 @@ import {
   unpad80,
   xor,
 } from './des.js';
-import { EmvCryptoError } from './errors.js';
-
-const h = (hex: string): Buffer => Buffer.from(hex, 'hex');
-const hex = (b: Buffer): string => b.toString('hex').toUpperCase();
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (err) {
-    return err instanceof EmvCryptoError ? err.code : 'NOT_EMV_ERROR';
-  }
-  return undefined;
-}
+import { codeOf, h, hex } from './test-helpers.js';
 
 describe('Triple DES (two-key EDE)', () => {
   // pyemv (knovichikhin/pyemv) pyemv/tools.py doctests of encrypt_tdes_ecb / encrypt_tdes_cbc:

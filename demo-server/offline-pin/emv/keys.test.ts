@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { hasOddParity, keyCheckValue } from './des.js';
-import { EmvCryptoError } from './errors.js';
 import {
   EmvProfile,
   deriveCommonSessionKey,
@@ -8,19 +7,9 @@ import {
   deriveSecureMessagingSessionKey,
   deriveVisaSecureMessagingSessionKey,
 } from './keys.js';
+import { codeOf, h, hex } from './test-helpers.js';
 
-const h = (hex: string): Buffer => Buffer.from(hex, 'hex');
-const hex = (b: Buffer): string => b.toString('hex').toUpperCase();
 const kcv = (k: Buffer, n = 3): string => hex(keyCheckValue(k, n));
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (err) {
-    return err instanceof EmvCryptoError ? err.code : 'NOT_EMV_ERROR';
-  }
-  return undefined;
-}
 
 describe('ICC master key derivation, Option A', () => {
   // pyemv pyemv/kd.py doctest derive_icc_mk_a:

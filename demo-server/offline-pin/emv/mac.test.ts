@@ -2,9 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { EmvCryptoError } from './errors.js';
 import { deriveVisaSecureMessagingSessionKey, deriveIccMasterKeyOptionA } from './keys.js';
 import { retailMac, verifyRetailMac } from './mac.js';
-
-const h = (hex: string): Buffer => Buffer.from(hex, 'hex');
-const hex = (b: Buffer): string => b.toString('hex').toUpperCase();
+import { h, hex } from './test-helpers.js';
 
 describe('ISO/IEC 9797-1 MAC algorithm 3, padding method 2', () => {
   // pyemv tests/test_mac.py test_mac_iso9797_3: key1 AAAAAAAAAAAAAAAA, key2 BBBBBBBBBBBBBBBB,

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { EmvCryptoError } from './errors.js';
 import { deriveIccMasterKeyOptionA } from './keys.js';
 import {
   formatIso9564Format2PinBlock,
@@ -7,18 +6,7 @@ import {
   parseIso9564Format2PinBlock,
   parseVisPinBlock,
 } from './pin-block.js';
-
-const h = (hex: string): Buffer => Buffer.from(hex, 'hex');
-const hex = (b: Buffer): string => b.toString('hex').toUpperCase();
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (err) {
-    return err instanceof EmvCryptoError ? err.code : 'NOT_EMV_ERROR';
-  }
-  return undefined;
-}
+import { codeOf, h, hex } from './test-helpers.js';
 
 describe('ISO 9564-1 format 2 PIN block', () => {
   // pyemv pyemv/sm.py doctest format_iso9564_2_pin_block: "123456789012" -> 2C123456789012FF

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { pad80, tdesCbcEncrypt, tdesEcbEncrypt } from './des.js';
-import { EmvCryptoError } from './errors.js';
 import { EmvProfile, deriveIccMasterKeyOptionA, deriveSecureMessagingSessionKey } from './keys.js';
 import { retailMac } from './mac.js';
 import { formatIso9564Format2PinBlock, formatVisPinBlock } from './pin-block.js';
@@ -11,18 +10,7 @@ import {
   scriptCommandMacInput,
   verifyAndOpenPinChangeCommand,
 } from './pin-change.js';
-
-const h = (hex: string): Buffer => Buffer.from(hex, 'hex');
-const hex = (b: Buffer): string => b.toString('hex').toUpperCase();
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (err) {
-    return err instanceof EmvCryptoError ? err.code : 'NOT_EMV_ERROR';
-  }
-  return undefined;
-}
+import { codeOf, h, hex } from './test-helpers.js';
 
 /**
  * pyemv tests/test_sm_hsm.py (knovichikhin/pyemv), "cross-checked against an HSM":

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { EmvCryptoError } from './errors.js';
 import {
   buildIssuerScriptTemplate,
   buildIssuerScriptTemplate2,
@@ -9,18 +8,7 @@ import {
   findTlv,
   parseIssuerScriptResults,
 } from './tlv.js';
-
-const h = (hex: string): Buffer => Buffer.from(hex, 'hex');
-const hex = (b: Buffer): string => b.toString('hex').toUpperCase();
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (err) {
-    return err instanceof EmvCryptoError ? err.code : 'NOT_EMV_ERROR';
-  }
-  return undefined;
-}
+import { codeOf, h, hex } from './test-helpers.js';
 
 describe('BER-TLV decode', () => {
   // pyemv tests/test_tlv.py test_decode_tag (the 9C80 indefinite-length case is deliberately
