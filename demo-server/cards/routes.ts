@@ -1,7 +1,7 @@
 import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { refuseBody } from '../http/no-body.js';
-import { IdParam, PageQuery, StrictObject, listResponse } from '../http/schemas.js';
+import { IdParam, PageQuery, StrictObject, listResponse, pageOf } from '../http/schemas.js';
 import { cardResource, productResource } from './resources.js';
 import type { CardService } from './service.js';
 
@@ -86,10 +86,7 @@ export function cardRoutes(
       },
     },
     async (request) => {
-      const page = await cards.listProducts({
-        limit: request.query.limit ?? 20,
-        startingAfter: request.query.starting_after,
-      });
+      const page = await cards.listProducts(pageOf(request.query));
       return listResponse(page, productResource);
     },
   );
@@ -114,8 +111,7 @@ export function cardRoutes(
     { schema: { tags: ['cards'], summary: 'List cards', querystring: CardListQuery, security } },
     async (request) => {
       const page = await cards.listCards({
-        limit: request.query.limit ?? 20,
-        startingAfter: request.query.starting_after,
+        ...pageOf(request.query),
         accountId: request.query.account_id,
         cardStatus: request.query.card_status,
       });

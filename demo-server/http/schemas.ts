@@ -14,6 +14,11 @@ export const PageQuery = {
   ),
 };
 
+/** The page a list route asks the store for: `limit` (default 20) and the cursor. */
+export function pageOf(query: { limit?: number; starting_after?: string }) {
+  return { limit: query.limit ?? 20, startingAfter: query.starting_after };
+}
+
 export const ErrorBody = Type.Object({
   code: Type.String(),
   message: Type.String(),

@@ -1,7 +1,7 @@
 import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { refuseBody } from '../http/no-body.js';
-import { IdParam, PageQuery, StrictObject, listResponse } from '../http/schemas.js';
+import { IdParam, PageQuery, StrictObject, listResponse, pageOf } from '../http/schemas.js';
 import type { Delivery, DeliveryAttempt, EventRecord, Webhook } from '../store/types.js';
 import type { WebhookService } from './service.js';
 
@@ -108,13 +108,7 @@ export function webhookRoutes(app: FastifyInstance, webhooks: WebhookService): v
       },
     },
     async (request) =>
-      listResponse(
-        await webhooks.list({
-          limit: request.query.limit ?? 20,
-          startingAfter: request.query.starting_after,
-        }),
-        (w) => webhookResource(w),
-      ),
+      listResponse(await webhooks.list(pageOf(request.query)), (w) => webhookResource(w)),
   );
 
   app.get<{ Params: Static<typeof WebhookParams> }>(
@@ -180,8 +174,7 @@ export function webhookRoutes(app: FastifyInstance, webhooks: WebhookService): v
     async (request) =>
       listResponse(
         await webhooks.listEvents({
-          limit: request.query.limit ?? 20,
-          startingAfter: request.query.starting_after,
+          ...pageOf(request.query),
           type: request.query.type,
         }),
         eventResource,
