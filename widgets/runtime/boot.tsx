@@ -5,7 +5,7 @@ import type { Appearance, HostMessage, WidgetKind, WidgetOptions } from '../prot
 import { type Catalog, loadLocale, messages } from '../ui/i18n.js';
 import { applyAppearance } from '../ui/theme.js';
 import { ApiFailure, Credentials, WidgetApi, sessionQuery } from './api.js';
-import { startWidget } from './early.js';
+import { hasPrefixedCrypto, startWidget } from './early.js';
 import type { Host } from './host.js';
 
 export interface WidgetContext {
@@ -77,8 +77,7 @@ function fatal(text: string): void {
 /** Lazily loads the WebCrypto shim, only where crypto.subtle is missing but a prefixed one exists. */
 async function ensureWebCrypto(): Promise<boolean> {
   if (globalThis.crypto?.subtle) return true;
-  const legacy = globalThis as { crypto?: { webkitSubtle?: unknown }; msCrypto?: unknown };
-  if (legacy.crypto?.webkitSubtle || legacy.msCrypto) {
+  if (hasPrefixedCrypto()) {
     await import('webcrypto-shim');
     return Boolean(globalThis.crypto?.subtle);
   }

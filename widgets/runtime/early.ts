@@ -22,13 +22,15 @@ export type StartFailure = 'insecure' | 'host';
 
 let started: WidgetStart | StartFailure | undefined;
 
+/** A prefixed WebCrypto (old Safari, IE 11) that webcrypto-shim can wrap. */
+export function hasPrefixedCrypto(): boolean {
+  const legacy = globalThis as { crypto?: { webkitSubtle?: unknown }; msCrypto?: unknown };
+  return Boolean(legacy.crypto?.webkitSubtle || legacy.msCrypto);
+}
+
 /** WebCrypto (or a prefixed one the shim can wrap) needs a secure context. */
 function cryptoPossible(): boolean {
-  const legacy = globalThis as { crypto?: { webkitSubtle?: unknown }; msCrypto?: unknown };
-  return (
-    window.isSecureContext &&
-    Boolean(globalThis.crypto?.subtle || legacy.crypto?.webkitSubtle || legacy.msCrypto)
-  );
+  return window.isSecureContext && Boolean(globalThis.crypto?.subtle || hasPrefixedCrypto());
 }
 
 function start(widget: WidgetKind): WidgetStart | StartFailure {
