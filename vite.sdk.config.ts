@@ -1,34 +1,58 @@
 import { resolve } from 'node:path';
 import react from '@vitejs/plugin-react';
-import { defineConfig } from 'vite';
+import { type LibraryOptions, defineConfig } from 'vite';
 import { precompress } from './vite.precompress.js';
 
+/** How elements.ts imports the core; its build keeps it an import of the core file beside it. */
+const CORE_IMPORT = './index.js';
+const CORE_FILE = './pin-widgets.js';
+const sdk = (file: string) => resolve(import.meta.dirname, 'widgets/sdk', file);
+
 /**
- * The host SDK, library mode: `vite build -c vite.sdk.config.ts` builds the dependency-free
- * core (ESM + IIFE global `PinWidgets`); `--mode react` builds the React entry (ESM, React
- * external) on its own, so the core stays tiny.
+ * The host SDK, library mode, one build per `--mode`:
+ * - default: the dependency-free core `pin-widgets.js` (ESM);
+ * - `elements`: the custom elements, `pin-widgets-elements.js` (ESM), which imports the core
+ *   beside it, so a page that mounts by code loads only the core;
+ * - `iife`: `pin-widgets.iife.js`, core and elements for one classic script tag (global
+ *   `PinWidgets`);
+ * - `react`: the React entry (ESM, React external).
  */
+const LIBRARIES: Record<string, LibraryOptions> = {
+  production: { entry: sdk('index.ts'), formats: ['es'], fileName: () => 'pin-widgets.js' },
+  elements: {
+    entry: sdk('elements.ts'),
+    formats: ['es'],
+    fileName: () => 'pin-widgets-elements.js',
+  },
+  iife: {
+    entry: sdk('iife.ts'),
+    name: 'PinWidgets',
+    formats: ['iife'],
+    fileName: () => 'pin-widgets.iife.js',
+  },
+  react: { entry: sdk('react.tsx'), formats: ['es'], fileName: () => 'pin-widgets-react.js' },
+};
+
 export default defineConfig(({ mode }) => ({
   plugins: mode === 'react' ? [react(), precompress()] : [precompress()],
   build: {
     outDir: resolve(import.meta.dirname, 'dist/sdk'),
-    emptyOutDir: mode !== 'react',
+    emptyOutDir: mode === 'production',
     sourcemap: true,
-    lib:
-      mode === 'react'
-        ? {
-            entry: resolve(import.meta.dirname, 'widgets/sdk/react.tsx'),
-            formats: ['es'],
-            fileName: () => 'pin-widgets-react.js',
-          }
-        : {
-            entry: resolve(import.meta.dirname, 'widgets/sdk/index.ts'),
-            name: 'PinWidgets',
-            formats: ['es', 'iife'],
-            fileName: (format) => (format === 'es' ? 'pin-widgets.js' : 'pin-widgets.iife.js'),
-          },
+    lib: LIBRARIES[mode] ?? LIBRARIES.production!,
     rollupOptions: {
-      external: mode === 'react' ? ['react', 'react/jsx-runtime', 'react-dom'] : [],
+      external:
+        mode === 'react'
+          ? ['react', 'react/jsx-runtime', 'react-dom']
+          : mode === 'elements'
+            ? [CORE_IMPORT]
+            : [],
+      output: {
+        // Vite leaves a library's ES output unminified; browsers load these straight from the
+        // platform, so their bytes on the wire are the budget (SPEC §12).
+        minify: true,
+        paths: (id: string) => (id.endsWith(CORE_IMPORT.slice(1)) ? CORE_FILE : id),
+      },
     },
   },
 }));

@@ -21,6 +21,8 @@ export interface BenchResults {
 /** SPEC §12's numbers, in one place. */
 export const BUDGETS = {
   sdkCoreGzip: 3 * 1024,
+  /** The classic-script build carries the elements too (docs/decisions.md, "SDK entries"). */
+  sdkScriptTagGzip: 4 * 1024,
   widgetGzip: 100 * 1024,
   /** The named stack's floor (React 19 + react-dom + react-query + jose), per SPEC §12. */
   widgetStackFloorGzip: 88 * 1024,
@@ -86,8 +88,9 @@ export function renderReport(results: BenchResults): string {
   const header: Row = ['Measure', 'Result', 'Budget (SPEC §12)', 'Limit (same run)', ''];
   const rows: Row[] = [
     sizeRow(size.sdk[0]!, BUDGETS.sdkCoreGzip, '—'),
-    sizeRow(size.sdk[1]!, BUDGETS.sdkCoreGzip, '—'),
-    sizeRow(size.sdk[2]!, undefined, 'React itself not counted (peer)'),
+    sizeRow(size.sdk[1]!, BUDGETS.sdkScriptTagGzip, 'one script tag: core and elements'),
+    sizeRow(size.sdk[2]!, undefined, 'imports the core beside it'),
+    sizeRow(size.sdk[3]!, undefined, 'React itself not counted (peer)'),
     ...size.widgets.map((entry) =>
       sizeRow(entry, BUDGETS.widgetGzip, `stack floor ${kb(BUDGETS.widgetStackFloorGzip)} gzip`),
     ),

@@ -93,7 +93,12 @@ export function widgetDocumentFiles(widget: string): string[] {
 export function measureSizes(): SizeResult {
   const sdk = [
     entry('SDK core (ESM) `pin-widgets.js`', [path.join(DIST, 'sdk/pin-widgets.js')]),
-    entry('SDK core (IIFE) `pin-widgets.iife.js`', [path.join(DIST, 'sdk/pin-widgets.iife.js')]),
+    entry('SDK core + custom elements (IIFE) `pin-widgets.iife.js`', [
+      path.join(DIST, 'sdk/pin-widgets.iife.js'),
+    ]),
+    entry('SDK custom elements add-on (ESM) `pin-widgets-elements.js`', [
+      path.join(DIST, 'sdk/pin-widgets-elements.js'),
+    ]),
     entry('SDK React entry `pin-widgets-react.js`', [path.join(DIST, 'sdk/pin-widgets-react.js')]),
   ];
   const widgets = fs

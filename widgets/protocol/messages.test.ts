@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_MESSAGE_BYTES, envelope, parseHostMessage, parseWidgetMessage } from './messages.js';
+import {
+  MAX_MESSAGE_BYTES,
+  envelope,
+  hostOptionsProblem,
+  parseHostMessage,
+  parseWidgetMessage,
+} from './messages.js';
 
 const channel = 'c'.repeat(24);
 
@@ -41,6 +47,17 @@ describe('parseHostMessage', () => {
       'oversized',
       envelope(channel, 'update', { labels: { pinLabel: 'x'.repeat(MAX_MESSAGE_BYTES) } }),
     ],
+    [
+      'a label longer than the rule allows',
+      envelope(channel, 'init', {
+        options: { labels: { pinLabel: 'x'.repeat(201) } },
+        fetchToken: true,
+      }),
+    ],
+    [
+      'an unknown option',
+      envelope(channel, 'init', { options: { colour: 'red' }, fetchToken: true }),
+    ],
     ['a string', 'submit'],
     ['null', null],
   ])('drops %s', (_name, data) => {
@@ -68,6 +85,43 @@ describe('parseWidgetMessage', () => {
     ).toBeUndefined();
     expect(
       parseWidgetMessage(envelope(channel, 'failure', { code: 'X', message: 'm' }), channel),
+    ).toBeUndefined();
+  });
+});
+
+describe('hostOptionsProblem', () => {
+  it('names the option of a refused init or update, so the widget can answer it', () => {
+    const init = envelope(channel, 'init', { options: { autoHideSeconds: 120 }, fetchToken: true });
+    expect(hostOptionsProblem(init, channel)).toEqual({
+      option: 'autoHideSeconds',
+      fix: expect.stringContaining('from 1 to 60'),
+    });
+    expect(hostOptionsProblem(envelope(channel, 'update', { theme: 'x' }), channel)?.option).toBe(
+      'theme',
+    );
+  });
+
+  it('says nothing of messages for another channel or of other types', () => {
+    const init = envelope('d'.repeat(24), 'init', { options: { autoHideSeconds: 120 } });
+    expect(hostOptionsProblem(init, channel)).toBeUndefined();
+    expect(hostOptionsProblem(envelope(channel, 'submit', { x: 1 }), channel)).toBeUndefined();
+  });
+});
+
+describe('the change event', () => {
+  it('carries only complete and valid: a rule broken is never told to the host', () => {
+    expect(
+      parseWidgetMessage(envelope(channel, 'change', { complete: true, valid: false }), channel),
+    ).toBeDefined();
+    expect(
+      parseWidgetMessage(
+        envelope(channel, 'change', {
+          complete: true,
+          valid: false,
+          error: 'PIN_MATCHES_CARD_NUMBER',
+        }),
+        channel,
+      ),
     ).toBeUndefined();
   });
 });

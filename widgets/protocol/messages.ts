@@ -4,6 +4,8 @@
  * else invents message shapes. No message ever carries PIN data.
  */
 
+import { type OptionProblem, appearanceProblem, widgetOptionsProblem } from './options.js';
+
 export const NAMESPACE = 'pin-widgets';
 export const VERSION = 1;
 /** Largest accepted message, serialized: anything bigger is dropped unread. */
@@ -52,7 +54,8 @@ export interface WidgetMessages {
   tokenRequest: { jkt: string; widgetType: WidgetType };
   load: Record<string, never>;
   error: ErrorPayload;
-  change: { complete: boolean; valid: boolean; error?: string };
+  /** Only whether the form is complete and valid: which rule a PIN breaks stays in the iframe. */
+  change: { complete: boolean; valid: boolean };
   focus: Record<string, never>;
   blur: Record<string, never>;
   submit: Record<string, never>;
@@ -89,9 +92,6 @@ export function envelope<T extends string, P>(
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
-const isStringMap = (value: unknown): value is Record<string, string> =>
-  isRecord(value) && Object.values(value).every((v) => typeof v === 'string' && v.length <= 200);
-
 /** A channel id: 16–64 url-safe characters, made fresh for every mounted widget. */
 export const isChannel = (value: unknown): value is string =>
   typeof value === 'string' && /^[A-Za-z0-9_-]{16,64}$/.test(value);
@@ -107,28 +107,11 @@ function isEnvelope(data: unknown, channel: string): data is Envelope {
   );
 }
 
-function isAppearance(p: Record<string, unknown>): boolean {
-  return (
-    (p.theme === undefined || p.theme === 'default' || p.theme === 'night-shift') &&
-    (p.styles === undefined || isStringMap(p.styles)) &&
-    (p.labels === undefined || isStringMap(p.labels)) &&
-    (p.locale === undefined ||
-      (typeof p.locale === 'string' && /^[a-z]{2}(-[A-Z]{2})?$/.test(p.locale)))
-  );
-}
-
 const isEmpty = (p: Record<string, unknown>) => Object.keys(p).length === 0;
 
 const HOST_GUARDS: { [K in keyof HostMessages]: (p: Record<string, unknown>) => boolean } = {
   init: (p) =>
-    isRecord(p.options) &&
-    isAppearance(p.options) &&
-    (p.options.autoHideSeconds === undefined ||
-      (typeof p.options.autoHideSeconds === 'number' &&
-        p.options.autoHideSeconds >= 1 &&
-        p.options.autoHideSeconds <= 60)) &&
-    (p.options.showToggle === undefined || typeof p.options.showToggle === 'boolean') &&
-    (p.options.syncOfflinePin === undefined || typeof p.options.syncOfflinePin === 'boolean') &&
+    !widgetOptionsProblem(p.options) &&
     typeof p.fetchToken === 'boolean' &&
     (p.token === undefined || (typeof p.token === 'string' && p.token.length <= 512)),
   token: (p) => typeof p.token === 'string' && p.token.length > 0 && p.token.length <= 512,
@@ -138,7 +121,7 @@ const HOST_GUARDS: { [K in keyof HostMessages]: (p: Record<string, unknown>) => 
   hide: isEmpty,
   focus: isEmpty,
   clear: isEmpty,
-  update: isAppearance,
+  update: (p) => !appearanceProblem(p),
 };
 
 const isErrorPayload = (p: Record<string, unknown>) =>
@@ -156,9 +139,7 @@ const WIDGET_GUARDS: { [K in keyof WidgetMessages]: (p: Record<string, unknown>)
   load: isEmpty,
   error: isErrorPayload,
   change: (p) =>
-    typeof p.complete === 'boolean' &&
-    typeof p.valid === 'boolean' &&
-    (p.error === undefined || typeof p.error === 'string'),
+    Object.keys(p).length === 2 && typeof p.complete === 'boolean' && typeof p.valid === 'boolean',
   focus: isEmpty,
   blur: isEmpty,
   submit: isEmpty,
@@ -192,4 +173,16 @@ export function parseWidgetMessage(data: unknown, channel: string): WidgetMessag
   if (!Object.hasOwn(WIDGET_GUARDS, data.type)) return undefined;
   const guard = WIDGET_GUARDS[data.type as keyof WidgetMessages];
   return guard(data.payload as Record<string, unknown>) ? (data as WidgetMessage) : undefined;
+}
+
+/**
+ * Why a well-addressed `init` or `update` on `channel` was refused: its options break a rule.
+ * The widget answers that with an INVALID_OPTIONS error instead of silence, so no host waits.
+ */
+export function hostOptionsProblem(data: unknown, channel: string): OptionProblem | undefined {
+  if (!fitsSize(data) || !isEnvelope(data, channel)) return undefined;
+  const payload = data.payload as Record<string, unknown>;
+  if (data.type === 'init') return widgetOptionsProblem(payload.options);
+  if (data.type === 'update') return appearanceProblem(payload);
+  return undefined;
 }

@@ -2,10 +2,10 @@ import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { type ComponentType, StrictMode, useEffect, useMemo, useRef, useState } from 'react';
 import { createRoot } from 'react-dom/client';
 import type { Appearance, HostMessage, WidgetKind, WidgetOptions } from '../protocol/messages.js';
-import { type Catalog, loadLocale, messages } from '../ui/i18n.js';
+import { type Catalog, type MessageKey, directionOf, loadLocale, messages } from '../ui/i18n.js';
 import { applyAppearance } from '../ui/theme.js';
 import { ApiFailure, Credentials, WidgetApi, sessionQuery } from './api.js';
-import { hasPrefixedCrypto, startWidget } from './early.js';
+import { StartFailure, hasPrefixedCrypto, refuse, startWidget } from './early.js';
 import type { Host } from './host.js';
 
 export interface WidgetContext {
@@ -35,31 +35,59 @@ export function useAnnounce(ctx: WidgetContext, ready: boolean, error: unknown):
   }, [ctx, ready, error]);
 }
 
-/** Maps a platform error code to the catalog message a person reads. */
+/** What a person reads for each code: a client-side cause is never "wrong on our side". */
+const MESSAGE_KEYS: Record<string, MessageKey> = {
+  PIN_TOO_WEAK: 'weak',
+  PIN_MATCHES_CARD_NUMBER: 'lastFour',
+  PIN_WRONG_LENGTH: 'length',
+  PIN_NOT_DIGITS: 'digits',
+  WIDGET_TOKEN_EXPIRED: 'expired',
+  WIDGET_TOKEN_USED: 'used',
+  WIDGET_TOKEN_LOCKED: 'tooMany',
+  WIDGET_TOKEN_MISSING: 'invalidSession',
+  WIDGET_TOKEN_INVALID: 'invalidSession',
+  WIDGET_TOKEN_WRONG_TYPE: 'invalidSession',
+  DPOP_PROOF_MISSING: 'invalidSession',
+  DPOP_PROOF_INVALID: 'invalidSession',
+  DPOP_PROOF_REPLAYED: 'invalidSession',
+  DPOP_PROOF_WRONG_KEY: 'invalidSession',
+  DPOP_PROOF_WRONG_REQUEST: 'invalidSession',
+  DPOP_PROOF_WRONG_TOKEN: 'invalidSession',
+  DPOP_PROOF_STALE: 'clock',
+  ORIGIN_MISMATCH: 'parentMismatch',
+  PARENT_MISMATCH: 'parentMismatch',
+  PIN_DECRYPTION_FAILED: 'cryptoFailed',
+  UNKNOWN_KEY_ID: 'cryptoFailed',
+  SESSION_MISMATCH: 'cryptoFailed',
+  INVALID_PIN_PAYLOAD: 'cryptoFailed',
+  INVALID_PUBLIC_KEY: 'cryptoFailed',
+  TOO_MANY_ATTEMPTS: 'tooMany',
+  CARD_NOT_ACTIVE: 'notActive',
+  PIN_NOT_SET: 'noPin',
+  RATE_LIMITED: 'rateLimited',
+  NETWORK_ERROR: 'network',
+  TOKEN_UNAVAILABLE: 'tokenUnavailable',
+  INSECURE_CONTEXT: 'insecure',
+  INVALID_OPTIONS: 'invalidSetup',
+  NOT_EMBEDDED: 'invalidSetup',
+};
+
+/**
+ * Maps an error to its stable code and the catalog message a person reads. A platform refusal
+ * keeps the platform's code; anything thrown in this document is WIDGET_ERROR, not a server error.
+ */
 export function messageFor(
   error: unknown,
   t: Catalog,
 ): { code: string; text: string; retryAfter?: number } {
-  const code = error instanceof ApiFailure ? error.code : 'SERVER_ERROR';
-  const key = (
-    {
-      PIN_TOO_WEAK: 'weak',
-      PIN_MATCHES_CARD_NUMBER: 'lastFour',
-      PIN_WRONG_LENGTH: 'length',
-      PIN_NOT_DIGITS: 'digits',
-      WIDGET_TOKEN_EXPIRED: 'expired',
-      WIDGET_TOKEN_USED: 'used',
-      WIDGET_TOKEN_LOCKED: 'tooMany',
-      TOO_MANY_ATTEMPTS: 'tooMany',
-      CARD_NOT_ACTIVE: 'notActive',
-      PIN_NOT_SET: 'noPin',
-      RATE_LIMITED: 'rateLimited',
-      NETWORK_ERROR: 'network',
-    } as const
-  )[code as 'PIN_TOO_WEAK'];
+  if (!(error instanceof ApiFailure) && !(error instanceof StartFailure)) {
+    return { code: 'WIDGET_ERROR', text: t.unexpected };
+  }
+  const { code } = error;
+  const server = error instanceof ApiFailure && error.status >= 500;
   return {
     code,
-    text: t[key ?? 'server'],
+    text: t[MESSAGE_KEYS[code] ?? (server ? 'server' : 'unexpected')],
     ...(error instanceof ApiFailure && error.retryAfterSeconds
       ? { retryAfter: error.retryAfterSeconds }
       : {}),
@@ -95,15 +123,15 @@ export async function boot(
   const english = messages('en');
   // Usually started already by the document's early script (early.ts): the same start.
   const started = startWidget(widget);
-  if (started === 'insecure' || !(await ensureWebCrypto())) {
-    fatal(english.insecure);
-    return;
-  }
-  if (started === 'host') {
-    fatal(english.server);
+  if (started instanceof StartFailure) {
+    fatal(messageFor(started, english).text);
     return;
   }
   const { host } = started;
+  if (!(await ensureWebCrypto())) {
+    fatal(messageFor(refuse(host, 'INSECURE_CONTEXT', 'WebCrypto is unavailable.'), english).text);
+    return;
+  }
 
   const commandHandlers = new Set<(type: HostMessage['type']) => void>();
   let appearanceListener: ((appearance: Appearance) => void) | undefined;
@@ -125,7 +153,14 @@ export async function boot(
         commandHandlers.forEach((handler) => handler(message.type));
     }
   });
-  const init = await started.init;
+  let init: Awaited<typeof started.init>;
+  try {
+    init = await started.init;
+  } catch (failure) {
+    // INVALID_OPTIONS: the host was told why; the cardholder reads it in the catalog language.
+    fatal(messageFor(failure, english).text);
+    return;
+  }
   const { options } = init;
   const token = init.fetchToken ? undefined : init.token;
   await loadLocale(options.locale);
@@ -160,6 +195,7 @@ export async function boot(
     useEffect(() => {
       applyAppearance(appearance.theme, appearance.styles);
       document.documentElement.lang = appearance.locale?.slice(0, 2) ?? 'en';
+      document.documentElement.dir = directionOf(appearance.locale);
     }, [appearance]);
     // One context per appearance: effects that depend on it run again only when it changes.
     const ctx = useMemo<WidgetContext>(

@@ -1,5 +1,6 @@
 import type { HostMessage, HostMessages, WidgetKind } from '../protocol/messages.js';
-import { type Host, connectHost } from './host.js';
+import { describeProblem } from '../protocol/options.js';
+import { type Host, HostError, type StartCode, connectHost } from './host.js';
 import { bearerHeaders, send } from './request.js';
 
 /**
@@ -18,7 +19,15 @@ export interface WidgetStart {
   onMessage(handler: (message: HostMessage) => void): void;
 }
 
-export type StartFailure = 'insecure' | 'host';
+/** A widget that cannot start: the host was told `code` (where there is one to tell). */
+export class StartFailure extends Error {
+  constructor(
+    readonly code: StartCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
 
 let started: WidgetStart | StartFailure | undefined;
 
@@ -33,34 +42,63 @@ function cryptoPossible(): boolean {
   return window.isSecureContext && Boolean(globalThis.crypto?.subtle || hasPrefixedCrypto());
 }
 
+/** Tells the host why the widget stops, and hands boot the failure to show the cardholder. */
+export function refuse(host: Host, code: StartCode, message: string, option?: string) {
+  host.send('error', { code, message, failedFields: option ? [option] : [] });
+  return new StartFailure(code, message);
+}
+
 function start(widget: WidgetKind): WidgetStart | StartFailure {
-  if (!cryptoPossible()) return 'insecure';
   let host: Host;
   try {
     host = connectHost();
-  } catch {
-    return 'host';
+  } catch (error) {
+    return error instanceof HostError
+      ? new StartFailure(error.code, error.message)
+      : new StartFailure('NOT_EMBEDDED', 'cannot reach the host');
+  }
+  // Told to the host through the checked channel, so it never waits for a `load` that can't come.
+  if (!cryptoPossible()) {
+    return refuse(host, 'INSECURE_CONTEXT', 'The widget needs a secure context (https).');
   }
   const inbox: HostMessage[] = [];
   let deliver: ((message: HostMessage) => void) | undefined;
   let session: Promise<unknown> | undefined;
-  const init = new Promise<HostMessages['init']>((resolve) => {
-    const begin = (payload: HostMessages['init']) => {
-      if (session === undefined && payload.token && !payload.fetchToken) {
-        const url = new URL('/v1/widget/session', location.origin).href;
-        session = send('GET', url, bearerHeaders(payload.token, host.parentOrigin));
-        // Read by boot; never an unhandled rejection if the page goes away first.
-        session.catch(() => undefined);
-      }
-      resolve(payload);
-    };
-    if (host.initial) begin({ ...host.initial, fetchToken: false });
-    host.listen((message) => {
+  let initialized = false;
+  let resolveInit!: (payload: HostMessages['init']) => void;
+  let rejectInit!: (failure: StartFailure) => void;
+  const init = new Promise<HostMessages['init']>((resolve, reject) => {
+    resolveInit = resolve;
+    rejectInit = reject;
+  });
+  // Read by boot; never an unhandled rejection if the page goes away first.
+  init.catch(() => undefined);
+  // Only the first `init` counts: a later one (another card's token, say) changes nothing.
+  const begin = (payload: HostMessages['init']) => {
+    if (initialized) return;
+    initialized = true;
+    if (payload.token && !payload.fetchToken) {
+      const url = new URL('/v1/widget/session', location.origin).href;
+      session = send('GET', url, bearerHeaders(payload.token, host.parentOrigin));
+      session.catch(() => undefined);
+    }
+    resolveInit(payload);
+  };
+  if (host.initial) begin({ ...host.initial, fetchToken: false });
+  host.listen(
+    (message) => {
       if (message.type === 'init') begin(message.payload);
       else if (deliver) deliver(message);
       else inbox.push(message);
-    });
-  });
+    },
+    (problem) => {
+      // An `init` whose options break the rules stops the widget with a reason, never silence.
+      // (The SDK checks `update()` before sending, so a bad one later is simply dropped.)
+      if (initialized) return;
+      initialized = true;
+      rejectInit(refuse(host, 'INVALID_OPTIONS', describeProblem(problem), problem.option));
+    },
+  );
   if (host.framed) host.send('ready', { widget });
   return {
     host,

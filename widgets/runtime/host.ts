@@ -3,26 +3,42 @@ import {
   type WidgetMessages,
   type WidgetOptions,
   envelope,
+  hostOptionsProblem,
   isChannel,
   parseHostMessage,
 } from '../protocol/messages.js';
+import { type OptionProblem, describeProblem, widgetOptionsProblem } from '../protocol/options.js';
 
 /**
  * Where the widget runs and how it talks to what embeds it: framed (postMessage to the parent
- * SDK, with the checks of SPEC §7) or top-level in a mobile webview (options from the fragment,
- * events to the native bridge).
+ * SDK, with the checks of SPEC §7 and docs/engines.md) or top-level in a mobile webview (options
+ * from the fragment, events to the native bridge).
  */
 export interface Host {
   framed: boolean;
   /** The parent page's origin, sent to the API as Pin-Widget-Parent-Origin; null top-level. */
   parentOrigin: string | null;
   send<K extends keyof WidgetMessages>(type: K, payload: WidgetMessages[K]): void;
-  listen(handler: (message: HostMessage) => void): void;
+  /**
+   * Every valid message from the host goes to `handler`; an `init` or `update` from the real
+   * host whose options break the protocol's rules goes to `refused`, to be answered, not dropped.
+   */
+  listen(handler: (message: HostMessage) => void, refused: (problem: OptionProblem) => void): void;
   /** Webview mode: the options and token read from the fragment. */
   initial?: { token: string; options: WidgetOptions };
 }
 
-export class HostError extends Error {}
+/** Why a widget cannot start, with the stable code the host's `error` event carries. */
+export type StartCode = 'PARENT_MISMATCH' | 'INVALID_OPTIONS' | 'NOT_EMBEDDED' | 'INSECURE_CONTEXT';
+
+export class HostError extends Error {
+  constructor(
+    readonly code: StartCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
 
 declare global {
   interface Window {
@@ -32,6 +48,19 @@ declare global {
     /** Webview mode: the native app calls e.g. `pinWidgetsCommand('submit')`. */
     pinWidgetsCommand?: (type: string) => void;
   }
+}
+
+/**
+ * The parent's origin as the browser reports it, or undefined where it gives no usable signal:
+ * Firefox 140 ESR has no `location.ancestorOrigins`, and newer engines mask it as "null" in an
+ * iframe with `referrerpolicy="no-referrer"` (as the SDK makes it). Then the
+ * other checks decide (docs/engines.md): the origin of every message, the handshake posted only
+ * to the claimed origin, CSP frame-ancestors, and the token's origin binding on the server.
+ */
+function reportedParentOrigin(): string | undefined {
+  const reported = (location as Location & { ancestorOrigins?: DOMStringList }).ancestorOrigins;
+  const first = reported?.[0];
+  return first && first !== 'null' ? first : undefined;
 }
 
 function framedHost(): Host {
@@ -44,11 +73,22 @@ function framedHost(): Host {
     !URL.canParse(parentOrigin) ||
     new URL(parentOrigin).origin !== parentOrigin
   ) {
-    throw new HostError('missing channel or parent origin');
+    throw new HostError('NOT_EMBEDDED', 'missing channel or parent origin');
   }
-  // Where the browser tells us who framed us, refuse to run under any other parent.
-  const ancestor = location.ancestorOrigins?.[0];
-  if (ancestor !== undefined && ancestor !== parentOrigin) throw new HostError('unexpected parent');
+  const reported = reportedParentOrigin();
+  if (reported !== undefined && reported !== parentOrigin) {
+    // Tell the page that really framed us why nothing starts: to its exact origin (never "*"),
+    // and only the code (nothing about the session).
+    window.parent.postMessage(
+      envelope(channel, 'error', {
+        code: 'PARENT_MISMATCH',
+        message: `This widget was opened for ${parentOrigin}, not for this page (${reported}).`,
+        failedFields: [],
+      }),
+      reported,
+    );
+    throw new HostError('PARENT_MISMATCH', 'unexpected parent');
+  }
   return {
     framed: true,
     parentOrigin,
@@ -56,13 +96,15 @@ function framedHost(): Host {
       // Always to the parent's exact origin, never "*".
       window.parent.postMessage(envelope(channel, type, payload), parentOrigin);
     },
-    listen(handler) {
+    listen(handler, refused) {
       window.addEventListener('message', (event) => {
         // Fixed order: source window, then shape, then origin; anything else is dropped.
         if (event.source !== window.parent) return;
         const message = parseHostMessage(event.data, channel);
-        if (!message || event.origin !== parentOrigin) return;
-        handler(message);
+        if (event.origin !== parentOrigin) return;
+        if (message) return handler(message);
+        const problem = hostOptionsProblem(event.data, channel);
+        if (problem) refused(problem);
       });
     },
   };
@@ -70,42 +112,54 @@ function framedHost(): Host {
 
 const COMMANDS = new Set(['submit', 'requestPin', 'hide', 'focus', 'clear']);
 
+/** The webview's options, from the fragment's text values, checked by the protocol's rules. */
+function fragmentOptions(params: URLSearchParams): WidgetOptions {
+  const options: Record<string, unknown> = {};
+  for (const [name, text] of params) {
+    if (name === 'token') continue;
+    if (name === 'labels' || name === 'styles') {
+      try {
+        options[name] = JSON.parse(text);
+      } catch {
+        throw new HostError('INVALID_OPTIONS', `${name}: pass JSON`);
+      }
+    } else if (name === 'autoHideSeconds') options[name] = Number(text);
+    else if (name === 'showToggle' || name === 'syncOfflinePin') {
+      options[name] = text === 'true' ? true : text === 'false' ? false : text;
+    } else options[name] = text;
+  }
+  const problem = widgetOptionsProblem(options);
+  if (problem) throw new HostError('INVALID_OPTIONS', describeProblem(problem));
+  return options as WidgetOptions;
+}
+
 function webviewHost(): Host {
   const params = new URLSearchParams(location.hash.slice(1));
   // The fragment holds the token: drop it from the address bar and history at once.
   history.replaceState(null, '', location.pathname + location.search);
+  const send: Host['send'] = (type, payload) => {
+    const message = { type, payload };
+    window.ReactNativeWebView?.postMessage(JSON.stringify(message));
+    window.webkit?.messageHandlers?.pinWidgets?.postMessage(message);
+    window.PinWidgetsAndroid?.postMessage(JSON.stringify(message));
+  };
   const token = params.get('token');
-  if (!token) throw new HostError('missing token');
-  const json = (name: string) => {
-    try {
-      const value: unknown = JSON.parse(params.get(name) ?? 'null');
-      return value && typeof value === 'object' ? (value as Record<string, string>) : undefined;
-    } catch {
-      return undefined;
+  let options: WidgetOptions;
+  try {
+    if (!token) throw new HostError('INVALID_OPTIONS', 'token: pass the widget token');
+    options = fragmentOptions(params);
+  } catch (error) {
+    // Top-level there is no origin to protect: the bridge is the app's own.
+    if (error instanceof HostError) {
+      send('error', { code: error.code, message: error.message, failedFields: [] });
     }
-  };
-  const seconds = Number(params.get('autoHideSeconds'));
-  const options: WidgetOptions = {
-    theme: params.get('theme') === 'night-shift' ? 'night-shift' : 'default',
-    ...(params.get('locale') ? { locale: params.get('locale')! } : {}),
-    ...(json('labels') ? { labels: json('labels') } : {}),
-    ...(json('styles') ? { styles: json('styles') } : {}),
-    ...(seconds >= 1 && seconds <= 60 ? { autoHideSeconds: seconds } : {}),
-    showToggle: params.get('showToggle') !== 'false',
-    ...(params.has('syncOfflinePin')
-      ? { syncOfflinePin: params.get('syncOfflinePin') === 'true' }
-      : {}),
-  };
+    throw error;
+  }
   return {
     framed: false,
     parentOrigin: null,
     initial: { token, options },
-    send(type, payload) {
-      const message = { type, payload };
-      window.ReactNativeWebView?.postMessage(JSON.stringify(message));
-      window.webkit?.messageHandlers?.pinWidgets?.postMessage(message);
-      window.PinWidgetsAndroid?.postMessage(JSON.stringify(message));
-    },
+    send,
     listen(handler) {
       window.pinWidgetsCommand = (type) => {
         if (COMMANDS.has(type)) handler(envelope('webview', type, {}) as HostMessage);

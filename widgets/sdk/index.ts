@@ -9,6 +9,7 @@ import {
   envelope,
   parseWidgetMessage,
 } from '../protocol/messages.js';
+import { appearanceProblem, widgetOptionsProblem } from '../protocol/options.js';
 
 export type { Appearance, ErrorPayload, WidgetKind, WidgetOptions, WidgetType };
 
@@ -36,8 +37,53 @@ export interface PinWidget {
   destroy(): void;
 }
 
+/** A misuse of the SDK, found before anything is framed: `code` is stable, `option` names it. */
 export class PinWidgetsError extends Error {
   override readonly name = 'PinWidgetsError';
+  constructor(
+    message: string,
+    readonly code = 'INVALID_OPTIONS',
+    readonly option?: string,
+  ) {
+    super(`PinWidgets: ${message}`);
+  }
+}
+
+/**
+ * The bound on start-up (docs/sdk.md): `load` or `error` reaches the host within this long of
+ * mount(), whatever happens to the frame. A frame that loaded without saying `ready` (refused by
+ * the platform's frame-ancestors, an error page) is reported sooner, READY_GRACE_MS after.
+ */
+export const LOAD_TIMEOUT_MS = 10_000;
+const READY_GRACE_MS = 1_000;
+
+const MOUNT_KEYS = ['widget', 'token', 'fetchToken', 'platformUrl'];
+
+const invalid = (option: string, fix: string) =>
+  new PinWidgetsError(`options.${option}: ${fix}`, 'INVALID_OPTIONS', option);
+
+/** Checks `options` by the protocol's rules (the widget checks `init` by the same ones). */
+function checkMountOptions(options: MountOptions): void {
+  if (typeof options !== 'object' || options === null) throw invalid('', 'pass an object');
+  const { widget, token, fetchToken, platformUrl } = options;
+  if (widget !== 'set-pin' && widget !== 'reveal-pin') {
+    throw invalid('widget', 'use "set-pin" or "reveal-pin"');
+  }
+  if (!token === !fetchToken) throw invalid('token', 'pass exactly one of token or fetchToken');
+  if (token !== undefined && (typeof token !== 'string' || token.length > 512)) {
+    throw invalid('token', 'pass the minted widget_token');
+  }
+  if (fetchToken !== undefined && typeof fetchToken !== 'function') {
+    throw invalid('fetchToken', 'pass a function');
+  }
+  if (platformUrl !== undefined && !/^https?:\/\/[^/]/.test(String(platformUrl))) {
+    throw invalid('platformUrl', 'pass an http(s) URL');
+  }
+  const rest = Object.fromEntries(
+    Object.entries(options).filter(([key]) => !MOUNT_KEYS.includes(key)),
+  );
+  const problem = widgetOptionsProblem(rest);
+  if (problem) throw invalid(problem.option, problem.fix);
 }
 
 // Where this script came from: the default platform. Read once, while the script runs.
@@ -60,13 +106,12 @@ function randomChannel(): string {
 export function mount(target: string | Element, options: MountOptions): PinWidget {
   const container = typeof target === 'string' ? document.querySelector(target) : target;
   if (!container)
-    throw new PinWidgetsError(`PinWidgets.mount: no element matches "${String(target)}"`);
-  if (options.widget !== 'set-pin' && options.widget !== 'reveal-pin') {
-    throw new PinWidgetsError('PinWidgets.mount: options.widget must be "set-pin" or "reveal-pin"');
-  }
-  if (!options.token === !options.fetchToken) {
+    throw new PinWidgetsError(`mount: no element matches "${String(target)}"`, 'NO_CONTAINER');
+  checkMountOptions(options);
+  if (location.origin === 'null') {
     throw new PinWidgetsError(
-      'PinWidgets.mount: pass exactly one of options.token or options.fetchToken',
+      'mount from an http(s) page, not an opaque origin',
+      'PARENT_MISMATCH',
     );
   }
   const platform = new URL(options.platformUrl ?? scriptUrl ?? location.href).origin;
@@ -74,6 +119,9 @@ export function mount(target: string | Element, options: MountOptions): PinWidge
   const listeners = new Map<WidgetEventName, Set<(payload: never) => void>>();
   const pending: HostMessage[] = [];
   let ready = false;
+  // `load` or `error` reaches the host exactly once, and always (LOAD_TIMEOUT_MS).
+  let settled = false;
+  const timers: ReturnType<typeof setTimeout>[] = [];
 
   const frame = document.createElement('iframe');
   const query = new URLSearchParams({ channel, parentOrigin: location.origin });
@@ -93,8 +141,22 @@ export function mount(target: string | Element, options: MountOptions): PinWidge
     }
     frame.contentWindow?.postMessage(envelope(channel, type, payload), platform);
   };
-  const emit = (event: WidgetEventName, payload: unknown) =>
+  const emit = (event: WidgetEventName, payload: unknown) => {
+    if (event === 'load' || event === 'error') {
+      if (settled) return;
+      settled = true;
+      timers.forEach(clearTimeout);
+    }
     listeners.get(event)?.forEach((handler) => handler(payload as never));
+  };
+  const unreachable = () =>
+    emit('error', {
+      code: ready ? 'LOAD_TIMEOUT' : 'WIDGET_UNREACHABLE',
+      message: ready
+        ? 'The widget did not load in time.'
+        : `The widget did not start: is ${location.origin} in the platform's FRAME_ANCESTORS?`,
+      failedFields: [],
+    });
 
   const onMessage = (event: MessageEvent) => {
     // Fixed order: our iframe's window, then the shape, then the platform origin.
@@ -136,6 +198,10 @@ export function mount(target: string | Element, options: MountOptions): PinWidge
     emit(message.type, message.payload);
   };
   window.addEventListener('message', onMessage);
+  frame.addEventListener('load', () => {
+    if (!ready) timers.push(setTimeout(() => ready || unreachable(), READY_GRACE_MS));
+  });
+  timers.push(setTimeout(unreachable, LOAD_TIMEOUT_MS));
   container.appendChild(frame);
 
   return {
@@ -149,8 +215,13 @@ export function mount(target: string | Element, options: MountOptions): PinWidge
     hide: () => post('hide'),
     focus: () => post('focus'),
     clear: () => post('clear'),
-    update: (appearance) => post('update', appearance),
+    update(appearance) {
+      const problem = appearanceProblem(appearance);
+      if (problem) throw invalid(problem.option, problem.fix);
+      post('update', appearance);
+    },
     destroy() {
+      timers.forEach(clearTimeout);
       window.removeEventListener('message', onMessage);
       frame.remove();
       listeners.clear();
@@ -172,82 +243,3 @@ export const EVENT_NAMES: readonly WidgetEventName[] = [
   'hidden',
   'resize',
 ];
-
-/**
- * `<set-pin>` and `<reveal-pin>`: the same widgets as elements. Options come from attributes
- * (`token`, `theme`, `locale`, `labels` as JSON, `auto-hide-seconds`, `show-toggle`,
- * `sync-offline-pin`, `platform-url`) or, for `fetchToken`, the property; events are DOM
- * CustomEvents with the payload in `detail`.
- */
-function defineElements(): void {
-  class PinWidgetElement extends HTMLElement {
-    fetchToken: MountOptions['fetchToken'];
-    private widget: PinWidget | undefined;
-
-    constructor(private readonly kind: WidgetKind) {
-      super();
-    }
-
-    connectedCallback(): void {
-      const token = this.getAttribute('token') ?? undefined;
-      if (this.widget || (!token && !this.fetchToken)) return;
-      const attr = (name: string) => this.getAttribute(name) ?? undefined;
-      const labels = attr('labels');
-      const seconds = attr('auto-hide-seconds');
-      this.widget = mount(this, {
-        widget: this.kind,
-        ...(token ? { token } : { fetchToken: this.fetchToken! }),
-        ...(attr('platform-url') ? { platformUrl: attr('platform-url')! } : {}),
-        ...(attr('theme') === 'night-shift' ? { theme: 'night-shift' } : {}),
-        ...(attr('locale') ? { locale: attr('locale')! } : {}),
-        ...(labels ? { labels: JSON.parse(labels) as Record<string, string> } : {}),
-        ...(seconds ? { autoHideSeconds: Number(seconds) } : {}),
-        ...(this.hasAttribute('show-toggle')
-          ? { showToggle: attr('show-toggle') !== 'false' }
-          : {}),
-        ...(this.hasAttribute('sync-offline-pin')
-          ? { syncOfflinePin: attr('sync-offline-pin') !== 'false' }
-          : {}),
-      });
-      for (const name of EVENT_NAMES) {
-        this.widget.on(name, (detail) => this.dispatchEvent(new CustomEvent(name, { detail })));
-      }
-    }
-
-    disconnectedCallback(): void {
-      this.widget?.destroy();
-      this.widget = undefined;
-    }
-
-    submit(): void {
-      this.widget?.submit();
-    }
-    requestPin(): void {
-      this.widget?.requestPin();
-    }
-    hide(): void {
-      this.widget?.hide();
-    }
-    clear(): void {
-      this.widget?.clear();
-    }
-    override focus(): void {
-      this.widget?.focus();
-    }
-  }
-  for (const kind of ['set-pin', 'reveal-pin'] as const) {
-    if (!customElements.get(kind)) {
-      customElements.define(
-        kind,
-        class extends PinWidgetElement {
-          constructor() {
-            super(kind);
-          }
-        },
-      );
-    }
-  }
-}
-
-// SSR-safe: on a server (no window) importing the SDK does nothing.
-if (typeof window !== 'undefined' && typeof customElements !== 'undefined') defineElements();

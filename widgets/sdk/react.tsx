@@ -3,6 +3,7 @@ import {
   EVENT_NAMES,
   type MountOptions,
   type PinWidget,
+  PinWidgetsError,
   type WidgetEventName,
   type WidgetEvents,
   mount,
@@ -27,6 +28,12 @@ function createWidgetComponent(kind: MountOptions['widget']) {
     // Callbacks live in a ref: a new onX prop never remounts or re-subscribes the iframe.
     const latest = useRef(props);
     latest.current = props;
+    // A bad option reaches onError, as every other reason not to start, instead of a throw.
+    const reportMisuse = (error: unknown) => {
+      if (!(error instanceof PinWidgetsError)) throw error;
+      const { code, message, option } = error;
+      latest.current.onError?.({ code, message, failedFields: option ? [option] : [] });
+    };
 
     useImperativeHandle(props.ref, () => ({
       submit: () => widget.current?.submit(),
@@ -38,14 +45,24 @@ function createWidgetComponent(kind: MountOptions['widget']) {
 
     const { token, platformUrl } = props;
     useEffect(() => {
-      const { className: _c, ref: _r, ...options } = latest.current;
-      const mounted = mount(container.current!, {
-        ...options,
-        widget: kind,
-        ...(options.fetchToken
-          ? { fetchToken: (request) => latest.current.fetchToken!(request) }
-          : {}),
-      });
+      const { className: _c, ref: _r, ...props } = latest.current;
+      // The onX props are the component's own; the rest are mount() options.
+      const options = Object.fromEntries(
+        Object.entries(props).filter(([key]) => !/^on[A-Z]/.test(key)),
+      ) as Omit<MountOptions, 'widget'>;
+      let mounted: PinWidget;
+      try {
+        mounted = mount(container.current!, {
+          ...options,
+          widget: kind,
+          ...(options.fetchToken
+            ? { fetchToken: (request) => latest.current.fetchToken!(request) }
+            : {}),
+        });
+      } catch (error) {
+        reportMisuse(error);
+        return;
+      }
       for (const name of EVENT_NAMES) {
         const key = `on${name[0]!.toUpperCase()}${name.slice(1)}` as keyof Handlers;
         mounted.on(name, (payload) =>
@@ -61,7 +78,11 @@ function createWidgetComponent(kind: MountOptions['widget']) {
 
     const { theme, styles, labels, locale } = props;
     useEffect(() => {
-      widget.current?.update({ theme, styles, labels, locale });
+      try {
+        widget.current?.update({ theme, styles, labels, locale });
+      } catch (error) {
+        reportMisuse(error);
+      }
     }, [theme, styles, labels, locale]);
 
     return <div ref={container} className={props.className} />;

@@ -1,8 +1,9 @@
 // @vitest-environment happy-dom
 import { StrictMode, act } from 'react';
 import { createRoot } from 'react-dom/client';
-import { afterEach, describe, expect, it } from 'vitest';
-import { PinWidgetsError, mount } from './index.js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import './elements.js';
+import { LOAD_TIMEOUT_MS, PinWidgetsError, mount } from './index.js';
 import { RevealPin, SetPin } from './react.js';
 
 (globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
@@ -43,6 +44,98 @@ describe('mount', () => {
   });
 });
 
+describe('mount checks every option before anything is framed', () => {
+  const base = { widget: 'reveal-pin', token: 'wt_x', platformUrl: 'https://platform.example' };
+
+  it.each([
+    [{ autoHideSeconds: 120 }, 'autoHideSeconds', /autoHideSeconds: use a whole number .* 1 to 60/],
+    [{ labels: { widgetTitle: 'x'.repeat(201) } }, 'labels.widgetTitle', /at most 100/],
+    [{ autohideSeconds: 5 }, 'autohideSeconds', /unknown/],
+    [{ styles: { colorPrimary: 'red;x' } }, 'styles.colorPrimary', /#hex or rgb/],
+    [{ platformUrl: 'javascript:alert(1)' }, 'platformUrl', /http\(s\) URL/],
+    [{ token: 42 }, 'token', /minted widget_token/],
+  ])('refuses %j with INVALID_OPTIONS naming %s', (bad, option, message) => {
+    document.body.innerHTML = '<div id="slot"></div>';
+    const attempt = () => mount('#slot', { ...base, ...bad } as never);
+    expect(attempt).toThrow(PinWidgetsError);
+    expect(attempt).toThrow(message);
+    try {
+      attempt();
+    } catch (error) {
+      expect(error).toMatchObject({ code: 'INVALID_OPTIONS', option });
+    }
+    expect(document.querySelector('iframe')).toBeNull();
+  });
+
+  it('update() refuses what mount() would, and sends nothing', () => {
+    document.body.innerHTML = '<div id="slot"></div>';
+    const widget = mount('#slot', base as never);
+    expect(() => widget.update({ theme: 'dark' as 'default' })).toThrow(/theme/);
+    widget.destroy();
+  });
+
+  it('the custom element reports a bad attribute as an error event', async () => {
+    const element = document.createElement('reveal-pin');
+    element.setAttribute('token', 'wt_x');
+    element.setAttribute('platform-url', 'https://platform.example');
+    element.setAttribute('auto-hide-seconds', '120');
+    const detail = new Promise((resolve) =>
+      element.addEventListener('error', (event) =>
+        resolve((event as unknown as CustomEvent).detail),
+      ),
+    );
+    document.body.append(element);
+    expect(await detail).toMatchObject({
+      code: 'INVALID_OPTIONS',
+      message: expect.stringContaining('autoHideSeconds'),
+      failedFields: ['autoHideSeconds'],
+    });
+    expect(element.querySelector('iframe')).toBeNull();
+  });
+
+  it('the custom element mounts when fetchToken is set as a property after connection', () => {
+    const element = document.createElement('set-pin') as HTMLElement & {
+      fetchToken?: () => Promise<string>;
+    };
+    element.setAttribute('platform-url', 'https://platform.example');
+    document.body.append(element);
+    expect(element.querySelector('iframe')).toBeNull();
+    element.fetchToken = async () => 'wt_x';
+    expect(element.querySelector('iframe')).not.toBeNull();
+  });
+});
+
+describe('load or error always comes', () => {
+  it('a frame that never says ready gives WIDGET_UNREACHABLE within the bound', () => {
+    vi.useFakeTimers();
+    try {
+      document.body.innerHTML = '<div id="slot"></div>';
+      const widget = mount('#slot', {
+        widget: 'set-pin',
+        token: 'wt_x',
+        platformUrl: 'https://platform.example',
+      });
+      const errors: unknown[] = [];
+      widget.on('error', (payload) => errors.push(payload));
+      vi.advanceTimersByTime(LOAD_TIMEOUT_MS - 1);
+      expect(errors).toEqual([]);
+      vi.advanceTimersByTime(1);
+      expect(errors).toEqual([
+        {
+          code: 'WIDGET_UNREACHABLE',
+          message: expect.stringContaining('FRAME_ANCESTORS'),
+          failedFields: [],
+        },
+      ]);
+      vi.advanceTimersByTime(LOAD_TIMEOUT_MS);
+      expect(errors).toHaveLength(1);
+      widget.destroy();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});
+
 describe('React components', () => {
   it('StrictMode double mount leaves exactly one iframe; unmount leaves none', async () => {
     const container = document.createElement('div');
@@ -70,5 +163,27 @@ describe('React components', () => {
     expect(container.querySelector('iframe')).toBe(before);
     await act(async () => root.unmount());
     expect(container.querySelectorAll('iframe')).toHaveLength(0);
+  });
+
+  it('a bad option reaches onError instead of throwing during render', async () => {
+    const container = document.createElement('div');
+    document.body.append(container);
+    const root = createRoot(container);
+    const errors: unknown[] = [];
+    await act(async () => {
+      root.render(
+        <RevealPin
+          token="wt_b"
+          platformUrl="https://platform.example"
+          autoHideSeconds={120}
+          onError={(payload) => errors.push(payload)}
+        />,
+      );
+    });
+    expect(errors).toEqual([
+      { code: 'INVALID_OPTIONS', message: expect.any(String), failedFields: ['autoHideSeconds'] },
+    ]);
+    expect(container.querySelector('iframe')).toBeNull();
+    await act(async () => root.unmount());
   });
 });

@@ -4,7 +4,7 @@ import { fetchPlatformKey, sessionQuery } from '../runtime/api.js';
 import { type WidgetContext, messageFor, useAnnounce } from '../runtime/boot.js';
 import { encryptPin } from '../runtime/crypto.js';
 import { PinField } from '../ui/PinField.js';
-import { format } from '../ui/i18n.js';
+import { type Catalog, format } from '../ui/i18n.js';
 import { pinPolicyViolation } from '../ui/pin-policy.js';
 
 const POLICY_MESSAGE = {
@@ -13,6 +13,17 @@ const POLICY_MESSAGE = {
   PIN_TOO_WEAK: 'weak',
   PIN_MATCHES_CARD_NUMBER: 'lastFour',
 } as const;
+
+/**
+ * What the host hears of a PIN the policy refuses: that it was refused, never which rule. "It
+ * matches the card number" would tell a host that knows the last four what was typed (SPEC §7);
+ * the reason is shown to the cardholder inside this document only.
+ */
+const rejected = (t: Catalog) => ({
+  code: 'PIN_REJECTED',
+  message: t.pinRejected,
+  failedFields: ['pin'],
+});
 
 export function SetPinApp({ ctx }: { ctx: WidgetContext }) {
   const { host, api, t, options } = ctx;
@@ -56,11 +67,12 @@ export function SetPinApp({ ctx }: { ctx: WidgetContext }) {
     },
     onError: (error) => {
       const { code, text } = messageFor(error, t);
-      host.send('failure', {
-        code,
-        message: text,
-        failedFields: code.startsWith('PIN_') ? ['pin'] : [],
-      });
+      host.send(
+        'failure',
+        Object.hasOwn(POLICY_MESSAGE, code)
+          ? rejected(t)
+          : { code, message: text, failedFields: code.startsWith('PIN_') ? ['pin'] : [] },
+      );
     },
   });
 
@@ -69,15 +81,18 @@ export function SetPinApp({ ctx }: { ctx: WidgetContext }) {
     host.send('submit', {});
     if (!valid || submit.isPending || submit.isSuccess || !platformKey.data) {
       if (!valid) {
-        const code =
-          mismatch || (complete && confirm !== pin)
-            ? 'PIN_MISMATCH'
-            : (violation ?? 'PIN_INCOMPLETE');
-        host.send('failure', {
-          code,
-          message: pinError ?? confirmError ?? format(t.length, { length }),
-          failedFields: code === 'PIN_MISMATCH' ? ['confirmPin'] : ['pin'],
-        });
+        host.send(
+          'failure',
+          !complete
+            ? {
+                code: 'PIN_INCOMPLETE',
+                message: format(t.length, { length }),
+                failedFields: [pin.length === length ? 'confirmPin' : 'pin'],
+              }
+            : violation
+              ? rejected(t)
+              : { code: 'PIN_MISMATCH', message: t.mismatch, failedFields: ['confirmPin'] },
+        );
       }
       return;
     }
@@ -101,16 +116,14 @@ export function SetPinApp({ ctx }: { ctx: WidgetContext }) {
     [ctx, submit],
   );
 
-  useAnnounce(ctx, session.isSuccess && platformKey.isSuccess, session.error ?? platformKey.error);
+  const loaded = session.isSuccess && platformKey.isSuccess;
+  useAnnounce(ctx, loaded, session.error ?? platformKey.error);
 
+  // After `load` (this effect runs after useAnnounce's), and only `{ complete, valid }`: which
+  // rule the PIN breaks is shown here, never told to the host (SPEC §7).
   useEffect(() => {
-    if (!card) return;
-    host.send('change', {
-      complete,
-      valid,
-      ...(violation ? { error: violation } : mismatch ? { error: 'PIN_MISMATCH' } : {}),
-    });
-  }, [host, card, complete, valid, violation, mismatch]);
+    if (loaded) host.send('change', { complete, valid });
+  }, [host, loaded, complete, valid]);
 
   if (session.error || platformKey.error) {
     return (

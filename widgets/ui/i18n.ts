@@ -1,3 +1,5 @@
+import { LABEL_KEYS } from '../protocol/options.js';
+
 /**
  * Every string the widgets show, per locale. Hosts may override the labels SPEC §7 names;
  * everything else comes from these catalogs. Placeholders: {length}, {seconds}, {minutes}.
@@ -15,6 +17,7 @@ const en = {
   successOffline:
     'Your PIN is set. Your card’s chip picks it up the next time you insert the card at a terminal.',
   mismatch: 'The two PINs don’t match.',
+  pinRejected: 'Choose a different PIN.',
   weak: 'This PIN is too easy to guess. Avoid repeats (1111), sequences (1234) and common PINs.',
   lastFour: 'Your PIN can’t be the last digits of your card number.',
   length: 'Enter exactly {length} digits.',
@@ -25,6 +28,13 @@ const en = {
   network: 'We couldn’t reach the server. Check your connection and try again.',
   server: 'Something went wrong on our side. Please try again.',
   insecure: 'This page isn’t secure (it needs https), so your PIN can’t be protected here.',
+  parentMismatch: 'This PIN form can’t be shown on this page.',
+  invalidSetup: 'This PIN form isn’t set up correctly, so it can’t start.',
+  tokenUnavailable: 'We couldn’t start a secure session. Please try again.',
+  invalidSession: 'This session isn’t valid any more. Please start again.',
+  clock: 'Your device’s clock seems to be wrong. Correct it, then try again.',
+  cryptoFailed: 'Your PIN couldn’t be sent securely. Please start again.',
+  unexpected: 'Something went wrong in this form. Please reload the page and try again.',
   loading: 'Loading…',
   revealTitle: 'Your card PIN',
   showPin: 'Show PIN',
@@ -46,8 +56,17 @@ const LAZY: Record<string, () => Promise<{ default: Catalog }>> = {
   es: () => import('./locales/es.js'),
   fr: () => import('./locales/fr.js'),
   de: () => import('./locales/de.js'),
+  ar: () => import('./locales/ar.js'),
 };
 export const LOCALES = ['en', ...Object.keys(LAZY)];
+/** Languages written right to left; only those with a catalog here count (others show English). */
+const RIGHT_TO_LEFT = new Set(['ar']);
+
+/** The direction the widget document reads in for `locale`: its catalog's, for `<html dir>`. */
+export function directionOf(locale: string | undefined): 'rtl' | 'ltr' {
+  const language = (locale ?? 'en').slice(0, 2);
+  return RIGHT_TO_LEFT.has(language) && Object.hasOwn(LAZY, language) ? 'rtl' : 'ltr';
+}
 const loaded: Record<string, Catalog> = { en };
 
 /** Loads the catalog for `locale` (or its language) if it is one we have. */
@@ -56,24 +75,11 @@ export async function loadLocale(locale: string | undefined): Promise<void> {
   const load = LAZY[language];
   if (load && !loaded[language]) loaded[language] = (await load()).default;
 }
-export const LABEL_KEYS = [
-  'widgetTitle',
-  'pinLabel',
-  'confirmPinLabel',
-  'pinPlaceholder',
-  'confirmPinPlaceholder',
-  'submitButtonText',
-  'submitLoadingText',
-] as const satisfies readonly MessageKey[];
-
 /** The loaded catalog for `locale`'s language (else English), with the host's label overrides. */
 export function messages(locale: string | undefined, labels: Record<string, string> = {}): Catalog {
   const base = loaded[(locale ?? 'en').slice(0, 2)] ?? en;
   const overrides = Object.fromEntries(
-    LABEL_KEYS.filter((key) => typeof labels[key] === 'string').map((key) => [
-      key,
-      labels[key]!.slice(0, 80),
-    ]),
+    LABEL_KEYS.filter((key) => typeof labels[key] === 'string').map((key) => [key, labels[key]!]),
   );
   return { ...base, ...overrides };
 }

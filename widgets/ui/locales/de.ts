@@ -13,6 +13,7 @@ const de: Catalog = {
   successOffline:
     'Ihre PIN ist festgelegt. Der Chip übernimmt sie, wenn Sie die Karte das nächste Mal in ein Terminal stecken.',
   mismatch: 'Die beiden PINs stimmen nicht überein.',
+  pinRejected: 'Wählen Sie eine andere PIN.',
   weak: 'Diese PIN ist zu leicht zu erraten. Vermeiden Sie Wiederholungen (1111), Folgen (1234) und häufige PINs.',
   lastFour: 'Die PIN darf nicht aus den letzten Ziffern Ihrer Kartennummer bestehen.',
   length: 'Geben Sie genau {length} Ziffern ein.',
@@ -25,6 +26,15 @@ const de: Catalog = {
   server: 'Bei uns ist etwas schiefgelaufen. Bitte versuchen Sie es erneut.',
   insecure:
     'Diese Seite ist nicht sicher (https nötig), daher kann Ihre PIN hier nicht geschützt werden.',
+  parentMismatch: 'Dieses PIN-Formular kann auf dieser Seite nicht angezeigt werden.',
+  invalidSetup: 'Dieses PIN-Formular ist falsch eingerichtet und kann nicht starten.',
+  tokenUnavailable: 'Wir konnten keine sichere Sitzung starten. Bitte versuchen Sie es erneut.',
+  invalidSession: 'Diese Sitzung ist nicht mehr gültig. Bitte beginnen Sie neu.',
+  clock:
+    'Die Uhr Ihres Geräts scheint falsch zu gehen. Korrigieren Sie sie und versuchen Sie es erneut.',
+  cryptoFailed: 'Ihre PIN konnte nicht sicher gesendet werden. Bitte beginnen Sie neu.',
+  unexpected:
+    'In diesem Formular ist etwas schiefgelaufen. Laden Sie die Seite neu und versuchen Sie es erneut.',
   loading: 'Wird geladen…',
   revealTitle: 'Die PIN Ihrer Karte',
   showPin: 'PIN anzeigen',

@@ -13,6 +13,7 @@ const fr: Catalog = {
   successOffline:
     'Votre code est enregistré. La puce le recevra lors de votre prochain paiement avec la carte insérée.',
   mismatch: 'Les deux codes ne correspondent pas.',
+  pinRejected: 'Choisissez un autre code.',
   weak: 'Ce code est trop facile à deviner. Évitez les répétitions (1111), les suites (1234) et les codes courants.',
   lastFour: 'Votre code ne peut pas être les derniers chiffres de votre carte.',
   length: 'Saisissez exactement {length} chiffres.',
@@ -24,6 +25,13 @@ const fr: Catalog = {
   server: 'Un problème est survenu de notre côté. Réessayez.',
   insecure:
     'Cette page n’est pas sécurisée (https requis) : votre code ne peut pas y être protégé.',
+  parentMismatch: 'Ce formulaire de code ne peut pas s’afficher sur cette page.',
+  invalidSetup: 'Ce formulaire de code est mal configuré et ne peut pas démarrer.',
+  tokenUnavailable: 'Impossible d’ouvrir une session sécurisée. Réessayez.',
+  invalidSession: 'Cette session n’est plus valable. Recommencez.',
+  clock: 'L’horloge de votre appareil semble fausse. Corrigez-la puis réessayez.',
+  cryptoFailed: 'Votre code n’a pas pu être envoyé de façon sécurisée. Recommencez.',
+  unexpected: 'Un problème est survenu dans ce formulaire. Rechargez la page et réessayez.',
   loading: 'Chargement…',
   revealTitle: 'Le code de votre carte',
   showPin: 'Afficher le code',
