@@ -5,7 +5,7 @@ import {
   E2E_PLATFORM_URL,
   E2E_SITE_URL,
 } from '../playwright.config.js';
-import { issueCard } from './support.js';
+import { issueCard, waitForEvent } from './support.js';
 
 /**
  * The widget documents may be framed only by FRAME_ANCESTORS (CSP frame-ancestors). The same
@@ -72,8 +72,19 @@ for (const { origin, allowed } of cases) {
         expect(frames[0]!.url()).not.toContain(`${E2E_PLATFORM_URL}/widgets/`);
         expect(await frames[0]!.locator('#root, input, form, button').count()).toBe(0);
         if (how === 'SDK mount') {
-          // Nothing came back from the widget: no load, no resize, no error event.
-          expect(await page.evaluate(() => (window as any).events)).toEqual([]);
+          // Nothing came from the widget; the SDK itself tells the host why, within its bound.
+          await waitForEvent(page, 'error');
+          const events = await page.evaluate(() => (window as any).events);
+          expect(events).toEqual([
+            {
+              name: 'error',
+              payload: {
+                code: 'WIDGET_UNREACHABLE',
+                message: expect.stringContaining(`${origin} in the platform's FRAME_ANCESTORS`),
+                failedFields: [],
+              },
+            },
+          ]);
         } else {
           expect(await page.evaluate(() => (window as any).messages)).toEqual([]);
         }
@@ -92,6 +103,15 @@ test('a page that lies about its origin in the widget URL: the widget refuses to
   const frame = page.frameLocator('iframe').first();
   await expect(frame.getByRole('alert')).toBeVisible();
   await expect(frame.getByRole('textbox')).toHaveCount(0);
-  // Not even the handshake went out (it would go to the claimed origin, so it is not sent at all).
-  expect(await page.evaluate(() => (window as any).messages)).toEqual([]);
+  // No handshake went out. Chromium reports the real parent (location.ancestorOrigins), so the
+  // widget tells that page, at its exact origin, why it stopped: one PARENT_MISMATCH, nothing else.
+  await expect.poll(() => page.evaluate(() => (window as any).messages.length)).toBe(1);
+  const [message] = await page.evaluate(() => (window as any).messages);
+  expect(message.origin).toBe(E2E_PLATFORM_URL);
+  expect(message.data).toMatchObject({
+    ns: 'pin-widgets',
+    type: 'error',
+    payload: { code: 'PARENT_MISMATCH', failedFields: [] },
+  });
+  await expect(frame.getByRole('alert')).toHaveText('This PIN form can’t be shown on this page.');
 });

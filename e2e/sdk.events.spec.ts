@@ -21,11 +21,13 @@ test.describe('host SDK (ESM) on a third-party origin', () => {
     const failure = await page.evaluate(
       () => (window as any).events.find((e: any) => e.name === 'failure').payload,
     );
+    // Which rule the PIN broke stays in the iframe (SPEC §7): the host hears only PIN_REJECTED.
     expect(failure).toEqual({
-      code: 'PIN_TOO_WEAK',
-      message: expect.stringContaining('too easy'),
+      code: 'PIN_REJECTED',
+      message: 'Choose a different PIN.',
       failedFields: ['pin'],
     });
+    await expect(widget.getByText('too easy to guess')).toBeVisible();
 
     await widget.getByRole('textbox', { name: 'New PIN', exact: true }).fill('7392');
     await widget.getByRole('textbox', { name: 'Confirm new PIN' }).fill('7392');
@@ -42,6 +44,8 @@ test.describe('host SDK (ESM) on a third-party origin', () => {
       (window as any).events.filter((e: any) => e.name === 'change').map((e: any) => e.payload),
     );
     expect(changes).toContainEqual({ complete: true, valid: true });
+    for (const change of changes) expect(Object.keys(change).sort()).toEqual(['complete', 'valid']);
+    expect(names.indexOf('load')).toBeLessThan(names.indexOf('change'));
     expect(changes.at(-1)).toMatchObject({ complete: false, valid: false });
     expect(names.slice(names.lastIndexOf('submit'))).toEqual(['submit', 'success', 'change']);
     expect(names.filter((name: string) => name === 'load')).toHaveLength(1);
@@ -72,11 +76,20 @@ test.describe('host SDK (ESM) on a third-party origin', () => {
     await page.goto(`${E2E_FIXTURE_URL}/sdk.html?widget=set-pin&card=${card.id}`);
     await waitForEvent(page, 'load');
     const frame = page.frameLocator('#slot iframe');
+    // A value outside a token's grammar is refused at once, naming the token; nothing is sent.
+    const refused = await page.evaluate(() => {
+      try {
+        (window as any).widget.update({ theme: 'night-shift', styles: { colorText: 'url(evil)' } });
+      } catch (error) {
+        return { code: (error as any).code, option: (error as any).option };
+      }
+    });
+    expect(refused).toEqual({ code: 'INVALID_OPTIONS', option: 'styles.colorText' });
     await page.evaluate(() =>
       (window as any).widget.update({
         theme: 'night-shift',
         locale: 'es',
-        styles: { colorPrimary: '#ff0000', colorText: 'url(evil)' },
+        styles: { colorPrimary: '#ff0000' },
       }),
     );
     await expect(frame.locator('html')).toHaveAttribute('data-theme', 'night-shift');
