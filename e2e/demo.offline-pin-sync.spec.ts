@@ -15,7 +15,8 @@ test('after a PIN change the chip is out of sync; a chip payment delivers the sc
   await setWidget.getByRole('textbox', { name: 'New PIN', exact: true }).fill('3850');
   await setWidget.getByRole('textbox', { name: 'Confirm new PIN' }).fill('3850');
   await setWidget.getByRole('button', { name: 'Set PIN' }).click();
-  await expect(setWidget.getByRole('status')).toContainText('Your PIN is set');
+  // The platform's first PIN change after start (JIT, key load) can take seconds on a busy box.
+  await expect(setWidget.getByRole('status')).toContainText('Your PIN is set', { timeout: 15_000 });
 
   // Issued with the PIN on the chip: in sync. Then activate.
   await page.getByRole('button', { name: /Skip the wait/ }).click();
