@@ -22,28 +22,27 @@ export function RevealPinApp({ ctx }: { ctx: WidgetContext }) {
         ? t.noPin
         : undefined;
 
+  // The mutation resolves to nothing: the PIN goes straight into this component's state, so no
+  // mutation cache entry (`data`) holds it after `hidden`.
   const reveal = useMutation({
-    mutationFn: async () => {
+    mutationFn: async (): Promise<void> => {
       const key = await revealKey();
       const token = await api.credentials.token();
       try {
         const { encrypted_pin } = await api.call<{ encrypted_pin: string }>(
           'POST',
           '/v1/widget/pin/reveal',
-          {
-            public_key: key.publicJwk,
-          },
+          { public_key: key.publicJwk },
         );
-        return await key.open(encrypted_pin, token);
+        const revealed = await key.open(encrypted_pin, token);
+        // One batched update: the countdown starts with the PIN shown.
+        setSecondsLeft(autoHide);
+        setPin(revealed);
       } finally {
         api.credentials.spend();
       }
     },
-    onSuccess: (revealed) => {
-      setPin(revealed);
-      setSecondsLeft(autoHide);
-      host.send('revealed', {});
-    },
+    onSuccess: () => host.send('revealed', {}),
     onError: (error) => {
       const { code, text } = messageFor(error, t);
       host.send('failure', { code, message: text, failedFields: [] });

@@ -2,7 +2,14 @@ import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { type ComponentType, StrictMode, useEffect, useMemo, useRef, useState } from 'react';
 import { createRoot } from 'react-dom/client';
 import type { Appearance, HostMessage, WidgetKind, WidgetOptions } from '../protocol/messages.js';
-import { type Catalog, type MessageKey, directionOf, loadLocale, messages } from '../ui/i18n.js';
+import {
+  type Catalog,
+  type MessageKey,
+  directionOf,
+  languageOf,
+  loadLocale,
+  messages,
+} from '../ui/i18n.js';
 import { applyAppearance } from '../ui/theme.js';
 import { ApiFailure, Credentials, WidgetApi, sessionQuery } from './api.js';
 import { StartFailure, hasPrefixedCrypto, refuse, startWidget } from './early.js';
@@ -194,7 +201,8 @@ export async function boot(
     }, []);
     useEffect(() => {
       applyAppearance(appearance.theme, appearance.styles);
-      document.documentElement.lang = appearance.locale?.slice(0, 2) ?? 'en';
+      // The language shown, not the one asked for: `he` without a catalog reads in English.
+      document.documentElement.lang = languageOf(appearance.locale);
       document.documentElement.dir = directionOf(appearance.locale);
     }, [appearance]);
     // One context per appearance: effects that depend on it run again only when it changes.

@@ -75,6 +75,12 @@ export async function loadLocale(locale: string | undefined): Promise<void> {
   const load = LAZY[language];
   if (load && !loaded[language]) loaded[language] = (await load()).default;
 }
+/** The language the widget shows for `locale`: its own when we have its catalog, else English. */
+export function languageOf(locale: string | undefined): string {
+  const language = (locale ?? 'en').slice(0, 2);
+  return Object.hasOwn(LAZY, language) ? language : 'en';
+}
+
 /** The loaded catalog for `locale`'s language (else English), with the host's label overrides. */
 export function messages(locale: string | undefined, labels: Record<string, string> = {}): Catalog {
   const base = loaded[(locale ?? 'en').slice(0, 2)] ?? en;
