@@ -99,6 +99,15 @@ describe.each(selectedEngines())('%s: misuse is reported with a reason', (engine
       });
     } else {
       expect(received).toEqual([]);
+      // No init ever comes; after its wait the widget still gives the cardholder a reason.
+      const reason = await waitFor(
+        'the reason after the init wait',
+        () => frame.text('[role=alert]'),
+        {
+          timeout: 15_000,
+        },
+      );
+      expect(reason).toContain('isn’t set up correctly');
     }
   });
 });

@@ -42,6 +42,9 @@ export function useAnnounce(ctx: WidgetContext, ready: boolean, error: unknown):
   }, [ctx, ready, error]);
 }
 
+/** How long a framed widget waits for its host's `init` (the SDK's own bound is 10 s). */
+const INIT_TIMEOUT_MS = 10_000;
+
 /** What a person reads for each code: a client-side cause is never "wrong on our side". */
 const MESSAGE_KEYS: Record<string, MessageKey> = {
   PIN_TOO_WEAK: 'weak',
@@ -161,9 +164,14 @@ export async function boot(
     }
   });
   let init: Awaited<typeof started.init>;
+  // A parent that never sends a valid `init` (one that lied about its origin, in an engine with
+  // no ancestorOrigins, never receives our `ready`) still leaves the cardholder a reason.
+  const silence = setTimeout(() => fatal(english.invalidSetup), INIT_TIMEOUT_MS);
   try {
     init = await started.init;
+    clearTimeout(silence);
   } catch (failure) {
+    clearTimeout(silence);
     // INVALID_OPTIONS: the host was told why; the cardholder reads it in the catalog language.
     fatal(messageFor(failure, english).text);
     return;

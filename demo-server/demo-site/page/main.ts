@@ -7,8 +7,14 @@ type Sdk = { mount(target: Element, options: MountOptions): PinWidget };
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
 let card: Card | undefined;
-let sdk: Sdk;
 const widgets: PinWidget[] = [];
+/** The platform's SDK, loaded once; the page's buttons work before it arrives. */
+let sdk: Promise<Sdk> | undefined;
+const loadSdk = (): Promise<Sdk> =>
+  (sdk ??= api('GET', '/api/config').then(
+    ({ platformUrl }) =>
+      import(/* @vite-ignore */ `${platformUrl}/sdk/pin-widgets.js`) as Promise<Sdk>,
+  ));
 
 async function api(method: string, path: string, body?: unknown): Promise<Card> {
   const response = await fetch(path, {
@@ -72,7 +78,7 @@ function render(c: Card): void {
   $('step-set').hidden = false;
   $('step-reveal').hidden = c.card_status !== 'ACTIVE';
   $('step-offline').hidden = !c.offline_pin;
-  if (c.card_status === 'ACTIVE' && !widgets[1]) mountReveal();
+  if (c.card_status === 'ACTIVE' && !widgets[1]) void mountReveal();
 }
 
 async function refresh(): Promise<void> {
@@ -88,8 +94,8 @@ const fetchToken =
     (await api('POST', '/api/widget-token', { card_id: card!.id, widget_type: widgetType, jkt }))
       .token;
 
-function mountSet(): void {
-  const widget = sdk.mount($('set-pin-widget'), {
+async function mountSet(): Promise<void> {
+  const widget = (await loadSdk()).mount($('set-pin-widget'), {
     widget: 'set-pin',
     fetchToken: fetchToken('SET_PIN'),
     syncOfflinePin: true,
@@ -100,20 +106,24 @@ function mountSet(): void {
     // A new session for the next change: tokens are single use.
     setTimeout(() => {
       widget.destroy();
-      mountSet();
+      void mountSet();
     }, 2500);
   });
   widgets[0] = widget;
 }
 
-function mountReveal(): void {
-  widgets[1] = sdk.mount($('reveal-pin-widget'), {
+let revealMounting = false;
+async function mountReveal(): Promise<void> {
+  if (revealMounting) return;
+  revealMounting = true;
+  widgets[1] = (await loadSdk()).mount($('reveal-pin-widget'), {
     widget: 'reveal-pin',
     fetchToken: fetchToken('REVEAL_PIN'),
     showToggle: true,
     styles: BRAND,
     autoHideSeconds: 8,
   });
+  revealMounting = false;
 }
 
 function addEvent(event: Card): void {
@@ -151,13 +161,9 @@ async function authorize(entryMode: 'CHIP_CONTACT' | 'CONTACTLESS'): Promise<voi
   }
 }
 
+/** Wires the page at once (a click never waits for the SDK), then loads the SDK and the log. */
 async function start(): Promise<void> {
-  const { platformUrl } = await api('GET', '/api/config');
-  sdk = (await import(/* @vite-ignore */ `${platformUrl}/sdk/pin-widgets.js`)) as Sdk;
-  for (const event of await api('GET', '/api/events').then((list) => list as unknown as Card[]))
-    addEvent(event);
-  new EventSource('/api/stream').onmessage = (message) => addEvent(JSON.parse(message.data));
-
+  void loadSdk();
   $('issue-form').addEventListener('submit', async (event) => {
     event.preventDefault();
     const form = new FormData(event.currentTarget as HTMLFormElement);
@@ -168,7 +174,7 @@ async function start(): Promise<void> {
       emv_profile: form.get('profile'),
     });
     render(issued);
-    mountSet();
+    await mountSet();
     $('terminal').textContent = '';
     $('card-title').focus();
   });
@@ -185,6 +191,9 @@ async function start(): Promise<void> {
   });
   $('insert').addEventListener('click', () => void authorize('CHIP_CONTACT'));
   $('tap').addEventListener('click', () => void authorize('CONTACTLESS'));
+  for (const event of await api('GET', '/api/events').then((list) => list as unknown as Card[]))
+    addEvent(event);
+  new EventSource('/api/stream').onmessage = (message) => addEvent(JSON.parse(message.data));
 }
 
 void start();
