@@ -45,6 +45,7 @@ export default defineConfig({
       reuseExistingServer: false,
       timeout: 60_000,
       env: {
+        DEMO_MODE: '1',
         PORT: String(E2E_PLATFORM_PORT),
         DEMO_SITE_PORT: String(E2E_SITE_PORT),
         DATA_DIR: '.tmp/e2e-data',

@@ -67,7 +67,7 @@ export class BenchPlatform {
       cwd: ROOT,
       env: {
         ...process.env,
-        NODE_ENV: 'development',
+        DEMO_MODE: '1',
         API_KEY: BENCH_API_KEY,
         LOG_LEVEL: 'warn',
         DATA_DIR: this.dataDir,

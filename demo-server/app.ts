@@ -92,6 +92,12 @@ export async function buildPlatform(deps: PlatformDeps): Promise<Platform> {
   app.removeContentTypeParser(['text/plain']);
   installJsonBodyParser(app);
   installErrorHandler(app);
+  if (!config.demoMode) {
+    // Strict mode is served over https only (config.ts): browsers must never downgrade.
+    app.addHook('onSend', async (_request, reply) => {
+      reply.header('strict-transport-security', 'max-age=63072000; includeSubDomains');
+    });
+  }
   // Unknown query parameters are refused like unknown body fields (SPEC §11): an API route that
   // declares none gets an empty strict querystring schema, so `?anything` is a 400, not ignored.
   app.addHook('onRoute', (route) => {
@@ -144,7 +150,7 @@ export async function buildPlatform(deps: PlatformDeps): Promise<Platform> {
     app.log,
   );
   const vault = new PinVault(
-    loadPinEncryptionKey(config.dataDir, config.pinEncryptionKey, config.production),
+    loadPinEncryptionKey(config.dataDir, config.pinEncryptionKey, config.demoMode),
     config.pinEncryptionKeysPrevious.map((hex) => Buffer.from(hex, 'hex')),
   );
   const transportKeys = await TransportKeys.open(config.pinTransportKeysFile);
@@ -159,7 +165,7 @@ export async function buildPlatform(deps: PlatformDeps): Promise<Platform> {
   };
   const cards = new CardService(
     store,
-    { issuanceDelayMs: config.issuanceDelayMs, production: config.production },
+    { issuanceDelayMs: config.issuanceDelayMs, demoMode: config.demoMode },
     randomPins,
   );
   const pins: PinService = new PinService(store, cards, sessions, transportKeys, vault, {
@@ -169,7 +175,7 @@ export async function buildPlatform(deps: PlatformDeps): Promise<Platform> {
     zonePinKeyTdes: Buffer.from(config.zonePinKeyTdes, 'hex'),
   });
   const webhooks = new WebhookService(store, {
-    production: config.production,
+    demoMode: config.demoMode,
     onQueued: () => dispatcher.nudge(),
   });
   const scheduler = new Scheduler(() => cards.runDueJobs(), config.schedulerPollMs, app.log);
@@ -204,12 +210,12 @@ export async function buildPlatform(deps: PlatformDeps): Promise<Platform> {
   await widgetAssetRoutes(app, config.frameAncestors);
   await app.register(async (api) => {
     api.addHook('onRequest', apiKeyAuth(deps.apiKey));
-    cardRoutes(api, cards, { simulations: !config.production });
+    cardRoutes(api, cards, { simulations: config.demoMode });
     widgetTokenRoutes(api, sessions);
     pinBlockRoutes(api, pins);
     webhookRoutes(api, webhooks);
     accountTokenRoutes(api, accountTokens);
-    if (!config.production) authorizationSimulationRoutes(api, simulator);
+    if (config.demoMode) authorizationSimulationRoutes(api, simulator);
   });
 
   return {

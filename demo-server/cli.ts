@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { buildPlatform } from './app.js';
-import { ConfigError, loadConfig } from './config.js';
+import { ConfigError, loadConfig, transportKeySettings } from './config.js';
 import { resolveApiKey } from './secrets/api-key.js';
 import { rotateTransportKey } from './pins/transport-keys.js';
 import { SqliteStore } from './store/sqlite/store.js';
@@ -12,17 +12,18 @@ import { SqliteStore } from './store/sqlite/store.js';
  *                    (run with the old key in PIN_ENCRYPTION_KEY_PREVIOUS)
  */
 async function run(command: string | undefined): Promise<void> {
-  const config = loadConfig();
   switch (command) {
     case 'rotate-pin-key': {
-      const file = config.pinTransportKeysFile;
-      const kid = await rotateTransportKey(file, config.pinTransportKeyGraceS);
+      // Needs only the key file: it also makes the operator's first one, before strict starts.
+      const { file, graceSeconds } = transportKeySettings();
+      const kid = await rotateTransportKey(file, graceSeconds);
       console.log(
-        `New PIN-transport key ${kid}; previous keys decrypt for ${config.pinTransportKeyGraceS} s.`,
+        `New PIN-transport key ${kid} in ${file}; previous keys decrypt for ${graceSeconds} s.`,
       );
       return;
     }
     case 'reencrypt-pins': {
+      const config = loadConfig();
       const store = SqliteStore.open(path.join(config.dataDir, 'pin-widgets.db'));
       const { apiKey } = resolveApiKey(config.dataDir, config.apiKey);
       const platform = await buildPlatform({ config, store, apiKey, log: false });

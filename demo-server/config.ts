@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 
 /**
@@ -5,7 +6,11 @@ import path from 'node:path';
  * A bad value stops the process with a message that names the variable and the fix.
  */
 export interface Config {
-  readonly production: boolean;
+  /**
+   * DEMO_MODE=1: test keys, generated secrets, simulations, caller-chosen PANs, http webhooks
+   * and private-network webhook targets. Without it the platform is strict (production).
+   */
+  readonly demoMode: boolean;
   readonly port: number;
   readonly host: string;
   readonly demoSitePort: number;
@@ -38,8 +43,8 @@ export interface Config {
 }
 
 /**
- * Documented test keys, used only outside production so the demo runs with no set-up.
- * NODE_ENV=production refuses to start without real ones.
+ * Documented test keys, used only with DEMO_MODE=1 so the demo runs with no set-up. Without it
+ * (strict, the default) the platform refuses to start without real ones.
  */
 export const TEST_KEYS = {
   ZONE_PIN_KEY_AES: '00112233445566778899AABBCCDDEEFF00112233445566778899AABBCCDDEEFF',
@@ -82,16 +87,16 @@ function hexKey(
   return raw.toUpperCase();
 }
 
-/** A key with a documented test default outside production; required in production. */
+/** A key with a documented test default in DEMO_MODE; required outside it. */
 function secretKey(
   env: Env,
   name: keyof typeof TEST_KEYS,
   bytes: readonly number[],
-  production: boolean,
+  demoMode: boolean,
 ): string {
   const value = hexKey(env, name, bytes);
   if (value !== undefined) return value;
-  if (production) throw new ConfigError(`${name} must be set when NODE_ENV=production`);
+  if (!demoMode) throw new ConfigError(`${name} must be set (or DEMO_MODE=1 for the test keys)`);
   return TEST_KEYS[name];
 }
 
@@ -115,12 +120,39 @@ function origins(env: Env, name: string, fallback: readonly string[]): readonly 
     });
 }
 
+/** The PIN-transport key file and its rotation grace: all `keys:rotate` needs (no full config). */
+export function transportKeySettings(env: Env = process.env) {
+  return {
+    file: path.resolve(
+      env.PIN_TRANSPORT_KEYS_FILE || path.join(env.DATA_DIR ?? './data', 'pin-transport-keys.json'),
+    ),
+    graceSeconds: integer(env, 'PIN_TRANSPORT_KEY_GRACE_S', 86_400, 0, 90 * 86_400),
+  };
+}
+
+/**
+ * The one switch for everything that is only for demos. NODE_ENV is not read: a typo there
+ * ("prodution") must never start a platform with public test keys.
+ */
+function demoModeOf(env: Env): boolean {
+  const raw = env.DEMO_MODE;
+  if (raw === undefined || raw === '' || raw === '0') return false;
+  if (raw === '1') return true;
+  throw new ConfigError(`DEMO_MODE must be 1 (demo) or unset (strict), got "${raw}"`);
+}
+
+/** Strict mode serves cardholders: every public URL and framing origin must be https. */
+function requireHttps(name: string, origins: readonly string[]): void {
+  const plain = origins.find((origin) => !origin.startsWith('https://'));
+  if (plain) throw new ConfigError(`${name} must be https outside DEMO_MODE, got "${plain}"`);
+}
+
 export function loadConfig(env: Env = process.env): Config {
-  const production = env.NODE_ENV === 'production';
+  const demoMode = demoModeOf(env);
   const port = integer(env, 'PORT', 4000, 0, 65535);
   const demoSitePort = integer(env, 'DEMO_SITE_PORT', 4001, 0, 65535);
   const config: Config = {
-    production,
+    demoMode,
     port,
     host: env.HOST ?? 'localhost',
     demoSitePort,
@@ -136,15 +168,13 @@ export function loadConfig(env: Env = process.env): Config {
       .split(/[\s,]+/)
       .filter(Boolean)
       .map((key) => hexKey({ KEY: key }, 'KEY', [32], 'PIN_ENCRYPTION_KEY_PREVIOUS')!),
-    pinTransportKeyGraceS: integer(env, 'PIN_TRANSPORT_KEY_GRACE_S', 86_400, 0, 90 * 86_400),
-    pinTransportKeysFile: path.resolve(
-      env.PIN_TRANSPORT_KEYS_FILE || path.join(env.DATA_DIR ?? './data', 'pin-transport-keys.json'),
-    ),
-    zonePinKeyAes: secretKey(env, 'ZONE_PIN_KEY_AES', [32], production),
-    zonePinKeyTdes: secretKey(env, 'ZONE_PIN_KEY_TDES', [16], production),
-    imkAc: secretKey(env, 'IMK_AC', [16], production),
-    imkSmi: secretKey(env, 'IMK_SMI', [16], production),
-    imkSmc: secretKey(env, 'IMK_SMC', [16], production),
+    pinTransportKeyGraceS: transportKeySettings(env).graceSeconds,
+    pinTransportKeysFile: transportKeySettings(env).file,
+    zonePinKeyAes: secretKey(env, 'ZONE_PIN_KEY_AES', [32], demoMode),
+    zonePinKeyTdes: secretKey(env, 'ZONE_PIN_KEY_TDES', [16], demoMode),
+    imkAc: secretKey(env, 'IMK_AC', [16], demoMode),
+    imkSmi: secretKey(env, 'IMK_SMI', [16], demoMode),
+    imkSmc: secretKey(env, 'IMK_SMC', [16], demoMode),
     widgetTokenMaxFailures: integer(env, 'WIDGET_TOKEN_MAX_FAILURES', 5, 1, 100),
     revealLimitPerHour: integer(env, 'REVEAL_LIMIT_PER_HOUR', 5, 1, 10_000),
     schedulerPollMs: integer(env, 'SCHEDULER_POLL_MS', 250, 10, 60_000),
@@ -155,11 +185,23 @@ export function loadConfig(env: Env = process.env): Config {
     bodyLimitBytes: integer(env, 'BODY_LIMIT_BYTES', 16 * 1024, 1024, 1024 * 1024),
     logLevel: env.LOG_LEVEL ?? 'info',
   };
-  if (production && !config.apiKey) {
-    throw new ConfigError('API_KEY must be set when NODE_ENV=production (no generated secrets)');
-  }
-  if (production && !config.pinEncryptionKey) {
-    throw new ConfigError('PIN_ENCRYPTION_KEY must be set when NODE_ENV=production');
+  if (!demoMode) {
+    if (!config.apiKey) {
+      throw new ConfigError('API_KEY must be set outside DEMO_MODE (no generated secrets)');
+    }
+    if (!config.pinEncryptionKey) {
+      throw new ConfigError('PIN_ENCRYPTION_KEY must be set outside DEMO_MODE');
+    }
+    if (!env.PIN_TRANSPORT_KEYS_FILE || !fs.existsSync(config.pinTransportKeysFile)) {
+      throw new ConfigError(
+        'PIN_TRANSPORT_KEYS_FILE must name the operator’s PIN-transport key file outside DEMO_MODE (create one with `npm run keys:rotate`)',
+      );
+    }
+    requireHttps('PUBLIC_URL', [config.publicUrl]);
+    if (!env.FRAME_ANCESTORS) {
+      throw new ConfigError('FRAME_ANCESTORS must list the program origins outside DEMO_MODE');
+    }
+    requireHttps('FRAME_ANCESTORS', config.frameAncestors);
   }
   if (config.apiKey !== undefined && config.apiKey.length < 24) {
     throw new ConfigError('API_KEY must be at least 24 characters');

@@ -32,7 +32,7 @@ async function main(): Promise<void> {
   }
   console.log(`PIN Widgets platform on ${config.publicUrl}`);
   let site: Awaited<ReturnType<typeof startDemoSite>> | undefined;
-  if (!config.production) {
+  if (config.demoMode) {
     site = await startDemoSite({
       port: config.demoSitePort,
       host: '127.0.0.1',

@@ -47,7 +47,8 @@ export interface RandomPinAssigner {
 
 export interface CardServiceOptions {
   issuanceDelayMs: number;
-  production: boolean;
+  /** DEMO_MODE: caller-chosen PANs are allowed (tests and demos). */
+  demoMode: boolean;
 }
 
 export class CardService {
@@ -108,10 +109,10 @@ export class CardService {
   }
 
   async createCard(input: NewCard): Promise<Card> {
-    if (this.options.production && (input.pan !== undefined || input.pan_sequence_number)) {
+    if (!this.options.demoMode && (input.pan !== undefined || input.pan_sequence_number)) {
       throw new ApiError(
         'TEST_ONLY_FIELD',
-        'pan and pan_sequence_number are for tests and demos only; they are refused in production',
+        'pan and pan_sequence_number are for tests and demos only (DEMO_MODE=1)',
         input.pan !== undefined ? 'pan' : 'pan_sequence_number',
       );
     }

@@ -1,6 +1,13 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../config.js';
-import { PRODUCTION_SECRETS, type TestPlatform, startTestPlatform } from '../testing/platform.js';
+import {
+  PRODUCTION_SECRETS,
+  type TestPlatform,
+  startTestPlatform,
+  tempDataDir,
+} from '../testing/platform.js';
 import { secretsEqual } from './auth.js';
 
 let platform: TestPlatform;
@@ -86,26 +93,75 @@ describe('auth helpers and config', () => {
   });
 
   it('refuses bad configuration with a message naming the variable', () => {
-    expect(() => loadConfig({ PORT: 'eighty' })).toThrow(ConfigError);
-    expect(() => loadConfig({ PORT: 'eighty' })).toThrow(/PORT/);
-    expect(() => loadConfig({ PIN_ENCRYPTION_KEY: 'abcd' })).toThrow(
+    const demo = { DEMO_MODE: '1' };
+    expect(() => loadConfig({ ...demo, PORT: 'eighty' })).toThrow(ConfigError);
+    expect(() => loadConfig({ ...demo, PORT: 'eighty' })).toThrow(/PORT/);
+    expect(() => loadConfig({ ...demo, PIN_ENCRYPTION_KEY: 'abcd' })).toThrow(
       /PIN_ENCRYPTION_KEY must be 64 hex/,
     );
-    expect(() => loadConfig({ FRAME_ANCESTORS: 'not a url' })).toThrow(/FRAME_ANCESTORS/);
-    expect(() => loadConfig({ ...PRODUCTION_SECRETS })).toThrow(/API_KEY must be set/);
-    const { ZONE_PIN_KEY_AES: _zone, ...withoutZoneKey } = PRODUCTION_SECRETS;
+    expect(() => loadConfig({ ...demo, FRAME_ANCESTORS: 'not a url' })).toThrow(/FRAME_ANCESTORS/);
+    const keysFile = path.join(tempDataDir(), 'keys.json');
+    fs.writeFileSync(keysFile, '{"keys":[]}');
+    const strict = { ...PRODUCTION_SECRETS, PIN_TRANSPORT_KEYS_FILE: keysFile };
+    expect(() => loadConfig({ ...strict })).toThrow(/API_KEY must be set/);
+    const { ZONE_PIN_KEY_AES: _zone, ...withoutZoneKey } = strict;
     expect(() => loadConfig({ ...withoutZoneKey, API_KEY: 'x'.repeat(30) })).toThrow(
-      /ZONE_PIN_KEY_AES must be set when NODE_ENV=production/,
+      /ZONE_PIN_KEY_AES must be set \(or DEMO_MODE=1/,
     );
-    expect(loadConfig({ ...PRODUCTION_SECRETS, API_KEY: 'x'.repeat(30) }).production).toBe(true);
+    expect(loadConfig({ ...strict, API_KEY: 'x'.repeat(30) }).demoMode).toBe(false);
+  });
+
+  it('is strict unless DEMO_MODE=1: NODE_ENV is never read, so a typo cannot start the demo', () => {
+    for (const NODE_ENV of ['prodution', 'development', 'test', undefined]) {
+      expect(() => loadConfig({ NODE_ENV })).toThrow(/must be set/);
+    }
+    expect(loadConfig({ DEMO_MODE: '1' }).demoMode).toBe(true);
+    expect(() => loadConfig({ DEMO_MODE: 'yes' })).toThrow(/DEMO_MODE must be 1/);
+  });
+
+  it('strict mode serves https only: PUBLIC_URL, FRAME_ANCESTORS, an operator key file', () => {
+    const keysFile = path.join(tempDataDir(), 'keys.json');
+    fs.writeFileSync(keysFile, '{"keys":[]}');
+    const strict = {
+      ...PRODUCTION_SECRETS,
+      API_KEY: 'x'.repeat(30),
+      PIN_TRANSPORT_KEYS_FILE: keysFile,
+    };
+    expect(loadConfig(strict).demoMode).toBe(false);
+    expect(() => loadConfig({ ...strict, PUBLIC_URL: 'http://pin.example' })).toThrow(
+      /PUBLIC_URL must be https/,
+    );
+    expect(() => loadConfig({ ...strict, FRAME_ANCESTORS: 'http://program.example' })).toThrow(
+      /FRAME_ANCESTORS must be https/,
+    );
+    expect(() => loadConfig({ ...strict, FRAME_ANCESTORS: '' })).toThrow(/FRAME_ANCESTORS must/);
+    expect(() => loadConfig({ ...strict, PIN_TRANSPORT_KEYS_FILE: `${keysFile}.missing` })).toThrow(
+      /PIN_TRANSPORT_KEYS_FILE/,
+    );
   });
 
   it('never echoes a secret value in a config error', () => {
     try {
-      loadConfig({ ZONE_PIN_KEY_TDES: 'secret-value-zz' });
+      loadConfig({ DEMO_MODE: '1', ZONE_PIN_KEY_TDES: 'secret-value-zz' });
       expect.unreachable();
     } catch (error) {
       expect(String(error)).not.toContain('secret-value-zz');
     }
+  });
+});
+
+describe('strict mode', () => {
+  it('sends HSTS on every answer; DEMO_MODE (plain http on localhost) does not', async () => {
+    const strict = await startTestPlatform({ ...PRODUCTION_SECRETS });
+    try {
+      const response = await strict.app.inject({ method: 'GET', url: '/v1/pin_keys' });
+      expect(response.headers['strict-transport-security']).toBe(
+        'max-age=63072000; includeSubDomains',
+      );
+    } finally {
+      await strict.dispose();
+    }
+    const demo = await platform.app.inject({ method: 'GET', url: '/v1/pin_keys' });
+    expect(demo.headers['strict-transport-security']).toBeUndefined();
   });
 });

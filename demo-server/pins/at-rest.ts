@@ -45,15 +45,15 @@ export class PinVault {
 
 /**
  * `PIN_ENCRYPTION_KEY` when set; otherwise a key generated on first start into
- * `DATA_DIR/pin_encryption_key` (mode 0600). Production refuses the generated default.
+ * `DATA_DIR/pin_encryption_key` (mode 0600), in DEMO_MODE only.
  */
 export function loadPinEncryptionKey(
   dataDir: string,
   configured: string | undefined,
-  production: boolean,
+  demoMode: boolean,
 ): Buffer {
   if (configured !== undefined) return Buffer.from(configured, 'hex');
-  if (production) throw new Error('PIN_ENCRYPTION_KEY must be set when NODE_ENV=production');
+  if (!demoMode) throw new Error('PIN_ENCRYPTION_KEY must be set outside DEMO_MODE');
   const file = path.join(dataDir, 'pin_encryption_key');
   if (fs.existsSync(file)) return Buffer.from(fs.readFileSync(file, 'utf8').trim(), 'hex');
   fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });

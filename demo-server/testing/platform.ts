@@ -3,13 +3,19 @@ import os from 'node:os';
 import path from 'node:path';
 import { buildPlatform, type Platform, type PlatformDeps } from '../app.js';
 import { loadConfig } from '../config.js';
+import { rotateTransportKey } from '../pins/transport-keys.js';
 import { SqliteStore } from '../store/sqlite/store.js';
 
 export const TEST_API_KEY = 'sk_test_0123456789abcdefghijklmnop';
 
-/** Every secret production insists on, so a test can start in NODE_ENV=production. */
+/**
+ * Everything strict mode (no DEMO_MODE) insists on, so a test can start strict. The
+ * PIN-transport key file must exist: `strictEnv()` makes one in the test's DATA_DIR.
+ */
 export const PRODUCTION_SECRETS = {
-  NODE_ENV: 'production',
+  DEMO_MODE: '',
+  PUBLIC_URL: 'https://pin.platform.example',
+  FRAME_ANCESTORS: 'https://program.example',
   PIN_ENCRYPTION_KEY: 'AB'.repeat(32),
   ZONE_PIN_KEY_AES: 'CD'.repeat(32),
   ZONE_PIN_KEY_TDES: '0123456789ABCDEFFEDCBA9876543210',
@@ -37,7 +43,12 @@ export async function startTestPlatform(
   log: PlatformDeps['log'] = false,
 ): Promise<TestPlatform> {
   const dataDir = env.DATA_DIR ?? tempDataDir();
+  const strict = env.DEMO_MODE === '';
+  const keysFile = path.join(dataDir, 'operator-pin-transport-keys.json');
+  if (strict && !env.PIN_TRANSPORT_KEYS_FILE) await rotateTransportKey(keysFile, 0);
   const config = loadConfig({
+    DEMO_MODE: '1',
+    ...(strict && !env.PIN_TRANSPORT_KEYS_FILE ? { PIN_TRANSPORT_KEYS_FILE: keysFile } : {}),
     ISSUANCE_DELAY_MS: '200',
     SCHEDULER_POLL_MS: '20',
     WEBHOOK_RETRY_BASE_MS: '20',

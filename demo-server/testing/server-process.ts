@@ -38,6 +38,8 @@ export class ServerProcess {
       cwd: ROOT,
       env: {
         ...process.env,
+        // The demo's switch (test keys, simulations): tests run the platform as `npm start` does.
+        DEMO_MODE: '1',
         ...this.env,
         PORT: String(this.port),
         HOST: '127.0.0.1',

@@ -14,7 +14,7 @@ export interface WebhookInput {
 export class WebhookService {
   constructor(
     private readonly store: Store,
-    private readonly options: { production: boolean; onQueued?: () => void },
+    private readonly options: { demoMode: boolean; onQueued?: () => void },
   ) {}
 
   private checkInput(input: WebhookInput): void {
@@ -25,11 +25,11 @@ export class WebhookService {
       } catch {
         throw new ApiError('INVALID_FIELD', 'url must be an absolute http(s) URL', 'url');
       }
-      const allowed = this.options.production ? ['https:'] : ['https:', 'http:'];
+      const allowed = this.options.demoMode ? ['https:', 'http:'] : ['https:'];
       if (!allowed.includes(url.protocol) || url.username || url.password) {
         throw new ApiError(
           'INVALID_FIELD',
-          this.options.production
+          !this.options.demoMode
             ? 'url must be an https URL without credentials'
             : 'url must be an http(s) URL without credentials',
           'url',

@@ -212,6 +212,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   try {
     fs.rmSync(DATA_DIR, { recursive: true, force: true });
     const platform = start('platform', TSX, ['demo-server/main.ts'], {
+      DEMO_MODE: '1',
       PORT: String(PLATFORM_PORT),
       DEMO_SITE_PORT: String(SITE_PORT),
       DATA_DIR,
