@@ -157,6 +157,7 @@ export async function measureThroughput(options: ThroughputOptions): Promise<Thr
       name: 'Bench debit',
       form: 'PHYSICAL',
       pin_issuance_policy: 'NOT_REQUIRED',
+      allow_bearer_widget_tokens: true,
     });
     const cards = await pool(Array.from({ length: options.cards }), 8, async (_, index) => {
       const body15 = `4000001${String(index).padStart(7, '0')}0`.slice(0, 15);

@@ -273,6 +273,7 @@ export async function measureTti(options: TtiOptions): Promise<TtiSeries[]> {
     const product = await platform.expect(201, 'POST', '/v1/card_products', {
       name: 'Bench debit',
       form: 'PHYSICAL',
+      allow_bearer_widget_tokens: true,
     });
     const card = await platform.expect(201, 'POST', '/v1/cards', {
       card_product_id: product.id,

@@ -3,7 +3,9 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { CardService, type RandomPinAssigner } from './cards/service.js';
 import { cardRoutes } from './cards/routes.js';
 import type { Config } from './config.js';
-import { apiKeyAuth } from './http/auth.js';
+import { ApiError } from './http/errors.js';
+import { ApiKeys } from './api-keys/registry.js';
+import { installApiKeyGuard } from './http/auth.js';
 import { frameworkErrors, installErrorHandler } from './http/error-handler.js';
 import { installJsonBodyParser } from './http/json-body.js';
 import { StrictObject } from './http/schemas.js';
@@ -11,11 +13,14 @@ import { validatorCompiler } from './http/validation.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import type { Store } from './store/types.js';
 import { WebhookDispatcher } from './webhooks/dispatcher.js';
+import type { ResolveHost } from './webhooks/egress-lookup.js';
 import { webhookRoutes } from './webhooks/routes.js';
 import { WebhookService } from './webhooks/service.js';
 import { landingPage } from './http/landing.js';
 import { widgetAssetRoutes } from './http/widget-assets.js';
 import { PinVault, loadPinEncryptionKey } from './pins/at-rest.js';
+import { PanVault } from './cards/pan-vault.js';
+import { loadDataKey, restrictDataDir } from './lib/private-files.js';
 import { pinBlockRoutes, pinRoutes } from './pins/routes.js';
 import { PinService } from './pins/service.js';
 import { TransportKeys } from './pins/transport-keys.js';
@@ -50,6 +55,9 @@ export interface Platform {
   pins: PinService;
   sessions: WidgetSessions;
   transportKeys: TransportKeys;
+  apiKeys: ApiKeys;
+  /** Every `METHOD /url` behind the API-key guard: what the scope map must cover. */
+  guardedRoutes: readonly string[];
   webhooks: WebhookService;
   dispatcher: WebhookDispatcher;
   scheduler: Scheduler;
@@ -70,6 +78,8 @@ export interface PlatformDeps {
   apiKey: string;
   /** false: no logging; a stream: structured logs there (tests read them); default stdout. */
   log?: false | { level?: string; stream?: NodeJS.WritableStream };
+  /** DNS for webhook targets (default: the system resolver); tests inject answers. */
+  resolveHost?: ResolveHost;
 }
 
 export async function buildPlatform(deps: PlatformDeps): Promise<Platform> {
@@ -92,6 +102,23 @@ export async function buildPlatform(deps: PlatformDeps): Promise<Platform> {
   app.removeContentTypeParser(['text/plain']);
   installJsonBodyParser(app);
   installErrorHandler(app);
+  if (config.demoMode) {
+    // A demo listens on this machine: a page whose own name was rebound to 127.0.0.1 (DNS
+    // rebinding) must not reach it. Only the names the demo is served under are answered.
+    const names = new Set(['localhost', '127.0.0.1', '[::1]', new URL(config.publicUrl).hostname]);
+    app.addHook('onRequest', async (request) => {
+      const host = request.headers.host ?? '';
+      const hostname = host.startsWith('[')
+        ? host.slice(0, host.indexOf(']') + 1)
+        : host.split(':')[0];
+      if (!names.has(hostname!.toLowerCase())) {
+        throw new ApiError(
+          'MISDIRECTED_REQUEST',
+          `This demo platform answers only for ${[...names].join(', ')}`,
+        );
+      }
+    });
+  }
   if (!config.demoMode) {
     // Strict mode is served over https only (config.ts): browsers must never downgrade.
     app.addHook('onSend', async (_request, reply) => {
@@ -146,6 +173,8 @@ export async function buildPlatform(deps: PlatformDeps): Promise<Platform> {
       retryMaxMs: config.webhookRetryMaxMs,
       maxAttempts: config.webhookMaxAttempts,
       pollMs: config.schedulerPollMs,
+      demoMode: config.demoMode,
+      resolveHost: deps.resolveHost,
     },
     app.log,
   );
@@ -153,7 +182,26 @@ export async function buildPlatform(deps: PlatformDeps): Promise<Platform> {
     loadPinEncryptionKey(config.dataDir, config.pinEncryptionKey, config.demoMode),
     config.pinEncryptionKeysPrevious.map((hex) => Buffer.from(hex, 'hex')),
   );
+  const pans = new PanVault(
+    loadDataKey({
+      dataDir: config.dataDir,
+      fileName: 'pan_encryption_key',
+      variable: 'PAN_ENCRYPTION_KEY',
+      configured: config.panEncryptionKey,
+      demoMode: config.demoMode,
+    }),
+    config.panEncryptionKeysPrevious.map((hex) => Buffer.from(hex, 'hex')),
+    loadDataKey({
+      dataDir: config.dataDir,
+      fileName: 'pan_hash_key',
+      variable: 'PAN_HASH_KEY',
+      configured: config.panHashKey,
+      demoMode: config.demoMode,
+    }),
+  );
   const transportKeys = await TransportKeys.open(config.pinTransportKeysFile);
+  // Every key file in DATA_DIR exists now: the folder 0700, each file 0600, whatever they were.
+  restrictDataDir(config.dataDir);
   const sessions = new WidgetSessions(store, {
     ttlSeconds: config.widgetTokenTtlS,
     maxFailures: config.widgetTokenMaxFailures,
@@ -167,15 +215,20 @@ export async function buildPlatform(deps: PlatformDeps): Promise<Platform> {
     store,
     { issuanceDelayMs: config.issuanceDelayMs, demoMode: config.demoMode },
     randomPins,
+    pans,
   );
+  await cards.sealLegacyPans();
   const pins: PinService = new PinService(store, cards, sessions, transportKeys, vault, {
     revealLimit: config.revealLimitPerHour,
+    revealLimitPerAccount: config.revealLimitPerAccountPerHour,
+    revealLimitTotal: config.revealLimitTotalPerHour,
     revealWindowMs: 3600_000,
     zonePinKeyAes: Buffer.from(config.zonePinKeyAes, 'hex'),
     zonePinKeyTdes: Buffer.from(config.zonePinKeyTdes, 'hex'),
   });
   const webhooks = new WebhookService(store, {
     demoMode: config.demoMode,
+    resolveHost: deps.resolveHost,
     onQueued: () => dispatcher.nudge(),
   });
   const scheduler = new Scheduler(() => cards.runDueJobs(), config.schedulerPollMs, app.log);
@@ -184,13 +237,15 @@ export async function buildPlatform(deps: PlatformDeps): Promise<Platform> {
     imkSmi: Buffer.from(config.imkSmi, 'hex'),
     imkSmc: Buffer.from(config.imkSmc, 'hex'),
   };
-  const accountTokens = new AccountTokens(deps.apiKey, {
+  const apiKeys = new ApiKeys(store, deps.apiKey);
+  const accountTokens = new AccountTokens(store, {
     issuer: config.publicUrl,
     ttlSeconds: config.accountTokenTtlS,
   });
+  await accountTokens.ensureSigningKey();
   const scripts = new IssuerScripts(store, cards, pins, issuerKeys);
   pins.listen(scripts);
-  const chip = new VirtualChip(issuerKeys);
+  const chip = new VirtualChip(issuerKeys, cards);
   const simulator = new AuthorizationSimulator(store, scripts, chip);
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
@@ -208,8 +263,9 @@ export async function buildPlatform(deps: PlatformDeps): Promise<Platform> {
   pinRoutes(app, { pins, sessions, transportKeys, publicUrl: config.publicUrl });
   syncOfflinePinRoutes(app, { tokens: accountTokens, scripts });
   await widgetAssetRoutes(app, config.frameAncestors);
+  let guardedRoutes: readonly string[] = [];
   await app.register(async (api) => {
-    api.addHook('onRequest', apiKeyAuth(deps.apiKey));
+    guardedRoutes = installApiKeyGuard(api, apiKeys);
     cardRoutes(api, cards, { simulations: config.demoMode });
     widgetTokenRoutes(api, sessions);
     pinBlockRoutes(api, pins);
@@ -224,6 +280,8 @@ export async function buildPlatform(deps: PlatformDeps): Promise<Platform> {
     pins,
     sessions,
     transportKeys,
+    apiKeys,
+    guardedRoutes,
     webhooks,
     dispatcher,
     scheduler,

@@ -1,6 +1,9 @@
 import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { ApiKeys, parseScopes } from './api-keys/registry.js';
 import { buildPlatform } from './app.js';
-import { ConfigError, loadConfig, transportKeySettings } from './config.js';
+import { ConfigError, keyCommandSettings, loadConfig, transportKeySettings } from './config.js';
+import { rotateAccountTokenKey } from './offline-pin/account-tokens.js';
 import { resolveApiKey } from './secrets/api-key.js';
 import { rotateTransportKey } from './pins/transport-keys.js';
 import { SqliteStore } from './store/sqlite/store.js';
@@ -8,8 +11,15 @@ import { SqliteStore } from './store/sqlite/store.js';
 /**
  * Operator commands:
  *   rotate-pin-key   new PIN-transport key; older ones decrypt for PIN_TRANSPORT_KEY_GRACE_S
- *   reencrypt-pins   re-encipher stored PIN blocks under the current PIN_ENCRYPTION_KEY
- *                    (run with the old key in PIN_ENCRYPTION_KEY_PREVIOUS)
+ *   reencrypt-pins   re-encipher stored PIN blocks under the current PIN_ENCRYPTION_KEY and
+ *                    PANs under the current PAN_ENCRYPTION_KEY (run with the old keys in
+ *                    PIN_ENCRYPTION_KEY_PREVIOUS / PAN_ENCRYPTION_KEY_PREVIOUS)
+ *   api-keys:create --name N --scopes cards[,admin]   a new API key, printed once
+ *   api-keys:list                                     id, name, scopes, created, revoked
+ *   api-keys:revoke <id>                              the key answers 401 from now on
+ *   account-tokens:rotate   new account-token signing key; the previous one verifies for
+ *                           ACCOUNT_TOKEN_KEY_OVERLAP_S
+ * The key commands need only DATA_DIR (they run beside a live server: the database is shared).
  */
 async function run(command: string | undefined): Promise<void> {
   switch (command) {
@@ -27,15 +37,93 @@ async function run(command: string | undefined): Promise<void> {
       const store = SqliteStore.open(path.join(config.dataDir, 'pin-widgets.db'));
       const { apiKey } = resolveApiKey(config.dataDir, config.apiKey);
       const platform = await buildPlatform({ config, store, apiKey, log: false });
+      const pans = await platform.cards.reencryptPans();
       const count = await platform.pins.reencryptAll();
       await platform.close();
       await store.close();
       console.log(`Re-enciphered ${count} PIN block(s) under key ${platform.pins.currentKeyId}.`);
+      console.log(`Re-enciphered ${pans} PAN(s) under key ${platform.cards.currentPanKeyId}.`);
+      return;
+    }
+    case 'api-keys:create':
+    case 'api-keys:list':
+    case 'api-keys:revoke':
+    case 'account-tokens:rotate': {
+      const settings = keyCommandSettings();
+      const store = SqliteStore.open(settings.databaseFile);
+      try {
+        await keyCommand(command, process.argv.slice(3), store, settings.accountTokenKeyOverlapS);
+      } finally {
+        await store.close();
+      }
       return;
     }
     default:
-      console.error('usage: tsx demo-server/cli.ts rotate-pin-key | reencrypt-pins');
+      console.error(
+        'usage: tsx demo-server/cli.ts rotate-pin-key | reencrypt-pins | api-keys:create --name N --scopes cards[,admin] | api-keys:list | api-keys:revoke <id> | account-tokens:rotate',
+      );
       process.exitCode = 64;
+  }
+}
+
+async function keyCommand(
+  command: string,
+  args: string[],
+  store: SqliteStore,
+  overlapSeconds: number,
+): Promise<void> {
+  const keys = new ApiKeys(store, undefined);
+  switch (command) {
+    case 'api-keys:create': {
+      let created;
+      try {
+        const { values } = parseArgs({
+          args,
+          options: { name: { type: 'string' }, scopes: { type: 'string' } },
+          strict: true,
+        });
+        if (values.name === undefined || values.scopes === undefined) {
+          throw new RangeError('api-keys:create needs --name <name> --scopes cards[,admin]');
+        }
+        created = await keys.create(values.name, parseScopes(values.scopes));
+      } catch (error) {
+        console.error(error instanceof Error ? error.message : String(error));
+        process.exitCode = 64;
+        return;
+      }
+      console.log(
+        `Created API key ${created.id} "${created.name}" (scopes: ${created.scopes.join(',')}). It is shown this once only:\n\n  ${created.key}\n`,
+      );
+      return;
+    }
+    case 'api-keys:list': {
+      console.log(['id', 'name', 'scopes', 'created', 'revoked'].join('\t'));
+      for (const key of await keys.list()) {
+        const row = [key.id, key.name, key.scopes.join(','), key.created_time, key.revoked_time];
+        console.log(row.map((cell) => cell ?? '-').join('\t'));
+      }
+      return;
+    }
+    case 'api-keys:revoke': {
+      const [id] = args;
+      if (id === undefined || args.length !== 1) {
+        console.error('usage: api-keys:revoke <id> (the id from api-keys:list)');
+        process.exitCode = 64;
+      } else if (await keys.revoke(id)) {
+        console.log(`Revoked API key ${id}: it answers 401 from now on.`);
+      } else {
+        console.error(`No API key ${id} that is not revoked already (see api-keys:list)`);
+        process.exitCode = 1;
+      }
+      return;
+    }
+    case 'account-tokens:rotate': {
+      const kid = await rotateAccountTokenKey(store, overlapSeconds);
+      console.log(
+        `New account-token signing key ${kid}; the previous one verifies for ${overlapSeconds} s.`,
+      );
+      return;
+    }
   }
 }
 

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { weakApiKeyReason } from './secrets/api-key.js';
 
 /**
  * Every setting the platform reads from the environment, parsed once at start.
@@ -23,6 +24,11 @@ export interface Config {
   readonly frameAncestors: readonly string[];
   readonly pinEncryptionKey: string | undefined;
   readonly pinEncryptionKeysPrevious: readonly string[];
+  /** AES-256 key the PANs are enciphered under; previous ones only decipher (rotation). */
+  readonly panEncryptionKey: string | undefined;
+  readonly panEncryptionKeysPrevious: readonly string[];
+  /** HMAC-SHA256 key of the PAN hash the one-card-per-PAN constraint is on. */
+  readonly panHashKey: string | undefined;
   readonly pinTransportKeyGraceS: number;
   /** The PIN-transport key file: generated in DATA_DIR, or supplied by the operator. */
   readonly pinTransportKeysFile: string;
@@ -33,6 +39,8 @@ export interface Config {
   readonly imkSmc: string;
   readonly widgetTokenMaxFailures: number;
   readonly revealLimitPerHour: number;
+  readonly revealLimitPerAccountPerHour: number;
+  readonly revealLimitTotalPerHour: number;
   readonly schedulerPollMs: number;
   readonly webhookTimeoutMs: number;
   readonly webhookRetryBaseMs: number;
@@ -131,6 +139,17 @@ export function transportKeySettings(env: Env = process.env) {
 }
 
 /**
+ * What the API-key and account-token-key commands need (no full config): the database, and how
+ * long a replaced account-token key keeps verifying (default: the longest ACCOUNT_TOKEN_TTL_S).
+ */
+export function keyCommandSettings(env: Env = process.env) {
+  return {
+    databaseFile: path.resolve(env.DATA_DIR ?? './data', 'pin-widgets.db'),
+    accountTokenKeyOverlapS: integer(env, 'ACCOUNT_TOKEN_KEY_OVERLAP_S', 3600, 0, 7 * 86_400),
+  };
+}
+
+/**
  * The one switch for everything that is only for demos. NODE_ENV is not read: a typo there
  * ("prodution") must never start a platform with public test keys.
  */
@@ -168,6 +187,12 @@ export function loadConfig(env: Env = process.env): Config {
       .split(/[\s,]+/)
       .filter(Boolean)
       .map((key) => hexKey({ KEY: key }, 'KEY', [32], 'PIN_ENCRYPTION_KEY_PREVIOUS')!),
+    panEncryptionKey: hexKey(env, 'PAN_ENCRYPTION_KEY', [32]),
+    panEncryptionKeysPrevious: (env.PAN_ENCRYPTION_KEY_PREVIOUS ?? '')
+      .split(/[\s,]+/)
+      .filter(Boolean)
+      .map((key) => hexKey({ KEY: key }, 'KEY', [32], 'PAN_ENCRYPTION_KEY_PREVIOUS')!),
+    panHashKey: hexKey(env, 'PAN_HASH_KEY', [32]),
     pinTransportKeyGraceS: transportKeySettings(env).graceSeconds,
     pinTransportKeysFile: transportKeySettings(env).file,
     zonePinKeyAes: secretKey(env, 'ZONE_PIN_KEY_AES', [32], demoMode),
@@ -177,6 +202,8 @@ export function loadConfig(env: Env = process.env): Config {
     imkSmc: secretKey(env, 'IMK_SMC', [16], demoMode),
     widgetTokenMaxFailures: integer(env, 'WIDGET_TOKEN_MAX_FAILURES', 5, 1, 100),
     revealLimitPerHour: integer(env, 'REVEAL_LIMIT_PER_HOUR', 5, 1, 10_000),
+    revealLimitPerAccountPerHour: integer(env, 'REVEAL_LIMIT_PER_ACCOUNT_PER_HOUR', 20, 1, 100_000),
+    revealLimitTotalPerHour: integer(env, 'REVEAL_LIMIT_TOTAL_PER_HOUR', 10_000, 1, 10_000_000),
     schedulerPollMs: integer(env, 'SCHEDULER_POLL_MS', 250, 10, 60_000),
     webhookTimeoutMs: integer(env, 'WEBHOOK_TIMEOUT_MS', 10_000, 100, 120_000),
     webhookRetryBaseMs: integer(env, 'WEBHOOK_RETRY_BASE_MS', 5_000, 1, 3_600_000),
@@ -189,8 +216,22 @@ export function loadConfig(env: Env = process.env): Config {
     if (!config.apiKey) {
       throw new ConfigError('API_KEY must be set outside DEMO_MODE (no generated secrets)');
     }
+    const weakness = weakApiKeyReason(config.apiKey);
+    if (weakness !== undefined) {
+      // Never echo the value: it is a secret.
+      throw new ConfigError(
+        `API_KEY ${weakness}; outside DEMO_MODE it must be generated (e.g. \`openssl rand -base64 32\`)`,
+      );
+    }
     if (!config.pinEncryptionKey) {
       throw new ConfigError('PIN_ENCRYPTION_KEY must be set outside DEMO_MODE');
+    }
+    for (const [name, value] of [
+      ['PAN_ENCRYPTION_KEY', config.panEncryptionKey],
+      ['PAN_HASH_KEY', config.panHashKey],
+    ] as const) {
+      if (!value)
+        throw new ConfigError(`${name} must be set outside DEMO_MODE (64 hex characters)`);
     }
     if (!env.PIN_TRANSPORT_KEYS_FILE || !fs.existsSync(config.pinTransportKeysFile)) {
       throw new ConfigError(

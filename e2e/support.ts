@@ -11,7 +11,8 @@ export async function issueCard(
 ): Promise<{ id: string; last_four: string }> {
   const created = await request.post(`${E2E_PLATFORM_URL}/v1/card_products`, {
     headers: auth,
-    data: { name: 'E2E', form: 'PHYSICAL', ...product },
+    // Bearer tokens allowed: the specs mint plain tokens too (DPoP-only: webview.top-level.spec.ts).
+    data: { name: 'E2E', form: 'PHYSICAL', allow_bearer_widget_tokens: true, ...product },
   });
   const card = await request.post(`${E2E_PLATFORM_URL}/v1/cards`, {
     headers: auth,

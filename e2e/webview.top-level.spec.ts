@@ -47,3 +47,53 @@ test('the widget documents send their security headers', async ({ request }) => 
   expect(headers['x-content-type-options']).toBe('nosniff');
   expect(headers['permissions-policy']).toContain('camera=()');
 });
+
+test('webview mode with DPoP: the document asks the app for a token bound to its own key', async ({
+  page,
+  request,
+}) => {
+  // A product without bearer tokens (the default): only a DPoP-bound token can be minted.
+  const created = await request.post(`${E2E_PLATFORM_URL}/v1/card_products`, {
+    headers: auth,
+    data: { name: 'E2E DPoP', form: 'PHYSICAL', pin_issuance_policy: 'REQUIRED' },
+  });
+  const card = await (
+    await request.post(`${E2E_PLATFORM_URL}/v1/cards`, {
+      headers: auth,
+      data: { card_product_id: (await created.json()).id, account_id: 'acct_e2e' },
+    })
+  ).json();
+  await page.addInitScript(() => {
+    (window as any).bridged = [];
+    (window as any).ReactNativeWebView = {
+      postMessage: (json: string) => (window as any).bridged.push(JSON.parse(json)),
+    };
+  });
+  await page.goto(`${E2E_PLATFORM_URL}/widgets/set-pin/#locale=en`);
+  // The app's side of the bridge: a tokenRequest carries the document's key thumbprint.
+  await expect
+    .poll(() => page.evaluate(() => (window as any).bridged.map((m: any) => m.type)))
+    .toContain('tokenRequest');
+  const { jkt, widgetType } = await page.evaluate(
+    () => (window as any).bridged.find((m: any) => m.type === 'tokenRequest').payload,
+  );
+  expect(widgetType).toBe('SET_PIN');
+  const bearer = await request.post(`${E2E_PLATFORM_URL}/v1/cards/${card.id}/widget_token`, {
+    headers: auth,
+    data: { widget_type: 'SET_PIN' },
+  });
+  expect((await bearer.json()).code).toBe('DPOP_BINDING_REQUIRED');
+  const minted = await request.post(`${E2E_PLATFORM_URL}/v1/cards/${card.id}/widget_token`, {
+    headers: auth,
+    data: { widget_type: 'SET_PIN', jkt },
+  });
+  const { widget_token } = await minted.json();
+  await page.evaluate((token) => (window as any).pinWidgetsToken(token), widget_token);
+
+  await page.getByRole('textbox', { name: 'New PIN', exact: true }).fill('7392');
+  await page.getByRole('textbox', { name: 'Confirm new PIN' }).fill('7392');
+  await page.getByRole('button', { name: 'Set PIN' }).click();
+  await expect(page.getByRole('status')).toContainText('Your PIN is set');
+  expect(JSON.stringify(await page.evaluate(() => (window as any).bridged))).not.toContain('7392');
+  expect((await getCard(request, card.id)).is_pin_set).toBe(true);
+});

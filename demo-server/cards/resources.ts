@@ -10,6 +10,7 @@ export function productResource(product: CardProduct) {
     offline_pin: product.offlinePin,
     pin_length: product.pinLength,
     emv_profile: product.emvProfile,
+    allow_bearer_widget_tokens: product.allowBearerWidgetTokens,
     created_time: product.createdTime,
   };
 }

@@ -27,6 +27,12 @@ const NewProductBody = StrictObject({
   emv_profile: Type.Optional(
     Type.Union([Type.Literal('EMV_CCD'), Type.Literal('MASTERCARD'), Type.Literal('VISA')]),
   ),
+  allow_bearer_widget_tokens: Type.Optional(
+    Type.Boolean({
+      description:
+        'Compatibility mode, default false: widget tokens without jkt (bearer) may be minted. A stolen bearer token is usable by whoever holds it; DPoP-bound ones are not.',
+    }),
+  ),
 });
 
 const ExternalId = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.:-]+$' });

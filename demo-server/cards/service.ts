@@ -17,6 +17,7 @@ import type {
 } from '../store/types.js';
 import { emitEvent } from '../webhooks/events.js';
 import { generatePan, isLuhnValid } from './pan.js';
+import type { PanReader, PanVault } from './pan-vault.js';
 import { cardResource, changedFields } from './resources.js';
 import { type CardEvent, type Decision, decide, initialState } from './state-machine.js';
 
@@ -27,6 +28,7 @@ export interface NewProduct {
   offline_pin?: boolean;
   pin_length?: number;
   emv_profile?: EmvProfile;
+  allow_bearer_widget_tokens?: boolean;
 }
 
 export interface NewCard {
@@ -51,12 +53,22 @@ export interface CardServiceOptions {
   demoMode: boolean;
 }
 
-export class CardService {
+export class CardService implements PanReader {
   constructor(
     private readonly store: Store,
     private readonly options: CardServiceOptions,
     private readonly pins: RandomPinAssigner,
+    private readonly pans: PanVault,
   ) {}
+
+  get currentPanKeyId(): string {
+    return this.pans.currentKeyId;
+  }
+
+  /** The card's PAN in clear, for the step that needs it (PIN blocks, EMV keys, the chip). */
+  panOf(card: Pick<Card, 'id' | 'sealedPan'>): string {
+    return this.pans.panOf(card);
+  }
 
   async createProduct(input: NewProduct): Promise<CardProduct> {
     if (input.form === 'VIRTUAL' && input.pin_issuance_policy !== undefined) {
@@ -92,6 +104,7 @@ export class CardService {
       offlinePin: input.offline_pin ?? false,
       pinLength: input.pin_length ?? 4,
       emvProfile: input.emv_profile ?? 'EMV_CCD',
+      allowBearerWidgetTokens: input.allow_bearer_widget_tokens ?? false,
       createdTime: new Date(now).toISOString(),
     };
     await this.store.transaction((tx) => tx.insertProduct(product));
@@ -135,14 +148,15 @@ export class CardService {
         );
       }
       const initial = initialState(product);
-      const pan = input.pan ?? generatePan(product.emvProfile);
+      const { pan, panHash } = await this.uniquePan(tx, input.pan, product.emvProfile);
+      const id = newId('card', now);
       const card: Card = {
-        id: newId('card', now),
+        id,
         accountId: input.account_id,
         customerId: input.customer_id ?? null,
         cardProductId: product.id,
         form: product.form,
-        pan,
+        sealedPan: this.pans.seal(id, pan),
         panSequenceNumber: input.pan_sequence_number ?? '00',
         lastFour: pan.slice(-4),
         cardStatus: initial.cardStatus,
@@ -158,11 +172,66 @@ export class CardService {
         createdTime: time,
         lastModifiedTime: time,
       };
-      await tx.insertCard(card);
+      await tx.insertCard(card, panHash);
       await this.schedule(tx, card.id, initial.schedule, now);
       await emitEvent(tx, 'CARD.CREATED', { card: cardResource(card) }, now);
       return card;
     });
+  }
+
+  /**
+   * The PAN of a new card and its keyed hash. A caller-chosen PAN already issued is refused
+   * (the UNIQUE hash would refuse it anyway); a generated one that collides is drawn again.
+   */
+  private async uniquePan(tx: Repositories, chosen: string | undefined, profile: EmvProfile) {
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const pan = chosen ?? generatePan(profile);
+      const panHash = this.pans.hash(pan);
+      if (!(await tx.panHashUsed(panHash))) return { pan, panHash };
+      if (chosen !== undefined) {
+        throw new ApiError('PAN_ALREADY_ISSUED', 'A card with this pan already exists', 'pan');
+      }
+    }
+    throw new Error('No unused PAN after 20 draws: the PAN range is exhausted');
+  }
+
+  /** Re-enciphers every PAN not under the current PAN_ENCRYPTION_KEY (key rotation). */
+  async reencryptPans(batch = 200): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const count = await this.store.transaction(async (tx) => {
+        const stale = await tx.cardsWithPanNotUnderKey(this.pans.currentKeyId, batch);
+        for (const card of stale) await tx.updateCardPan(card.id, this.pans.reseal(card));
+        return stale.length;
+      });
+      total += count;
+      if (count < batch) return total;
+    }
+  }
+
+  /**
+   * The data half of migration 5, run at start: enciphers each clear PAN it moved aside into
+   * its card, erases the clear copy (secure_delete zeroes it) and empties the journal. A legacy
+   * duplicate PAN (allowed before) keeps no hash, so it cannot block the first card's.
+   */
+  async sealLegacyPans(batch = 200): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const count = await this.store.transaction(async (tx) => {
+        const legacy = await tx.legacyPans(batch);
+        for (const { cardId, pan } of legacy) {
+          const panHash = this.pans.hash(pan);
+          const unique = !(await tx.panHashUsed(panHash));
+          await tx.updateCardPan(cardId, this.pans.seal(cardId, pan), unique ? panHash : null);
+          await tx.deleteLegacyPan(cardId);
+        }
+        return legacy.length;
+      });
+      total += count;
+      if (count < batch) break;
+    }
+    if (total > 0) await this.store.checkpoint();
+    return total;
   }
 
   async getCard(id: string): Promise<Card> {

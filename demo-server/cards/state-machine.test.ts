@@ -10,6 +10,7 @@ const product = (overrides: Partial<CardProduct> = {}): CardProduct => ({
   offlinePin: false,
   pinLength: 4,
   emvProfile: 'EMV_CCD',
+  allowBearerWidgetTokens: false,
   createdTime: '2026-01-01T00:00:00.000Z',
   ...overrides,
 });
@@ -20,7 +21,12 @@ const card = (overrides: Partial<Card> = {}): Card => ({
   customerId: null,
   cardProductId: 'cp_1',
   form: 'PHYSICAL',
-  pan: '6999990000000000',
+  sealedPan: {
+    ciphertext: Buffer.alloc(16),
+    iv: Buffer.alloc(12),
+    tag: Buffer.alloc(16),
+    keyId: 'k',
+  },
   panSequenceNumber: '00',
   lastFour: '0000',
   cardStatus: 'PENDING',

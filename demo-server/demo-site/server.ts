@@ -1,15 +1,41 @@
 import fs from 'node:fs';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import fastifyStatic from '@fastify/static';
-import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
+import Fastify, {
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
 import { Webhook } from 'standardwebhooks';
 import { DIST_DIR } from '../http/widget-assets.js';
+import { DemoSiteError, cardNotFound, sessionRequired } from './errors.js';
+import {
+  parseAuthorizeRequest,
+  parseCardId,
+  parseIssueRequest,
+  parseTokenRequest,
+} from './requests.js';
+import {
+  CSRF_HEADER,
+  type DemoSession,
+  DemoSessions,
+  csrfTokenMatches,
+  sessionCookie,
+} from './sessions.js';
 
 /**
  * The demo card program: its own small backend (it alone holds the API key), its page on a
  * second origin, and a webhook receiver that verifies signatures and streams events to the page.
+ *
+ * Written to be copied, so each guard a real program needs is here in its small form: a
+ * cardholder session (cookie + CSRF token), an allow-list of the widgets it embeds, a card
+ * ownership check before every platform call, tokens always DPoP-bound and bound to the page's
+ * origin, and a Host check. What a REAL PROGRAM must add is said where it goes.
  */
 export interface DemoSiteOptions {
+  /** 0 picks a free port (tests). */
   port: number;
   host: string;
   platformUrl: string;
@@ -23,6 +49,11 @@ interface DemoState {
 }
 
 type Json = Record<string, any>;
+
+/** A demo session issues at most this many cards. */
+const MAX_CARDS_PER_SESSION = 25;
+/** The webhook events kept for the page's timeline, over all sessions. */
+const RECENT_EVENTS = 500;
 
 class Platform {
   constructor(
@@ -63,19 +94,35 @@ async function ensureWebhook(platform: Platform, file: string, url: string): Pro
   return state;
 }
 
+/** The card an event is about: `data.card.id` (CARD.*) or `data.card_id` (issuer scripts). */
+const cardOfEvent = (event: Json): unknown => event.data?.card?.id ?? event.data?.card_id;
+
 export async function startDemoSite(options: DemoSiteOptions): Promise<FastifyInstance> {
-  const origin = `http://${options.host}:${options.port}`;
   const platformOrigin = new URL(options.platformUrl).origin;
   const platform = new Platform(options.platformUrl, options.apiKey);
   const app = Fastify({ logger: { level: 'warn' }, bodyLimit: 64 * 1024 });
-  const streams = new Set<FastifyReply>();
+  const sessions = new DemoSessions();
+  const sessionOf = new WeakMap<FastifyRequest, DemoSession>();
   const recent: Json[] = [];
   const products = new Map<string, string>();
+  /** Known once listening (the port may be 0). */
+  let allowedHosts = new Set<string>();
 
-  const relay = (status: number, body: Json | undefined, reply: FastifyReply) =>
-    reply.status(status).send(body ?? {});
+  // DNS rebinding: a hostile name resolving to 127.0.0.1 reaches this server with its own name
+  // in Host, and the browser treats that page as same-origin with it. Serve our names only.
+  // A REAL PROGRAM behind a proxy checks the public host name it serves, and HTTPS only.
+  app.addHook('onRequest', async (request, reply) => {
+    if (!allowedHosts.has(request.headers.host?.toLowerCase() ?? '')) {
+      return reply
+        .status(421)
+        .type('text/plain; charset=utf-8')
+        .send(`This demo site answers only as ${[...allowedHosts].join(' or ')}.`);
+    }
+  });
+  /** The page's origin, from a Host that passed the check above. */
+  const pageOrigin = (request: FastifyRequest) => `http://${request.headers.host!.toLowerCase()}`;
 
-  app.addHook('onSend', async (_request, reply) => {
+  app.addHook('onSend', async (request, reply) => {
     reply.header(
       'content-security-policy',
       [
@@ -92,15 +139,108 @@ export async function startDemoSite(options: DemoSiteOptions): Promise<FastifyIn
     );
     reply.header('referrer-policy', 'no-referrer');
     reply.header('x-content-type-options', 'nosniff');
+    if (request.url.startsWith('/api/')) reply.header('cache-control', 'no-store');
   });
+
+  app.setErrorHandler((error: FastifyError | DemoSiteError, request, reply) => {
+    if (error instanceof DemoSiteError)
+      return reply.status(error.status).send({ code: error.code, message: error.message });
+    // Fastify's own refusals (malformed JSON, body too large): a 4xx with its message.
+    if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500)
+      return reply
+        .status(error.statusCode)
+        .send({ code: 'INVALID_REQUEST', message: error.message });
+    request.log.error(error);
+    return reply.status(500).send({ code: 'INTERNAL', message: 'Something went wrong' });
+  });
+
+  /**
+   * The platform's answer to the page. Its 401/403 mean this backend's API key is wrong, not
+   * the cardholder's fault: the page gets a 502 without the platform's details.
+   */
+  const relay = (status: number, body: Json | undefined, reply: FastifyReply) => {
+    if (status === 401 || status === 403 || status >= 500) {
+      app.log.error({ status, body }, 'demo site: the platform refused this backend');
+      throw new DemoSiteError(
+        502,
+        'PLATFORM_UNAVAILABLE',
+        'The card platform did not answer: try again',
+      );
+    }
+    return reply.status(status).send(body ?? {});
+  };
 
   app.get('/api/config', async () => ({ platformUrl: options.platformUrl }));
   app.get('/favicon.ico', async (_request, reply) => reply.status(204).send());
 
-  app.post<{ Body: { policy: string; offline_pin: boolean; emv_profile?: string } }>(
-    '/api/cards',
-    async (request, reply) => {
-      const { policy, offline_pin, emv_profile = 'EMV_CCD' } = request.body;
+  /**
+   * "Start as a demo cardholder": a fresh session (a new id every time, so a planted or stale
+   * cookie is never carried into it) and its CSRF token for the page, kept in memory there.
+   *
+   * A REAL PROGRAM signs the cardholder in here (its own authentication, with a second factor
+   * before PIN operations), rate-limits attempts per client and per account, and writes an
+   * audit record of the sign-in.
+   */
+  app.post('/api/session', async (request, reply) => {
+    // No CSRF token exists yet, so the Origin says who asks: a same-site page on another port
+    // must not sign this browser into a new session (or end its current one).
+    if (request.headers.origin !== pageOrigin(request))
+      throw new DemoSiteError(
+        403,
+        'ORIGIN_NOT_ALLOWED',
+        'Start the demo session from the demo site’s own page',
+      );
+    sessions.endFrom(request.headers.cookie);
+    const { session, cookieValue } = sessions.start();
+    return reply
+      .header('set-cookie', sessionCookie(cookieValue))
+      .status(201)
+      .send({ csrf_token: session.csrfToken });
+  });
+
+  // Everything the cardholder does: in its own scope, so a route added here is guarded by default.
+  await app.register(async (cardholder) => {
+    cardholder.addHook('onRequest', async (request) => {
+      const session = sessions.find(request.headers.cookie);
+      if (!session) throw sessionRequired();
+      // The cookie rides along on any same-site request (SameSite does not separate ports);
+      // the token in a header proves the page itself sent it. A cross-origin page cannot read
+      // the token nor send a custom header without a CORS preflight this server never grants.
+      if (
+        request.method !== 'GET' &&
+        !csrfTokenMatches(session.csrfToken, request.headers[CSRF_HEADER])
+      )
+        throw new DemoSiteError(
+          403,
+          'CSRF_TOKEN_INVALID',
+          `Send the session’s CSRF token in ${CSRF_HEADER}`,
+        );
+      sessionOf.set(request, session);
+    });
+    const sessionFor = (request: FastifyRequest) => sessionOf.get(request)!;
+
+    /**
+     * A card of this session, or the same 404 as an unknown card: never a 403 that tells a
+     * caller the id exists. A REAL PROGRAM asks its own records (this user's accounts, their
+     * cards, a joint holder's rights) and audits every PIN operation with user, card and time.
+     */
+    const ownedCard = (request: FastifyRequest, value: unknown): string => {
+      const cardId = parseCardId(value);
+      if (!sessionFor(request).cards.has(cardId)) throw cardNotFound();
+      return cardId;
+    };
+
+    // A REAL PROGRAM rate-limits every route below per session and per card (issuing cards,
+    // minting tokens and payments cost money and PIN tries), beyond this per-session cap.
+    cardholder.post('/api/cards', async (request, reply) => {
+      const { policy, offline_pin, emv_profile } = parseIssueRequest(request.body);
+      const session = sessionFor(request);
+      if (session.cards.size >= MAX_CARDS_PER_SESSION)
+        throw new DemoSiteError(
+          429,
+          'TOO_MANY_CARDS',
+          `A demo session issues at most ${MAX_CARDS_PER_SESSION} cards: reload the page to start over`,
+        );
       const key = `${policy}:${offline_pin}:${emv_profile}`;
       if (!products.has(key)) {
         const product = await platform.call('POST', '/v1/card_products', {
@@ -118,92 +258,128 @@ export async function startDemoSite(options: DemoSiteOptions): Promise<FastifyIn
         account_id: 'acct_demo',
         customer_id: 'cust_demo',
       });
+      if (card.status === 201) {
+        session.cards.add(card.body.id);
+        // Its CARD.CREATED webhook may have arrived before this answer: stream it now.
+        for (const event of recent) if (cardOfEvent(event) === card.body.id) send(session, event);
+      }
       return relay(card.status, card.body, reply);
-    },
-  );
+    });
 
-  app.get<{ Params: { id: string } }>('/api/cards/:id', async (request, reply) => {
-    const card = await platform.call('GET', `/v1/cards/${encodeURIComponent(request.params.id)}`);
-    return relay(card.status, card.body, reply);
-  });
+    cardholder.get<{ Params: { id: string } }>('/api/cards/:id', async (request, reply) => {
+      const cardId = ownedCard(request, request.params.id);
+      const card = await platform.call('GET', `/v1/cards/${encodeURIComponent(cardId)}`);
+      return relay(card.status, card.body, reply);
+    });
 
-  app.post<{ Params: { id: string } }>('/api/cards/:id/advance', async (request, reply) => {
-    const card = await platform.call(
-      'POST',
-      `/v1/simulations/cards/${encodeURIComponent(request.params.id)}/advance`,
-    );
-    return relay(card.status, card.body, reply);
-  });
-
-  app.post<{ Params: { id: string } }>('/api/cards/:id/activate', async (request, reply) => {
-    const card = await platform.call(
-      'PATCH',
-      `/v1/cards/${encodeURIComponent(request.params.id)}`,
-      {
-        card_status: 'ACTIVE',
-        reason: 'Activated by the cardholder',
+    cardholder.post<{ Params: { id: string } }>(
+      '/api/cards/:id/advance',
+      async (request, reply) => {
+        const cardId = ownedCard(request, request.params.id);
+        const card = await platform.call(
+          'POST',
+          `/v1/simulations/cards/${encodeURIComponent(cardId)}/advance`,
+        );
+        return relay(card.status, card.body, reply);
       },
     );
-    return relay(card.status, card.body, reply);
-  });
 
-  // The program's backend mints a sender-constrained token for the iframe's key (SPEC §5).
-  app.post<{ Body: { card_id: string; widget_type: string; jkt: string } }>(
-    '/api/widget-token',
-    async (request, reply) => {
-      const { card_id, widget_type, jkt } = request.body;
+    cardholder.post<{ Params: { id: string } }>(
+      '/api/cards/:id/activate',
+      async (request, reply) => {
+        const cardId = ownedCard(request, request.params.id);
+        const card = await platform.call('PATCH', `/v1/cards/${encodeURIComponent(cardId)}`, {
+          card_status: 'ACTIVE',
+          reason: 'Activated by the cardholder',
+        });
+        return relay(card.status, card.body, reply);
+      },
+    );
+
+    // The program's backend mints a sender-constrained token for the iframe's key (SPEC §5):
+    // always with jkt (never a bearer token) and always bound to the page's origin.
+    cardholder.post('/api/widget-token', async (request, reply) => {
+      const { card_id, widget_type, jkt } = parseTokenRequest(request.body);
+      const cardId = ownedCard(request, card_id);
       const minted = await platform.call(
         'POST',
-        `/v1/cards/${encodeURIComponent(card_id)}/widget_token`,
-        {
-          widget_type,
-          origin,
-          jkt,
-        },
+        `/v1/cards/${encodeURIComponent(cardId)}/widget_token`,
+        { widget_type, origin: pageOrigin(request), jkt },
       );
       return relay(
         minted.status,
         minted.status === 201 ? { token: minted.body.widget_token } : minted.body,
         reply,
       );
-    },
-  );
+    });
 
-  app.post<{ Params: { id: string } }>(
-    '/api/cards/:id/sync-offline-pin',
-    async (request, reply) => {
-      const card = await platform.call('GET', `/v1/cards/${encodeURIComponent(request.params.id)}`);
-      if (card.status !== 200) return relay(card.status, card.body, reply);
-      const token = await platform.call(
-        'POST',
-        `/v1/accounts/${encodeURIComponent(card.body.account_id)}/tokens`,
-      );
-      if (token.status !== 201 && token.status !== 200)
-        return relay(token.status, token.body, reply);
-      const synced = await platform.call(
-        'POST',
-        `/pcicards/v1/pcicards/${encodeURIComponent(request.params.id)}/scripts/sync-offline-pin`,
-        undefined,
-        `Bearer ${token.body.access_token}`,
-      );
-      return relay(synced.status === 204 ? 200 : synced.status, synced.body ?? { ok: true }, reply);
-    },
-  );
+    cardholder.post<{ Params: { id: string } }>(
+      '/api/cards/:id/sync-offline-pin',
+      async (request, reply) => {
+        const cardId = ownedCard(request, request.params.id);
+        const card = await platform.call('GET', `/v1/cards/${encodeURIComponent(cardId)}`);
+        if (card.status !== 200) return relay(card.status, card.body, reply);
+        const token = await platform.call(
+          'POST',
+          `/v1/accounts/${encodeURIComponent(card.body.account_id)}/tokens`,
+        );
+        if (token.status !== 201 && token.status !== 200)
+          return relay(token.status, token.body, reply);
+        const synced = await platform.call(
+          'POST',
+          `/pcicards/v1/pcicards/${encodeURIComponent(cardId)}/scripts/sync-offline-pin`,
+          undefined,
+          `Bearer ${token.body.access_token}`,
+        );
+        return relay(
+          synced.status === 204 ? 200 : synced.status,
+          synced.body ?? { ok: true },
+          reply,
+        );
+      },
+    );
 
-  app.post<{ Params: { id: string }; Body: { entry_mode: string } }>(
-    '/api/cards/:id/authorize',
-    async (request, reply) => {
-      const authorization = await platform.call('POST', '/v1/simulations/authorizations', {
-        card_id: request.params.id,
-        amount: 1250,
-        entry_mode: request.body.entry_mode,
+    cardholder.post<{ Params: { id: string } }>(
+      '/api/cards/:id/authorize',
+      async (request, reply) => {
+        const cardId = ownedCard(request, request.params.id);
+        const { entry_mode } = parseAuthorizeRequest(request.body);
+        const authorization = await platform.call('POST', '/v1/simulations/authorizations', {
+          card_id: cardId,
+          amount: 1250,
+          entry_mode,
+        });
+        return relay(authorization.status, authorization.body, reply);
+      },
+    );
+
+    // The timeline: only events about this session's cards, never another cardholder's.
+    cardholder.get('/api/events', async (request) => {
+      const { cards } = sessionFor(request);
+      return recent.filter((event) => cards.has(cardOfEvent(event) as string));
+    });
+
+    cardholder.get('/api/stream', (request, reply) => {
+      const session = sessionFor(request);
+      reply.raw.writeHead(200, {
+        'content-type': 'text/event-stream',
+        'cache-control': 'no-store',
+        connection: 'keep-alive',
       });
-      return relay(authorization.status, authorization.body, reply);
-    },
-  );
+      reply.raw.write(': connected\n\n');
+      session.streams.add(reply.raw);
+      request.raw.on('close', () => session.streams.delete(reply.raw));
+      return reply;
+    });
+  });
+
+  const send = (session: DemoSession, event: Json) => {
+    for (const stream of session.streams) stream.write(`data: ${JSON.stringify(event)}\n\n`);
+  };
 
   // Webhooks: verified with the public standardwebhooks library over the raw body, then
-  // streamed to the page. Its own scope, so only this route reads bodies as raw text.
+  // streamed to the session that issued the card. Its own scope, so only this route reads
+  // bodies as raw text.
   let verifier: Webhook | undefined;
   await app.register(async (receiver) => {
     receiver.addContentTypeParser(
@@ -212,7 +388,7 @@ export async function startDemoSite(options: DemoSiteOptions): Promise<FastifyIn
       (_request, body, done) => done(null, body),
     );
     receiver.post('/webhooks', async (request, reply) => {
-      if (!verifier) return reply.status(503).send({ code: 'NOT_READY' });
+      if (!verifier) throw new DemoSiteError(503, 'NOT_READY', 'Not subscribed yet');
       let event: Json;
       try {
         event = verifier.verify(
@@ -220,28 +396,17 @@ export async function startDemoSite(options: DemoSiteOptions): Promise<FastifyIn
           request.headers as Record<string, string>,
         ) as Json;
       } catch {
-        return reply.status(400).send({ code: 'BAD_SIGNATURE' });
+        throw new DemoSiteError(400, 'BAD_SIGNATURE', 'The webhook signature does not verify');
       }
       const entry = { id: request.headers['webhook-id'], verified: true, ...event };
       if (recent.some((seen) => seen.id === entry.id)) return reply.status(204).send();
       recent.push(entry);
-      if (recent.length > 200) recent.shift();
-      for (const stream of streams) stream.raw.write(`data: ${JSON.stringify(entry)}\n\n`);
+      if (recent.length > RECENT_EVENTS) recent.shift();
+      const cardId = cardOfEvent(entry);
+      const owner = typeof cardId === 'string' ? sessions.ownerOf(cardId) : undefined;
+      if (owner) send(owner, entry);
       return reply.status(204).send();
     });
-  });
-
-  app.get('/api/events', async () => recent);
-  app.get('/api/stream', (request, reply) => {
-    reply.raw.writeHead(200, {
-      'content-type': 'text/event-stream',
-      'cache-control': 'no-store',
-      connection: 'keep-alive',
-    });
-    reply.raw.write(': connected\n\n');
-    streams.add(reply);
-    request.raw.on('close', () => streams.delete(reply));
-    return reply;
   });
 
   const pageDir = path.join(DIST_DIR, 'demo-site');
@@ -250,10 +415,12 @@ export async function startDemoSite(options: DemoSiteOptions): Promise<FastifyIn
   }
 
   await app.listen({ port: options.port, host: options.host });
+  const { port } = app.server.address() as AddressInfo;
+  allowedHosts = new Set([`127.0.0.1:${port}`, `localhost:${port}`]);
   const state = await ensureWebhook(
     platform,
     path.join(options.dataDir, 'demo-site.json'),
-    `${origin}/webhooks`,
+    `http://${options.host}:${port}/webhooks`,
   );
   verifier = new Webhook(state.secret);
   return app;

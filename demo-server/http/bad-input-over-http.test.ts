@@ -62,34 +62,34 @@ describe('bad input over real HTTP', () => {
       ['not HTTP at all', 'HELLO\r\n\r\n', (a) => expect(status(a)).toBe(400)],
       [
         'a request line with spaces in the path',
-        'GET /v1/ cards HTTP/1.1\r\nHost: x\r\n\r\n',
+        'GET /v1/ cards HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n',
         (a) => expect(status(a)).toBe(400),
       ],
       [
         'a header without a colon',
-        'GET /healthz HTTP/1.1\r\nHost: x\r\nBroken\r\n\r\n',
+        'GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nBroken\r\n\r\n',
         (a) => expect(status(a)).toBe(400),
       ],
       [
         'a 20 KB header',
-        `GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`,
+        `GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`,
         (a) => expect(status(a)).toBe(431),
       ],
       [
         'two Content-Lengths',
-        `POST /v1/card_products HTTP/1.1\r\nHost: x\r\n${auth}Content-Type: application/json\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}`,
+        `POST /v1/card_products HTTP/1.1\r\nHost: 127.0.0.1\r\n${auth}Content-Type: application/json\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}`,
         (a) => expect(status(a)).toBe(400),
       ],
       [
         'Content-Length and chunked',
-        `POST /v1/card_products HTTP/1.1\r\nHost: x\r\n${auth}Content-Type: application/json\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n`,
+        `POST /v1/card_products HTTP/1.1\r\nHost: 127.0.0.1\r\n${auth}Content-Type: application/json\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n`,
         (a) => expect(status(a)).toBe(400),
       ],
       [
         'invalid UTF-8 in a JSON body',
         Buffer.concat([
           Buffer.from(
-            `POST /v1/card_products HTTP/1.1\r\nHost: x\r\n${auth}Content-Type: application/json\r\nContent-Length: ${badUtf8.length}\r\nConnection: close\r\n\r\n`,
+            `POST /v1/card_products HTTP/1.1\r\nHost: 127.0.0.1\r\n${auth}Content-Type: application/json\r\nContent-Length: ${badUtf8.length}\r\nConnection: close\r\n\r\n`,
           ),
           badUtf8,
         ]),
@@ -97,17 +97,17 @@ describe('bad input over real HTTP', () => {
       ],
       [
         'a chunked body over the limit',
-        `POST /v1/card_products HTTP/1.1\r\nHost: x\r\n${auth}Content-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n${'4000\r\n' + 'a'.repeat(0x4000) + '\r\n'}${'10\r\n' + 'a'.repeat(16) + '\r\n'}0\r\n\r\n`,
+        `POST /v1/card_products HTTP/1.1\r\nHost: 127.0.0.1\r\n${auth}Content-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n${'4000\r\n' + 'a'.repeat(0x4000) + '\r\n'}${'10\r\n' + 'a'.repeat(16) + '\r\n'}0\r\n\r\n`,
         (a) => expect(JSON.parse(body(a))).toMatchObject({ code: 'PAYLOAD_TOO_LARGE' }),
       ],
       [
         'a bad percent-encoding',
-        `GET /v1/cards/%zz HTTP/1.1\r\nHost: x\r\n${auth}Connection: close\r\n\r\n`,
+        `GET /v1/cards/%zz HTTP/1.1\r\nHost: 127.0.0.1\r\n${auth}Connection: close\r\n\r\n`,
         (a) => expect(JSON.parse(body(a)).code).toMatch(/INVALID_(FIELD|REQUEST)/),
       ],
       [
         'a widget call from another origin',
-        `GET /v1/widget/session HTTP/1.1\r\nHost: x\r\nOrigin: https://evil.example\r\nAuthorization: Bearer wt_x\r\nConnection: close\r\n\r\n`,
+        `GET /v1/widget/session HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: https://evil.example\r\nAuthorization: Bearer wt_x\r\nConnection: close\r\n\r\n`,
         (a) => expect(JSON.parse(body(a))).toMatchObject({ code: 'FORBIDDEN' }),
       ],
     ];
@@ -118,10 +118,10 @@ describe('bad input over real HTTP', () => {
     }
     // A body cut off mid-way, and a client that sends half a request and goes quiet.
     await raw(
-      `POST /v1/card_products HTTP/1.1\r\nHost: x\r\n${auth}Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{"name":`,
+      `POST /v1/card_products HTTP/1.1\r\nHost: 127.0.0.1\r\n${auth}Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{"name":`,
     );
     await raw(
-      `POST /v1/card_products HTTP/1.1\r\nHost: x\r\n${auth}Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{"na`,
+      `POST /v1/card_products HTTP/1.1\r\nHost: 127.0.0.1\r\n${auth}Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{"na`,
       { endAfterWrite: false, quietMs: 300 },
     );
 

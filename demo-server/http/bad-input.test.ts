@@ -1,4 +1,4 @@
-import { createHash, hkdfSync } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import Ajv from 'ajv';
 import Database from 'better-sqlite3';
@@ -1508,11 +1508,10 @@ describe('hand-picked widget-session attacks', () => {
 describe('hand-picked attacks on the processor endpoint (account tokens)', () => {
   it('refuses missing, forged, expired, foreign-account tokens and any body', async () => {
     const sync = (cardId: string) => `/pcicards/v1/pcicards/${cardId}/scripts/sync-offline-pin`;
-    // The signing key as the platform derives it (account-tokens.ts), to forge tokens that are
+    // The platform's current signing key (read from its database), to forge tokens that are
     // validly signed but wrong in one claim each.
-    const signingKey = new Uint8Array(
-      hkdfSync('sha256', TEST_API_KEY, 'pin-widgets', 'account-token signing key v1 (HS256)', 32),
-    );
+    const [current] = await platform.store.read.accountTokenKeys(Date.now());
+    const signingKey = new Uint8Array(Buffer.from(current!.secret, 'base64url'));
     const now = Math.floor(Date.now() / 1000);
     const claims = (over: Record<string, unknown> = {}, typ = 'at+jwt') =>
       new SignJWT({
@@ -1524,7 +1523,7 @@ describe('hand-picked attacks on the processor endpoint (account tokens)', () =>
         jti: 'j',
         ...over,
       })
-        .setProtectedHeader({ alg: 'HS256', typ })
+        .setProtectedHeader({ alg: 'HS256', typ, kid: current!.kid })
         .sign(signingKey);
     const expired = (
       await platform.offlinePin.accountTokens.issue(world.activeAccount, Date.now() - 3_600_000)
@@ -1545,6 +1544,12 @@ describe('hand-picked attacks on the processor endpoint (account tokens)', () =>
         'signed with another key',
         world.activeCard,
         `Bearer ${await new SignJWT({ sub: world.activeAccount }).setProtectedHeader({ alg: 'HS256', typ: 'at+jwt' }).sign(new Uint8Array(32))}`,
+        'ACCOUNT_TOKEN_INVALID',
+      ],
+      [
+        'another key under the current kid',
+        world.activeCard,
+        `Bearer ${await new SignJWT({ sub: world.activeAccount }).setProtectedHeader({ alg: 'HS256', typ: 'at+jwt', kid: current!.kid }).sign(new Uint8Array(32))}`,
         'ACCOUNT_TOKEN_INVALID',
       ],
       ['typ JWT', world.activeCard, `Bearer ${await claims({}, 'JWT')}`, 'ACCOUNT_TOKEN_INVALID'],

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../config.js';
 import {
   PRODUCTION_SECRETS,
+  STRICT_TEST_API_KEY,
   type TestPlatform,
   startTestPlatform,
   tempDataDir,
@@ -105,10 +106,10 @@ describe('auth helpers and config', () => {
     const strict = { ...PRODUCTION_SECRETS, PIN_TRANSPORT_KEYS_FILE: keysFile };
     expect(() => loadConfig({ ...strict })).toThrow(/API_KEY must be set/);
     const { ZONE_PIN_KEY_AES: _zone, ...withoutZoneKey } = strict;
-    expect(() => loadConfig({ ...withoutZoneKey, API_KEY: 'x'.repeat(30) })).toThrow(
+    expect(() => loadConfig({ ...withoutZoneKey, API_KEY: STRICT_TEST_API_KEY })).toThrow(
       /ZONE_PIN_KEY_AES must be set \(or DEMO_MODE=1/,
     );
-    expect(loadConfig({ ...strict, API_KEY: 'x'.repeat(30) }).demoMode).toBe(false);
+    expect(loadConfig({ ...strict, API_KEY: STRICT_TEST_API_KEY }).demoMode).toBe(false);
   });
 
   it('is strict unless DEMO_MODE=1: NODE_ENV is never read, so a typo cannot start the demo', () => {
@@ -124,7 +125,7 @@ describe('auth helpers and config', () => {
     fs.writeFileSync(keysFile, '{"keys":[]}');
     const strict = {
       ...PRODUCTION_SECRETS,
-      API_KEY: 'x'.repeat(30),
+      API_KEY: STRICT_TEST_API_KEY,
       PIN_TRANSPORT_KEYS_FILE: keysFile,
     };
     expect(loadConfig(strict).demoMode).toBe(false);
@@ -163,5 +164,23 @@ describe('strict mode', () => {
     }
     const demo = await platform.app.inject({ method: 'GET', url: '/v1/pin_keys' });
     expect(demo.headers['strict-transport-security']).toBeUndefined();
+  });
+});
+
+describe('DNS rebinding', () => {
+  it('a demo platform answers only under its own names; another Host is 421', async () => {
+    for (const host of ['localhost:4000', '127.0.0.1:4000', '[::1]:4000']) {
+      const ok = await platform.app.inject({ method: 'GET', url: '/healthz', headers: { host } });
+      expect(ok.statusCode, host).toBe(200);
+    }
+    for (const host of ['attacker.example', 'attacker.example:4000', '127.0.0.1.nip.io']) {
+      const refused = await platform.app.inject({
+        method: 'GET',
+        url: '/v1/pin_keys',
+        headers: { host },
+      });
+      expect(refused.statusCode, host).toBe(421);
+      expect(refused.json()).toMatchObject({ code: 'MISDIRECTED_REQUEST' });
+    }
   });
 });

@@ -3,6 +3,13 @@ import path from 'node:path';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { ApiError } from './errors.js';
+import { SDK_FILES, sdkManifest } from './sdk-manifest.js';
+
+const PACKAGE_VERSION = (
+  JSON.parse(fs.readFileSync(path.resolve(import.meta.dirname, '../../package.json'), 'utf8')) as {
+    version: string;
+  }
+).version;
 
 export const DIST_DIR = path.resolve(import.meta.dirname, '../../dist');
 
@@ -75,18 +82,39 @@ export async function widgetAssetRoutes(app: FastifyInstance, frameAncestors: re
     },
   });
 
+  const sdkHeaders = (cacheControl: string) => (reply: FastifyReply) => {
+    // Program pages on other origins load the SDK, as a classic script or an ES module, with or
+    // without SRI: CORS for `crossorigin` loads, CORP so cross-origin-isolated pages may embed it.
+    reply.header('access-control-allow-origin', '*');
+    reply.header('cache-control', cacheControl);
+    reply.header('x-content-type-options', 'nosniff');
+    reply.header('cross-origin-resource-policy', 'cross-origin');
+  };
+  const manifest = sdkManifest(sdkDir, PACKAGE_VERSION);
+  app.get('/sdk/manifest.json', { schema: { hide: true } }, async (_request, reply) => {
+    if (!manifest) return notBuilt(reply);
+    sdkHeaders('no-cache')(reply);
+    return reply.type('application/json').send(manifest);
+  });
+  if (manifest) {
+    // The pinned URLs: the version names the bytes, so they never change (immutable).
+    await app.register(fastifyStatic, {
+      root: sdkDir,
+      prefix: `/sdk/${manifest.version}/`,
+      decorateReply: false,
+      index: false,
+      preCompressed: true,
+      allowedPath: (pathname) => (SDK_FILES as readonly string[]).includes(pathname.slice(1)),
+      setHeaders: sdkHeaders('public, max-age=31536000, immutable'),
+    });
+  }
+  // The unversioned URLs stay short-cached aliases of the current version.
   await app.register(fastifyStatic, {
     root: sdkDir,
     prefix: '/sdk/',
     decorateReply: false,
     index: false,
     preCompressed: true,
-    setHeaders(response) {
-      // Program pages on other origins load the SDK, as a classic script or an ES module (CORS).
-      response.header('access-control-allow-origin', '*');
-      response.header('cache-control', 'public, max-age=300');
-      response.header('x-content-type-options', 'nosniff');
-      response.header('cross-origin-resource-policy', 'cross-origin');
-    },
+    setHeaders: sdkHeaders('public, max-age=300'),
   });
 }

@@ -142,6 +142,8 @@ const independent = {
 
 type Profile = 'EMV_CCD' | 'MASTERCARD' | 'VISA';
 const PAN = testPan('400000123456785');
+/** One card per PAN: a second card in a test needs its own. */
+const OTHER_PAN = testPan('400000123456793');
 const PSN = '01';
 
 let platform: TestPlatform;
@@ -164,11 +166,11 @@ async function setPin(cardId: string, pin: string, extra: Record<string, unknown
 }
 
 /** A REQUIRED offline-PIN card: PIN set, issued (chip personalized with it), activated. */
-async function activeOfflineCard(product: Record<string, unknown> = {}, pin = '3850') {
+async function activeOfflineCard(product: Record<string, unknown> = {}, pin = '3850', pan = PAN) {
   const card = await issueCard(
     platform,
     { pin_issuance_policy: 'REQUIRED', offline_pin: true, ...product },
-    { pan: PAN, pan_sequence_number: PSN, customer_id: 'cust_1' },
+    { pan, pan_sequence_number: PSN, customer_id: 'cust_1' },
   );
   await setPin(card.id, pin);
   await platform.call('POST', `/v1/simulations/cards/${card.id}/advance`);
@@ -571,7 +573,7 @@ describe('the virtual chip and the card’s in_sync', () => {
     const random = await issueCard(
       platform,
       { pin_issuance_policy: 'RANDOM', offline_pin: true },
-      { pan: PAN },
+      { pan: OTHER_PAN },
     );
     await platform.call('POST', `/v1/simulations/cards/${random.id}/advance`);
     expect(await offlinePin(random.id)).toMatchObject({ in_sync: true, pending_script_id: null });
@@ -676,13 +678,15 @@ describe('the PIN appears nowhere', () => {
       platform.startWorkers();
       await platform.call('POST', '/v1/webhooks', { url: receiver.url, enabled_events: ['*'] });
       const responses: unknown[] = [];
+      const pans = { EMV_CCD: PAN, MASTERCARD: testPan('510000123456785'), VISA: OTHER_PAN };
       for (const profile of ['EMV_CCD', 'MASTERCARD', 'VISA'] as const) {
-        const card = await activeOfflineCard({ emv_profile: profile, pin_length: 12 }, PIN);
+        const pan = pans[profile];
+        const card = await activeOfflineCard({ emv_profile: profile, pin_length: 12 }, PIN, pan);
         await setPin(card.id, NEW_PIN);
         await sync(card.id);
         const contact = await authorize(card.id, 'CHIP_CONTACT');
         const { apdu } = independent.parseTemplate(contact.body.issuer_script_template);
-        expect(independent.openPinChange(profile, { pan: PAN, psn: PSN }, contact.body, apdu)).toBe(
+        expect(independent.openPinChange(profile, { pan, psn: PSN }, contact.body, apdu)).toBe(
           NEW_PIN,
         );
         responses.push(contact.body, (await authorize(card.id, 'CHIP_CONTACT')).body);

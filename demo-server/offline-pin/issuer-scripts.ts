@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { CardService } from '../cards/service.js';
 import { ApiError, notFound } from '../http/errors.js';
 import { newId } from '../lib/ids.js';
@@ -35,6 +35,22 @@ export const ScriptReason = {
 export type ScriptReason = (typeof ScriptReason)[keyof typeof ScriptReason];
 
 const hex = (bytes: Buffer): string => bytes.toString('hex').toUpperCase();
+
+/**
+ * A settled script keeps no enciphered PIN: its command is erased (secure_delete zeroes it in
+ * the file) and only its SHA-256 stays, enough to match it against a terminal's log.
+ */
+function erasedCommand(
+  script: IssuerScript,
+): Pick<IssuerScript, 'commandApdu' | 'commandApduSha256'> {
+  return {
+    commandApdu: null,
+    commandApduSha256:
+      script.commandApdu === null
+        ? script.commandApduSha256
+        : createHash('sha256').update(Buffer.from(script.commandApdu, 'hex')).digest('hex'),
+  };
+}
 
 /**
  * The issuer side of offline-PIN synchronization (SPEC §8): queues a SYNC_PIN script when the
@@ -114,7 +130,7 @@ export class IssuerScripts implements PinChangeListener {
       imkAc: this.keys.imkAc,
       imkSmi: this.keys.imkSmi,
       imkSmc: this.keys.imkSmc,
-      pan: card.pan,
+      pan: this.cards.panOf(card),
       psn: card.panSequenceNumber,
       atc: txn.atc,
       arqc: txn.arqc,
@@ -160,7 +176,11 @@ export class IssuerScripts implements PinChangeListener {
     for (const script of sent) {
       const result = results.find((r) => hex(r.scriptId) === script.scriptIdentifier);
       if (result?.result === 'SUCCESSFUL') {
-        await tx.updateIssuerScript(script.id, { status: 'APPLIED', finishedTime: time });
+        await tx.updateIssuerScript(script.id, {
+          status: 'APPLIED',
+          finishedTime: time,
+          ...erasedCommand(script),
+        });
         await this.emit(tx, card, script, 'script_applied', { status: 'SUCCESS' }, now);
         // A PIN changed after the script was built leaves the chip one PIN behind.
         if (script.pinVersion !== null && script.pinVersion === currentPin?.updatedTime) {
@@ -174,7 +194,12 @@ export class IssuerScripts implements PinChangeListener {
           : result.result === 'FAILED'
             ? ScriptReason.SCRIPT_PROCESSING_FAILED
             : ScriptReason.SCRIPT_NOT_PERFORMED;
-      await tx.updateIssuerScript(script.id, { status: 'FAILED', finishedTime: time, reason });
+      await tx.updateIssuerScript(script.id, {
+        status: 'FAILED',
+        finishedTime: time,
+        reason,
+        ...erasedCommand(script),
+      });
       await this.emit(tx, card, script, 'script_failed', { status: 'FAILURE', reason }, now);
     }
     const open = await tx.openIssuerScripts(card.id);
@@ -198,7 +223,12 @@ export class IssuerScripts implements PinChangeListener {
     for (const open of await tx.openIssuerScripts(card.id)) {
       if (open.status !== 'CREATED') continue;
       const reason = ScriptReason.REPLACED;
-      await tx.updateIssuerScript(open.id, { status: 'CANCELED', finishedTime: time, reason });
+      await tx.updateIssuerScript(open.id, {
+        status: 'CANCELED',
+        finishedTime: time,
+        reason,
+        ...erasedCommand(open),
+      });
       await this.emit(tx, card, open, 'script_canceled', { reason }, now);
     }
     const script: IssuerScript = {
@@ -214,6 +244,7 @@ export class IssuerScripts implements PinChangeListener {
       atc: null,
       arqc: null,
       commandApdu: null,
+      commandApduSha256: null,
       pinVersion: null,
       reason: null,
     };

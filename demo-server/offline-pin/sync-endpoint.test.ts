@@ -3,7 +3,6 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { issueCard, mintToken, testPan, widgetCall } from '../testing/cards.js';
 import { encryptPin } from '../testing/independent-jose.js';
 import { type TestPlatform, startTestPlatform } from '../testing/platform.js';
-import { AccountTokens } from './account-tokens.js';
 
 let platform: TestPlatform;
 beforeEach(async () => {
@@ -73,7 +72,12 @@ describe('account tokens', () => {
       body: { access_token: expect.any(String), token_type: 'Bearer', expires_in: 300 },
     });
     const token = minted.body.access_token as string;
-    expect(decodeProtectedHeader(token)).toEqual({ alg: 'HS256', typ: 'at+jwt' });
+    const [signingKey] = await platform.store.read.accountTokenKeys(Date.now());
+    expect(decodeProtectedHeader(token)).toEqual({
+      alg: 'HS256',
+      typ: 'at+jwt',
+      kid: signingKey!.kid,
+    });
     const claims = decodeJwt(token);
     expect(claims).toEqual({
       sub: 'acct_1',
@@ -229,19 +233,17 @@ describe('POST /pcicards/v1/pcicards/{cardId}/scripts/sync-offline-pin', () => {
     expect((await sync(card.id, good)).status).toBe(204);
   });
 
-  it('a token signed under another API key, or by another platform (iss/aud), is refused', async () => {
+  it('a token signed by another database’s keys, or by another platform (iss/aud), is refused', async () => {
     const card = await syncableCard();
-    const otherKey = new AccountTokens('sk_test_another_key_0123456789', {
-      issuer: 'http://localhost:4000',
-      ttlSeconds: 300,
-    });
-    const signedElsewhere = (await otherKey.issue('acct_1')).access_token;
-    expect((await sync(card.id, signedElsewhere)).body.code).toBe('ACCOUNT_TOKEN_INVALID');
+    const sameUrl = await startTestPlatform();
     const other = await startTestPlatform({ PUBLIC_URL: 'https://elsewhere.example' });
     try {
+      const signedElsewhere = await accountToken('acct_1', sameUrl);
+      expect((await sync(card.id, signedElsewhere)).body.code).toBe('ACCOUNT_TOKEN_INVALID');
       const token = await accountToken('acct_1', other);
       expect((await sync(card.id, token)).body.code).toBe('ACCOUNT_TOKEN_INVALID');
     } finally {
+      await sameUrl.dispose();
       await other.dispose();
     }
   });
@@ -269,9 +271,13 @@ describe('POST /pcicards/v1/pcicards/{cardId}/scripts/sync-offline-pin', () => {
 
   it('400 for a card without offline PIN, without a PIN, virtual or terminated', async () => {
     const token = await accountToken();
-    const noOffline = await issueCard(platform, { pin_issuance_policy: 'REQUIRED' }, { pan: PAN });
+    const noOffline = await issueCard(
+      platform,
+      { pin_issuance_policy: 'REQUIRED' },
+      { pan: testPan('400000123456801') },
+    );
     await setPin(noOffline.id, '3850');
-    const noPin = await issueCard(platform, OFFLINE, { pan: PAN });
+    const noPin = await issueCard(platform, OFFLINE, { pan: testPan('400000123456793') });
     const virtual = await issueCard(platform, { form: 'VIRTUAL' });
     const terminated = await syncableCard();
     await platform.call('PATCH', `/v1/cards/${terminated.id}`, { card_status: 'TERMINATED' });

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { PanReader } from '../cards/pan-vault.js';
 import type { Card, CardProduct, ChipState, Repositories } from '../store/types.js';
 import {
   EmvCryptoError,
@@ -42,7 +43,11 @@ function yymmdd(now: number): Buffer {
  * only for the instant it takes to check the block is well formed.
  */
 export class VirtualChip {
-  constructor(private readonly keys: IssuerMasterKeys) {}
+  constructor(
+    private readonly keys: IssuerMasterKeys,
+    /** The PAN the chip was personalized with (a real chip has it in its own memory). */
+    private readonly pans: PanReader,
+  ) {}
 
   /**
    * The chip's part of an authorization up to the first GENERATE AC: the next ATC, an ARQC, and
@@ -136,7 +141,8 @@ export class VirtualChip {
     commands: readonly TlvNode[],
     txn: { atc: Buffer; arqc: Buffer },
   ): { ok: true } | { ok: false; sequence: number; code: string } {
-    const mk = (imk: Buffer) => deriveIccMasterKeyOptionA(imk, card.pan, card.panSequenceNumber);
+    const pan = this.pans.panOf(card);
+    const mk = (imk: Buffer) => deriveIccMasterKeyOptionA(imk, pan, card.panSequenceNumber);
     const keys = {
       mkAc: mk(this.keys.imkAc),
       mkSmi: mk(this.keys.imkSmi),
@@ -163,7 +169,11 @@ export class VirtualChip {
    * (a caller may supply any ARQC); it feeds the script's session keys and MAC.
    */
   private arqc(card: Card, atc: Buffer, amount: number, now: number): Buffer {
-    const mkAc = deriveIccMasterKeyOptionA(this.keys.imkAc, card.pan, card.panSequenceNumber);
+    const mkAc = deriveIccMasterKeyOptionA(
+      this.keys.imkAc,
+      this.pans.panOf(card),
+      card.panSequenceNumber,
+    );
     const skAc = deriveCommonSessionKey(mkAc, Buffer.concat([atc, Buffer.alloc(6)]));
     const data = Buffer.concat([
       bcd(amount, 6),

@@ -1,6 +1,5 @@
-import { createHash, randomBytes } from 'node:crypto';
-import fs from 'node:fs';
-import path from 'node:path';
+import { createHash } from 'node:crypto';
+import { loadDataKey } from '../lib/private-files.js';
 import { decipherFormat4, encipherFormat4 } from './iso9564/index.js';
 
 /** Key id of an AES key: the first 8 bytes of its SHA-256 (never the key itself). */
@@ -52,12 +51,11 @@ export function loadPinEncryptionKey(
   configured: string | undefined,
   demoMode: boolean,
 ): Buffer {
-  if (configured !== undefined) return Buffer.from(configured, 'hex');
-  if (!demoMode) throw new Error('PIN_ENCRYPTION_KEY must be set outside DEMO_MODE');
-  const file = path.join(dataDir, 'pin_encryption_key');
-  if (fs.existsSync(file)) return Buffer.from(fs.readFileSync(file, 'utf8').trim(), 'hex');
-  fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const key = randomBytes(32);
-  fs.writeFileSync(file, `${key.toString('hex')}\n`, { mode: 0o600, flag: 'wx' });
-  return key;
+  return loadDataKey({
+    dataDir,
+    fileName: 'pin_encryption_key',
+    variable: 'PIN_ENCRYPTION_KEY',
+    configured,
+    demoMode,
+  });
 }

@@ -387,7 +387,8 @@ describe('reveal', () => {
   });
 
   it('is refused with a clear code on a non-ACTIVE card or a card without a PIN', async () => {
-    const unactivated = await issueCard(platform, {}, { pan: PAN });
+    // A second card of the test: PANs are unique (one card per PAN).
+    const unactivated = await issueCard(platform, {}, { pan: testPan('400000123456793') });
     await setPin(await mintToken(platform, unactivated.id, { widget_type: 'SET_PIN' }), '3850');
     const notActive = await reveal(
       await mintToken(platform, unactivated.id, { widget_type: 'REVEAL_PIN' }),

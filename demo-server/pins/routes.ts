@@ -1,5 +1,5 @@
 import { type Static, Type } from '@sinclair/typebox';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ApiError } from '../http/errors.js';
 import { IdParam, StrictObject } from '../http/schemas.js';
 import type { WidgetSessions } from '../widget-sessions/tokens.js';
@@ -125,7 +125,11 @@ export function pinRoutes(
         },
       },
       async (request) =>
-        pins.reveal(await sessions.authenticate(request, 'REVEAL_PIN'), request.body.public_key),
+        pins.reveal(
+          await sessions.authenticate(request, 'REVEAL_PIN'),
+          request.body.public_key,
+          requester(request),
+        ),
     );
   });
 }
@@ -145,8 +149,20 @@ export function pinBlockRoutes(app: FastifyInstance, pins: PinService): void {
       },
     },
     async (request, reply) =>
-      reply
-        .header('cache-control', 'no-store')
-        .send(await pins.exportPinBlock(request.params.id, request.query.format)),
+      reply.header('cache-control', 'no-store').send(
+        await pins.exportPinBlock(request.params.id, request.query.format, {
+          ...requester(request),
+          apiKeyId: (request as { apiKey?: { id: string } }).apiKey?.id ?? null,
+        }),
+      ),
   );
+}
+
+/** Where a request came from, for audit events: the socket's address (no proxy trusted). */
+function requester(request: FastifyRequest) {
+  const agent = request.headers['user-agent'];
+  return {
+    clientIp: request.ip,
+    userAgent: typeof agent === 'string' ? agent.slice(0, 256) : null,
+  };
 }

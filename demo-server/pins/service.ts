@@ -3,6 +3,7 @@ import type { JWK } from 'jose';
 import type { CardService, RandomPinAssigner } from '../cards/service.js';
 import { ApiError, notFound } from '../http/errors.js';
 import { newId } from '../lib/ids.js';
+import { emitEvent } from '../webhooks/events.js';
 import type { Card, CardProduct, Repositories, Store } from '../store/types.js';
 import { type WidgetSession, type WidgetSessions, sessionTag } from '../widget-sessions/tokens.js';
 import type { PinVault } from './at-rest.js';
@@ -14,6 +15,9 @@ import type { TransportKeys } from './transport-keys.js';
 export interface PinServiceOptions {
   /** Reveals allowed per card per window (SPEC §6: 5 an hour). */
   revealLimit: number;
+  /** Reveals allowed per account, and for the whole platform, per window. */
+  revealLimitPerAccount: number;
+  revealLimitTotal: number;
   revealWindowMs: number;
   zonePinKeyAes: Buffer;
   zonePinKeyTdes: Buffer;
@@ -30,6 +34,17 @@ export interface PinChangeListener {
 }
 
 export type PinBlockFormat = 'ISO_9564_4' | 'ISO_9564_0';
+
+/** Who asked, for the audit events of reveals and exports (never anything about the PIN). */
+export interface AuditContext {
+  clientIp: string;
+  userAgent: string | null;
+  /** The API key behind the request (an export) or that minted the token (a reveal). */
+  apiKeyId: string | null;
+}
+
+/** The quotas a reveal passes, narrowest first; each refusal names its scope. */
+type RevealQuota = { scope: 'card' | 'account' | 'platform'; limit: number; times: number[] };
 
 /** Key check value: the first 3 bytes of the key's encryption of a zero block (X9.24 style). */
 function checkValue(key: Buffer, algorithm: string, blockSize: number): string {
@@ -126,7 +141,7 @@ export class PinService implements RandomPinAssigner {
           'The widget token was already used: ask for a new one',
         );
       }
-      const sealed = this.vault.seal(pin, card.pan);
+      const sealed = this.vault.seal(pin, this.cards.panOf(card));
       await tx.upsertPin({ cardId: card.id, ...sealed, updatedTime: new Date(now).toISOString() });
       const updated = await this.cards.markPinSet(tx, card, product, now);
       await this.pinListener?.onPinChanged(tx, updated, product, {
@@ -146,7 +161,11 @@ export class PinService implements RandomPinAssigner {
    * consumes the token, records the reveal (audit, without the PIN) and returns the PIN as JWE
    * to the widget's ephemeral key.
    */
-  async reveal(session: WidgetSession, publicJwk: JWK): Promise<{ encrypted_pin: string }> {
+  async reveal(
+    session: WidgetSession,
+    publicJwk: JWK,
+    context: Omit<AuditContext, 'apiKeyId'>,
+  ): Promise<{ encrypted_pin: string }> {
     this.assertPinCapable(session.card);
     let key;
     try {
@@ -173,17 +192,36 @@ export class PinService implements RandomPinAssigner {
       }
       const stored = await tx.getPin(card.id);
       if (!card.isPinSet || !stored) throw new ApiError('PIN_NOT_SET', 'This card has no PIN yet');
-      const recent = await tx.pinRevealTimes(card.id, now - this.options.revealWindowMs);
-      if (recent.length >= this.options.revealLimit) {
+      const since = now - this.options.revealWindowMs;
+      const quotas: RevealQuota[] = [
+        {
+          scope: 'card',
+          limit: this.options.revealLimit,
+          times: await tx.pinRevealTimes(card.id, since),
+        },
+        {
+          scope: 'account',
+          limit: this.options.revealLimitPerAccount,
+          times: await tx.revealTimesSince(since, card.accountId),
+        },
+        {
+          scope: 'platform',
+          limit: this.options.revealLimitTotal,
+          times: await tx.revealTimesSince(since),
+        },
+      ];
+      for (const { scope, limit, times } of quotas) {
+        if (times.length < limit) continue;
+        const oldest = times[times.length - limit]!;
         const retryAfter = Math.max(
           1,
-          Math.ceil((recent[0]! + this.options.revealWindowMs - now) / 1000),
+          Math.ceil((oldest + this.options.revealWindowMs - now) / 1000),
         );
         throw new ApiError(
           'RATE_LIMITED',
-          `Too many PIN reveals for this card: try again in ${retryAfter} seconds`,
+          `Too many PIN reveals for this ${scope}: try again in ${retryAfter} seconds`,
           undefined,
-          { retry_after: retryAfter },
+          { retry_after: retryAfter, quota: scope },
           { 'retry-after': String(retryAfter) },
         );
       }
@@ -193,16 +231,35 @@ export class PinService implements RandomPinAssigner {
           'The widget token was already used: ask for a new one',
         );
       }
+      const revealId = newId('rvl', now);
       await tx.insertPinReveal({
-        id: newId('rvl', now),
+        id: revealId,
         cardId: card.id,
+        accountId: card.accountId,
         tokenId: session.token.id,
         origin: session.token.origin,
         revealedAt: now,
       });
+      // Audited in the same transaction as the reveal: no reveal without its event.
+      await emitEvent(
+        tx,
+        'CARD.PIN.REVEALED',
+        {
+          ...auditSubject(card),
+          reveal_id: revealId,
+          widget_token_id: session.token.id,
+          api_key_id: session.token.apiKeyId,
+          jkt: session.token.jkt,
+          origin: session.token.origin,
+          client_ip: context.clientIp,
+          user_agent: context.userAgent,
+          revealed_time: new Date(now).toISOString(),
+        },
+        now,
+      );
       return { card, stored };
     });
-    const pin = this.vault.open(stored, card.pan);
+    const pin = this.vault.open(stored, this.cards.panOf(card));
     return { encrypted_pin: await encryptForReveal(pin, key, sessionTag(session.secret)) };
   }
 
@@ -221,7 +278,12 @@ export class PinService implements RandomPinAssigner {
     card: Card,
   ): Promise<{ pin: string; version: string } | undefined> {
     const stored = await tx.getPin(card.id);
-    return stored && { pin: this.vault.open(stored, card.pan), version: stored.updatedTime };
+    return (
+      stored && {
+        pin: this.vault.open(stored, this.cards.panOf(card)),
+        version: stored.updatedTime,
+      }
+    );
   }
 
   /** The RANDOM policy's issuance step: a CSPRNG PIN, stored as a format 4 block. */
@@ -229,32 +291,60 @@ export class PinService implements RandomPinAssigner {
     const pin = randomPin(product.pinLength, card.lastFour);
     await tx.upsertPin({
       cardId: card.id,
-      ...this.vault.seal(pin, card.pan),
+      ...this.vault.seal(pin, this.cards.panOf(card)),
       updatedTime: new Date(now).toISOString(),
     });
   }
 
   /** `GET /v1/cards/{id}/pin_block`: the PIN re-enciphered for a processor under a zone key. */
-  async exportPinBlock(cardId: string, format: PinBlockFormat) {
-    const card = await this.store.read.getCard(cardId);
-    if (!card) throw notFound('card', cardId);
-    this.assertPinCapable(card);
-    const stored = await this.store.read.getPin(cardId);
-    if (!stored) throw new ApiError('PIN_NOT_SET', 'This card has no PIN yet');
-    const pin = this.vault.open(stored, card.pan);
+  async exportPinBlock(cardId: string, format: PinBlockFormat, context: AuditContext) {
+    const now = Date.now();
+    // In one transaction with its audit event: no export without its CARD.PIN_BLOCK.EXPORTED.
+    return this.store.transaction(async (tx) => {
+      const card = await tx.getCard(cardId);
+      if (!card) throw notFound('card', cardId);
+      this.assertPinCapable(card);
+      const stored = await tx.getPin(cardId);
+      if (!stored) throw new ApiError('PIN_NOT_SET', 'This card has no PIN yet');
+      const exported = this.pinBlockUnderZoneKey(
+        card,
+        this.vault.open(stored, this.cards.panOf(card)),
+        format,
+      );
+      await emitEvent(
+        tx,
+        'CARD.PIN_BLOCK.EXPORTED',
+        {
+          ...auditSubject(card),
+          format,
+          key_id: exported.key_id,
+          api_key_id: context.apiKeyId,
+          client_ip: context.clientIp,
+          user_agent: context.userAgent,
+          exported_time: new Date(now).toISOString(),
+        },
+        now,
+      );
+      return exported;
+    });
+  }
+
+  private pinBlockUnderZoneKey(card: Card, pin: string, format: PinBlockFormat) {
     if (format === 'ISO_9564_4') {
       const key = this.options.zonePinKeyAes;
       return {
         format,
         key_id: checkValue(key, 'aes-256-ecb', 16),
-        pin_block: encipherFormat4(pin, card.pan, key).toString('hex').toUpperCase(),
+        pin_block: encipherFormat4(pin, this.cards.panOf(card), key).toString('hex').toUpperCase(),
       };
     }
     const key = this.options.zonePinKeyTdes;
     return {
       format,
       key_id: checkValue(key, 'des-ede-ecb', 8),
-      pin_block: tdesEcbEncrypt(key, encodeFormat0(pin, card.pan)).toString('hex').toUpperCase(),
+      pin_block: tdesEcbEncrypt(key, encodeFormat0(pin, this.cards.panOf(card)))
+        .toString('hex')
+        .toUpperCase(),
     };
   }
 
@@ -267,7 +357,7 @@ export class PinService implements RandomPinAssigner {
         for (const stored of stale) {
           const card = await tx.getCard(stored.cardId);
           if (!card) continue;
-          await tx.upsertPin({ ...stored, ...this.vault.reseal(stored, card.pan) });
+          await tx.upsertPin({ ...stored, ...this.vault.reseal(stored, this.cards.panOf(card)) });
         }
         return stale.length;
       });
@@ -285,6 +375,16 @@ export class PinService implements RandomPinAssigner {
       );
     }
   }
+}
+
+/** The card an audit event is about: who it belongs to, never its PAN or PIN. */
+function auditSubject(card: Card) {
+  return {
+    card_id: card.id,
+    account_id: card.accountId,
+    customer_id: card.customerId,
+    last_four: card.lastFour,
+  };
 }
 
 function policyMessage(code: NonNullable<ReturnType<typeof pinPolicyViolation>>, length: number) {

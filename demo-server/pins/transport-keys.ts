@@ -7,6 +7,7 @@ import {
 import fs from 'node:fs';
 import path from 'node:path';
 import { type JWK, calculateJwkThumbprint } from 'jose';
+import { restrictFile } from '../lib/private-files.js';
 
 /** One PIN-transport key as kept on disk: an EC P-256 private JWK and its lifetime. */
 interface KeyRecord {
@@ -73,6 +74,8 @@ export class TransportKeys {
 
   static async open(file: string): Promise<TransportKeys> {
     if (!fs.existsSync(file)) await rotateTransportKey(file, 0);
+    // Private keys: owner-only even when the operator's copy arrived with a looser mode.
+    restrictFile(file);
     const keys = new TransportKeys(file);
     keys.reload(true);
     return keys;

@@ -10,7 +10,9 @@ import { type TestPlatform, startTestPlatform } from '../testing/platform.js';
  * before any is answered, then checks the outcome and that the events agree with the state.
  */
 
-const PAN = testPan('400000123456785');
+let serial = 0;
+/** A fresh test PAN for each card: the platform issues one card per PAN. */
+const nextPan = () => testPan(String(400000123456000 + ++serial));
 const OFFLINE = { pin_issuance_policy: 'REQUIRED', offline_pin: true } as const;
 const PARALLEL = 12;
 
@@ -72,7 +74,7 @@ async function reveal(cardId: string): Promise<string> {
 
 describe('one widget token used in parallel', () => {
   it('set PIN: exactly one of 12 succeeds, the others are WIDGET_TOKEN_USED, and its PIN is the one stored', async () => {
-    const card = await issueCard(platform, { pin_issuance_policy: 'REQUIRED' }, { pan: PAN });
+    const card = await issueCard(platform, { pin_issuance_policy: 'REQUIRED' }, { pan: nextPan() });
     const token = await mintToken(platform, card.id, { widget_type: 'SET_PIN' });
     const pins = Array.from({ length: PARALLEL }, (_, i) => `${3850 + i * 7}`);
     const bodies = await times(PARALLEL, async (i) => ({
@@ -96,7 +98,7 @@ describe('one widget token used in parallel', () => {
   });
 
   it('set PIN with a DPoP-bound token: one success among 12 fresh proofs', async () => {
-    const card = await issueCard(platform, { pin_issuance_policy: 'REQUIRED' }, { pan: PAN });
+    const card = await issueCard(platform, { pin_issuance_policy: 'REQUIRED' }, { pan: nextPan() });
     const key = await dpopKey();
     const token = await mintToken(platform, card.id, { widget_type: 'SET_PIN', jkt: key.jkt });
     const url = 'http://localhost:4000/v1/widget/pin';
@@ -121,7 +123,7 @@ describe('one widget token used in parallel', () => {
   });
 
   it('reveal: one success among 12; one audit row; the rest WIDGET_TOKEN_USED', async () => {
-    const card = await issueCard(platform, { pin_issuance_policy: 'REQUIRED' }, { pan: PAN });
+    const card = await issueCard(platform, { pin_issuance_policy: 'REQUIRED' }, { pan: nextPan() });
     await setPin(card.id, '6275');
     await platform.call('POST', `/v1/simulations/cards/${card.id}/advance`);
     await platform.call('PATCH', `/v1/cards/${card.id}`, { card_status: 'ACTIVE' });
@@ -194,7 +196,7 @@ describe('parallel status changes on one card', () => {
   });
 
   it('parallel advances and a set PIN on a REQUIRED card: one PENDING → UNACTIVATED', async () => {
-    const card = await issueCard(platform, OFFLINE, { pan: PAN });
+    const card = await issueCard(platform, OFFLINE, { pan: nextPan() });
     const token = await mintToken(platform, card.id, { widget_type: 'SET_PIN' });
     const body = { encrypted_pin: await encryptPin(jwks, '2741', token) };
     await Promise.all([
@@ -242,7 +244,7 @@ describe('parallel status changes on one card', () => {
 
 describe('parallel offline-PIN syncs for one card', () => {
   it('12 parallel syncs: all 204, one open script, the rest canceled, events agree', async () => {
-    const card = await issueCard(platform, OFFLINE, { pan: PAN, account_id: 'acct_race' });
+    const card = await issueCard(platform, OFFLINE, { pan: nextPan(), account_id: 'acct_race' });
     await setPin(card.id, '3850');
     await platform.call('POST', `/v1/simulations/cards/${card.id}/advance`);
     const token = (await platform.call('POST', '/v1/accounts/acct_race/tokens')).body.access_token;

@@ -18,6 +18,8 @@ export interface CardProduct {
   offlinePin: boolean;
   pinLength: number;
   emvProfile: EmvProfile;
+  /** The weaker compatibility mode: widget tokens without `jkt` may be minted (SPEC §5). */
+  allowBearerWidgetTokens: boolean;
   createdTime: string;
 }
 
@@ -27,7 +29,8 @@ export interface Card {
   customerId: string | null;
   cardProductId: string;
   form: CardForm;
-  pan: string;
+  /** The PAN, enciphered: read it with `PanReader.panOf` in the step that needs it. */
+  sealedPan: SealedPan;
   panSequenceNumber: string;
   lastFour: string;
   cardStatus: CardStatus;
@@ -42,6 +45,14 @@ export interface Card {
   pendingScriptId: string | null;
   createdTime: string;
   lastModifiedTime: string;
+}
+
+/** A PAN at rest: AES-256-GCM (the card id as additional data) under the key `keyId`. */
+export interface SealedPan {
+  ciphertext: Buffer;
+  iv: Buffer;
+  tag: Buffer;
+  keyId: string;
 }
 
 /** The mutable part of a card: what a state change may patch. */
@@ -127,6 +138,8 @@ export interface WidgetToken {
   origin: string | null;
   /** RFC 7638 thumbprint of the key a DPoP proof must be signed with, when sender-constrained. */
   jkt: string | null;
+  /** The API key that minted it (audit); null for tokens minted before keys had ids. */
+  apiKeyId: string | null;
   expiresAt: number;
   consumedAt: number | null;
   failures: number;
@@ -164,8 +177,13 @@ export interface IssuerScript {
   /** ATC (9F36) and ARQC (9F26) of the authorization that carried it, hex. */
   atc: string | null;
   arqc: string | null;
-  /** `84 24 00 02 Lc ‖ enciphered PIN block ‖ MAC`, hex: no clear PIN. */
+  /**
+   * `84 24 00 02 Lc ‖ enciphered PIN block ‖ MAC`, hex: no clear PIN. Kept only while the
+   * script is SENT; once settled it is null and only its hash remains.
+   */
   commandApdu: string | null;
+  /** SHA-256 of the command APDU (hex), kept when the script settles and the APDU is erased. */
+  commandApduSha256: string | null;
   /** `updated_time` of the stored PIN the command carries: tells whether it is still current. */
   pinVersion: string | null;
   reason: string | null;
@@ -180,6 +198,7 @@ export type IssuerScriptPatch = Partial<
     | 'atc'
     | 'arqc'
     | 'commandApdu'
+    | 'commandApduSha256'
     | 'pinVersion'
     | 'reason'
   >
@@ -206,9 +225,30 @@ export interface ChipState {
   updatedTime: string;
 }
 
+/** An API key as stored: only the SHA-256 of the key, never the key itself. */
+export interface ApiKeyRecord {
+  id: string;
+  name: string;
+  /** Hex SHA-256 of the key (the key has ≥ 256 random bits, so no salt or slow hash is needed). */
+  keyHash: string;
+  scopes: string[];
+  createdTime: string;
+  revokedTime: string | null;
+}
+
+/** An HS256 signing key of account tokens; `retiresAt` null for the current one. */
+export interface AccountTokenKey {
+  kid: string;
+  /** The 256-bit key, base64url. */
+  secret: string;
+  createdAt: number;
+  retiresAt: number | null;
+}
+
 export interface PinReveal {
   id: string;
   cardId: string;
+  accountId: string;
   tokenId: string;
   origin: string | null;
   revealedAt: number;
@@ -234,8 +274,18 @@ export interface Repositories {
   getProduct(id: string): Promise<CardProduct | undefined>;
   listProducts(query: PageQuery): Promise<Page<CardProduct>>;
 
-  insertCard(card: Card): Promise<void>;
+  /** Fails with a UNIQUE constraint error when `panHash` is already a card's. */
+  insertCard(card: Card, panHash: string): Promise<void>;
   getCard(id: string): Promise<Card | undefined>;
+  /** Whether a card already has this keyed PAN hash (duplicate PAN). */
+  panHashUsed(panHash: string): Promise<boolean>;
+  /** Cards whose PAN is enciphered under another key than `keyId` (rotation). */
+  cardsWithPanNotUnderKey(keyId: string, limit: number): Promise<Card[]>;
+  /** Replaces a card's enciphered PAN (rotation, legacy migration); `panHash` too when given. */
+  updateCardPan(cardId: string, sealed: SealedPan, panHash?: string | null): Promise<void>;
+  /** Clear PANs moved aside by migration 5, waiting to be enciphered at start. */
+  legacyPans(limit: number): Promise<{ cardId: string; pan: string }[]>;
+  deleteLegacyPan(cardId: string): Promise<void>;
   updateCard(id: string, patch: CardPatch, modifiedTime: string): Promise<void>;
   listCards(filter: CardFilter): Promise<Page<Card>>;
 
@@ -284,6 +334,8 @@ export interface Repositories {
   insertPinReveal(reveal: PinReveal): Promise<void>;
   /** Reveal times for a card since `since`, oldest first (rate limit and audit). */
   pinRevealTimes(cardId: string, since: number): Promise<number[]>;
+  /** Reveal times since `since` for one account, or for the whole platform without one. */
+  revealTimesSince(since: number, accountId?: string): Promise<number[]>;
 
   /** Remembers a DPoP proof id until `expiresAt`; false when it was seen before (replay). */
   rememberProofId(jti: string, expiresAt: number, now: number): Promise<boolean>;
@@ -298,6 +350,21 @@ export interface Repositories {
 
   getChipState(cardId: string): Promise<ChipState | undefined>;
   upsertChipState(chip: ChipState): Promise<void>;
+
+  insertApiKey(key: ApiKeyRecord): Promise<void>;
+  getApiKeyByHash(keyHash: string): Promise<ApiKeyRecord | undefined>;
+  /** Every key, revoked ones included, oldest first. */
+  listApiKeys(): Promise<ApiKeyRecord[]>;
+  /** Revokes a key not revoked yet; false when there is no such key or it was revoked before. */
+  revokeApiKey(id: string, time: string): Promise<boolean>;
+
+  insertAccountTokenKey(key: AccountTokenKey): Promise<void>;
+  /** The keys that still verify at `now` (current first, then newest retired). */
+  accountTokenKeys(now: number): Promise<AccountTokenKey[]>;
+  /** Gives the current key a retirement time, so a new one can become current. */
+  retireCurrentAccountTokenKey(retiresAt: number): Promise<void>;
+  /** Deletes keys retired at or before `now`. */
+  deleteRetiredAccountTokenKeys(now: number): Promise<void>;
 }
 
 export interface Store {
@@ -305,5 +372,7 @@ export interface Store {
   readonly read: Repositories;
   /** Runs `work` atomically: all of its writes commit together, or none do. */
   transaction<T>(work: (tx: Repositories) => Promise<T>): Promise<T>;
+  /** Moves the journal into the main file and empties it: erased data is then in neither. */
+  checkpoint(): Promise<void>;
   close(): Promise<void>;
 }

@@ -6,7 +6,11 @@ export function testPan(body15: string): string {
   return body15 + luhnCheckDigit(body15);
 }
 
-/** Creates a product and a card on it through the API; returns the card resource. */
+/**
+ * Creates a product and a card on it through the API; returns the card resource. The product
+ * allows bearer widget tokens unless `product` says otherwise: most tests mint plain tokens,
+ * the DPoP-by-default rule has its own tests (widget-sessions/dpop-default.test.ts).
+ */
 export async function issueCard(
   platform: TestPlatform,
   product: Record<string, unknown>,
@@ -15,6 +19,7 @@ export async function issueCard(
   const created = await platform.call('POST', '/v1/card_products', {
     name: 'Test product',
     form: 'PHYSICAL',
+    ...(product.form === 'VIRTUAL' ? {} : { allow_bearer_widget_tokens: true }),
     ...product,
   });
   if (created.status !== 201) throw new Error(`product: ${JSON.stringify(created.body)}`);

@@ -7,6 +7,8 @@ import { rotateTransportKey } from '../pins/transport-keys.js';
 import { SqliteStore } from '../store/sqlite/store.js';
 
 export const TEST_API_KEY = 'sk_test_0123456789abcdefghijklmnop';
+/** Strict mode refuses TEST_API_KEY (it is not random): its tests get this generated one. */
+export const STRICT_TEST_API_KEY = 'sk_live_zu0nJcGMtES1-Lvz3zElqgZpwvvQ71jvWZir43WIY9w';
 
 /**
  * Everything strict mode (no DEMO_MODE) insists on, so a test can start strict. The
@@ -17,6 +19,8 @@ export const PRODUCTION_SECRETS = {
   PUBLIC_URL: 'https://pin.platform.example',
   FRAME_ANCESTORS: 'https://program.example',
   PIN_ENCRYPTION_KEY: 'AB'.repeat(32),
+  PAN_ENCRYPTION_KEY: 'EF'.repeat(32),
+  PAN_HASH_KEY: '5A'.repeat(32),
   ZONE_PIN_KEY_AES: 'CD'.repeat(32),
   ZONE_PIN_KEY_TDES: '0123456789ABCDEFFEDCBA9876543210',
   IMK_AC: '11'.repeat(16),
@@ -41,9 +45,11 @@ export function tempDataDir(): string {
 export async function startTestPlatform(
   env: Record<string, string> = {},
   log: PlatformDeps['log'] = false,
+  deps: Pick<PlatformDeps, 'resolveHost'> = {},
 ): Promise<TestPlatform> {
   const dataDir = env.DATA_DIR ?? tempDataDir();
   const strict = env.DEMO_MODE === '';
+  const apiKey = env.API_KEY ?? (strict ? STRICT_TEST_API_KEY : TEST_API_KEY);
   const keysFile = path.join(dataDir, 'operator-pin-transport-keys.json');
   if (strict && !env.PIN_TRANSPORT_KEYS_FILE) await rotateTransportKey(keysFile, 0);
   const config = loadConfig({
@@ -56,16 +62,17 @@ export async function startTestPlatform(
     LOG_LEVEL: 'silent',
     ...env,
     DATA_DIR: dataDir,
-    API_KEY: TEST_API_KEY,
+    API_KEY: apiKey,
   });
   const store = SqliteStore.open(path.join(dataDir, 'pin-widgets.db'));
   const platform = await buildPlatform({
     config,
     store,
-    apiKey: TEST_API_KEY,
+    apiKey,
     log,
+    ...deps,
   });
-  const auth = { authorization: `Bearer ${TEST_API_KEY}` };
+  const auth = { authorization: `Bearer ${apiKey}` };
   return {
     ...platform,
     store,

@@ -1,5 +1,15 @@
+import http from 'node:http';
+import https from 'node:https';
+import type { LookupFunction } from 'node:net';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Delivery, Store } from '../store/types.js';
+import {
+  EgressRefused,
+  type ResolveHost,
+  egressLookup,
+  refuseForbiddenHost,
+  systemResolver,
+} from './egress-lookup.js';
 import { signatureHeader } from './signing.js';
 
 export interface DispatcherOptions {
@@ -9,6 +19,9 @@ export interface DispatcherOptions {
   maxAttempts: number;
   pollMs: number;
   batchSize?: number;
+  /** DEMO_MODE: any http(s) receiver, local ones included. Otherwise public addresses only. */
+  demoMode: boolean;
+  resolveHost?: ResolveHost;
 }
 
 /**
@@ -26,6 +39,64 @@ export function retryDelayMs(
 
 const RESPONSE_EXCERPT = 1024;
 
+class DeliveryTimeout extends Error {
+  override readonly name = 'DeliveryTimeout';
+}
+
+/**
+ * One POST with a deadline over connect, send and the answer. A redirect is never followed: a
+ * 3xx is the answer, so a receiver cannot bounce the platform to a target it was not given.
+ */
+function post(
+  target: URL,
+  headers: Record<string, string>,
+  body: string,
+  options: { timeoutMs: number; lookup: LookupFunction },
+): Promise<{ status: number; excerpt: string }> {
+  return new Promise((resolve, reject) => {
+    const request = (target.protocol === 'https:' ? https : http).request({
+      method: 'POST',
+      hostname: target.hostname.replace(/^\[(.*)\]$/, '$1'),
+      port: target.port || undefined,
+      path: `${target.pathname}${target.search}`,
+      headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
+      lookup: options.lookup,
+      agent: false,
+    });
+    const fail = (error: Error) => {
+      clearTimeout(timer);
+      reject(error);
+    };
+    // Settles first: whatever destroying the socket then emits is ignored.
+    const timer = setTimeout(() => {
+      fail(new DeliveryTimeout());
+      request.destroy();
+    }, options.timeoutMs);
+    request.on('error', fail);
+    request.on('response', (response) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      const finish = () => {
+        clearTimeout(timer);
+        const excerpt = Buffer.concat(chunks).toString('utf8').slice(0, RESPONSE_EXCERPT);
+        resolve({ status: response.statusCode ?? 0, excerpt });
+      };
+      response.on('error', fail);
+      response.on('end', finish);
+      response.on('data', (chunk: Buffer) => {
+        chunks.push(chunk);
+        size += chunk.length;
+        // Enough bytes for the excerpt's characters (UTF-8: at most 4 each); the rest is unread.
+        if (size >= RESPONSE_EXCERPT * 4) {
+          finish();
+          request.destroy();
+        }
+      });
+    });
+    request.end(body);
+  });
+}
+
 /**
  * Delivers the outbox: leases due deliveries (a crash mid-send leaves them due again once the
  * lease runs out: at-least-once), POSTs each signed event with a per-attempt timeout, and
@@ -36,12 +107,15 @@ export class WebhookDispatcher {
   private running = false;
   private stopped = true;
   private idle: Promise<void> = Promise.resolve();
+  private readonly lookup: LookupFunction;
 
   constructor(
     private readonly store: Store,
     private readonly options: DispatcherOptions,
     private readonly log: FastifyBaseLogger,
-  ) {}
+  ) {
+    this.lookup = egressLookup(options.resolveHost ?? systemResolver, !options.demoMode);
+  }
 
   start(): void {
     this.stopped = false;
@@ -116,11 +190,12 @@ export class WebhookDispatcher {
         secrets.push(webhook.previousSecret);
       }
       try {
-        const response = await fetch(webhook.url, {
-          method: 'POST',
-          redirect: 'manual',
-          signal: AbortSignal.timeout(this.options.timeoutMs),
-          headers: {
+        const target = new URL(webhook.url);
+        // connect() dials an IP literal without calling lookup: check those here.
+        if (!this.options.demoMode) refuseForbiddenHost(target.hostname);
+        const answer = await post(
+          target,
+          {
             'content-type': 'application/json',
             'user-agent': 'pin-widgets-webhooks/1',
             'webhook-id': event.id,
@@ -128,14 +203,17 @@ export class WebhookDispatcher {
             'webhook-signature': signatureHeader(secrets, event.id, timestamp, body),
           },
           body,
-        });
-        statusCode = response.status;
-        responseBody = (await response.text()).slice(0, RESPONSE_EXCERPT);
+          { timeoutMs: this.options.timeoutMs, lookup: this.lookup },
+        );
+        statusCode = answer.status;
+        responseBody = answer.excerpt;
       } catch (failure) {
         error =
-          failure instanceof Error && failure.name === 'TimeoutError'
-            ? `timed out after ${this.options.timeoutMs} ms`
-            : 'connection failed';
+          failure instanceof EgressRefused
+            ? `refused: ${failure.message}`
+            : failure instanceof DeliveryTimeout
+              ? `timed out after ${this.options.timeoutMs} ms`
+              : 'connection failed';
       }
     }
 

@@ -1,7 +1,14 @@
 import { newId } from '../lib/ids.js';
 import type { EventRecord, Repositories } from '../store/types.js';
 
-export const EVENT_TYPES = ['CARD.CREATED', 'CARD.UPDATED', 'CARD.ISSUER_SCRIPT.UPDATED'] as const;
+export const EVENT_TYPES = [
+  'CARD.CREATED',
+  'CARD.UPDATED',
+  'CARD.ISSUER_SCRIPT.UPDATED',
+  // Audit events (SPEC §12): who saw or exported a PIN, when, from where; never the PIN.
+  'CARD.PIN.REVEALED',
+  'CARD.PIN_BLOCK.EXPORTED',
+] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
 /**

@@ -1,6 +1,12 @@
 import { ApiError, notFound } from '../http/errors.js';
 import { newId } from '../lib/ids.js';
 import type { EventRecord, PageQuery, Store, Webhook } from '../store/types.js';
+import {
+  EgressRefused,
+  type ResolveHost,
+  publicAddresses,
+  systemResolver,
+} from './egress-lookup.js';
 import { isValidPattern, patternMatches } from './events.js';
 import { newSigningSecret } from './signing.js';
 
@@ -11,29 +17,38 @@ export interface WebhookInput {
   description?: string | null;
 }
 
+const forbiddenUrl = (message: string) => new ApiError('WEBHOOK_URL_FORBIDDEN', message, 'url');
+
 export class WebhookService {
   constructor(
     private readonly store: Store,
-    private readonly options: { demoMode: boolean; onQueued?: () => void },
+    private readonly options: {
+      demoMode: boolean;
+      onQueued?: () => void;
+      resolveHost?: ResolveHost | undefined;
+    },
   ) {}
 
-  private checkInput(input: WebhookInput): void {
+  private async checkInput(input: WebhookInput): Promise<void> {
+    let url: URL | undefined;
     if (input.url !== undefined) {
-      let url: URL;
       try {
         url = new URL(input.url);
       } catch {
         throw new ApiError('INVALID_FIELD', 'url must be an absolute http(s) URL', 'url');
       }
-      const allowed = this.options.demoMode ? ['https:', 'http:'] : ['https:'];
-      if (!allowed.includes(url.protocol) || url.username || url.password) {
-        throw new ApiError(
-          'INVALID_FIELD',
-          !this.options.demoMode
-            ? 'url must be an https URL without credentials'
-            : 'url must be an http(s) URL without credentials',
-          'url',
-        );
+      if (this.options.demoMode) {
+        if (!['https:', 'http:'].includes(url.protocol) || url.username || url.password) {
+          throw new ApiError(
+            'INVALID_FIELD',
+            'url must be an http(s) URL without credentials',
+            'url',
+          );
+        }
+      } else if (url.protocol !== 'https:') {
+        throw forbiddenUrl(`url must be https outside DEMO_MODE, got "${url.protocol}"`);
+      } else if (url.username || url.password) {
+        throw forbiddenUrl('url must not carry credentials (user:password@) outside DEMO_MODE');
       }
     }
     const bad = input.enabled_events?.find((pattern) => !isValidPattern(pattern));
@@ -44,10 +59,28 @@ export class WebhookService {
         'enabled_events',
       );
     }
+    if (url && !this.options.demoMode) await this.checkEgress(url);
+  }
+
+  /**
+   * The subscription-time half of the SSRF guard (the dispatcher checks again at connect time,
+   * against the address it dials). A name that does not resolve yet is accepted: nothing can be
+   * reached through it, and the connect-time check still holds once it does.
+   */
+  private async checkEgress(url: URL): Promise<void> {
+    try {
+      await publicAddresses(url.hostname, this.options.resolveHost ?? systemResolver);
+    } catch (failure) {
+      if (failure instanceof EgressRefused) {
+        throw forbiddenUrl(
+          `url: ${failure.message}; outside DEMO_MODE webhooks go to public addresses only`,
+        );
+      }
+    }
   }
 
   async create(input: Required<Pick<WebhookInput, 'url' | 'enabled_events'>> & WebhookInput) {
-    this.checkInput(input);
+    await this.checkInput(input);
     const now = Date.now();
     const webhook: Webhook = {
       id: newId('wh', now),
@@ -75,8 +108,8 @@ export class WebhookService {
     return this.store.read.listWebhooks(query);
   }
 
-  update(id: string, input: WebhookInput): Promise<Webhook> {
-    this.checkInput(input);
+  async update(id: string, input: WebhookInput): Promise<Webhook> {
+    await this.checkInput(input);
     return this.mutate(id, (webhook) => ({
       ...webhook,
       ...(input.url === undefined ? {} : { url: input.url }),

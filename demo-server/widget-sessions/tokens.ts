@@ -42,6 +42,7 @@ export class WidgetSessions {
   async mint(
     cardId: string,
     request: { widget_type: WidgetType; origin?: string; jkt?: string },
+    apiKeyId: string | null = null,
   ): Promise<{ widget_token: string; widget_type: WidgetType; expires_at: string }> {
     const card = await this.store.read.getCard(cardId);
     if (!card) throw notFound('card', cardId);
@@ -53,6 +54,17 @@ export class WidgetSessions {
         'CARD_TERMINATED',
         'The card is terminated: its PIN can no longer be used',
       );
+    }
+    // DPoP is the default (SPEC §5): a bearer token only where the product opted into it.
+    if (request.jkt === undefined) {
+      const product = await this.store.read.getProduct(card.cardProductId);
+      if (!product?.allowBearerWidgetTokens) {
+        throw new ApiError(
+          'DPOP_BINDING_REQUIRED',
+          'Pass jkt, the RFC 7638 thumbprint of the widget’s DPoP key (the SDK’s fetchToken gives it to you): bearer widget tokens are off for this card’s product (allow_bearer_widget_tokens)',
+          'jkt',
+        );
+      }
     }
     let origin: string | null = null;
     if (request.origin !== undefined) {
@@ -79,6 +91,7 @@ export class WidgetSessions {
       widgetType: request.widget_type,
       origin,
       jkt: request.jkt ?? null,
+      apiKeyId,
       expiresAt: now + this.options.ttlSeconds * 1000,
       consumedAt: null,
       failures: 0,

@@ -32,6 +32,8 @@ export async function issueCard(
     name: 'Engines',
     form: 'PHYSICAL',
     pin_issuance_policy: policy,
+    // The journeys set PINs with plain tokens too (fetchToken mints DPoP-bound ones anyway).
+    allow_bearer_widget_tokens: true,
   });
   const card = await api('POST', '/v1/cards', {
     card_product_id: product.id,

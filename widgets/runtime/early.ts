@@ -84,7 +84,7 @@ function start(widget: WidgetKind): WidgetStart | StartFailure {
     }
     resolveInit(payload);
   };
-  if (host.initial) begin({ ...host.initial, fetchToken: false });
+  if (host.initial) begin({ ...host.initial, fetchToken: host.initial.token === undefined });
   host.listen(
     (message) => {
       if (message.type === 'init') begin(message.payload);

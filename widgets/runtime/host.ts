@@ -24,8 +24,11 @@ export interface Host {
    * host whose options break the protocol's rules goes to `refused`, to be answered, not dropped.
    */
   listen(handler: (message: HostMessage) => void, refused: (problem: OptionProblem) => void): void;
-  /** Webview mode: the options and token read from the fragment. */
-  initial?: { token: string; options: WidgetOptions };
+  /**
+   * Webview mode: the options read from the fragment, and a token when the app put one there
+   * (bearer products only); without one the document asks the app for a DPoP-bound token.
+   */
+  initial?: { token?: string; options: WidgetOptions };
 }
 
 /** Why a widget cannot start, with the stable code the host's `error` event carries. */
@@ -47,6 +50,8 @@ declare global {
     PinWidgetsAndroid?: { postMessage(message: string): void };
     /** Webview mode: the native app calls e.g. `pinWidgetsCommand('submit')`. */
     pinWidgetsCommand?: (type: string) => void;
+    /** Webview mode: the app answers a `tokenRequest` (null when it could not mint one). */
+    pinWidgetsToken?: (token: string | null) => void;
   }
 }
 
@@ -143,10 +148,10 @@ function webviewHost(): Host {
     window.webkit?.messageHandlers?.pinWidgets?.postMessage(message);
     window.PinWidgetsAndroid?.postMessage(JSON.stringify(message));
   };
-  const token = params.get('token');
+  const token = params.get('token') ?? undefined;
   let options: WidgetOptions;
   try {
-    if (!token) throw new HostError('INVALID_OPTIONS', 'token: pass the widget token');
+    if (token === '') throw new HostError('INVALID_OPTIONS', 'token: leave it out or pass one');
     options = fragmentOptions(params);
   } catch (error) {
     // Top-level there is no origin to protect: the bridge is the app's own.
@@ -158,11 +163,22 @@ function webviewHost(): Host {
   return {
     framed: false,
     parentOrigin: null,
-    initial: { token, options },
+    initial: { ...(token ? { token } : {}), options },
     send,
     listen(handler) {
       window.pinWidgetsCommand = (type) => {
         if (COMMANDS.has(type)) handler(envelope('webview', type, {}) as HostMessage);
+      };
+      // The bridge's answer to `tokenRequest`, checked like the SDK's `token` message.
+      window.pinWidgetsToken = (minted) => {
+        const message =
+          typeof minted === 'string'
+            ? parseHostMessage(envelope('webview', 'token', { token: minted }), 'webview')
+            : parseHostMessage(
+                envelope('webview', 'tokenError', { message: 'no token' }),
+                'webview',
+              );
+        if (message) handler(message);
       };
     },
   };

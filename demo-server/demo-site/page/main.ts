@@ -16,13 +16,31 @@ const loadSdk = (): Promise<Sdk> =>
       import(/* @vite-ignore */ `${platformUrl}/sdk/pin-widgets.js`) as Promise<Sdk>,
   ));
 
+/**
+ * "Start as a demo cardholder", once per page load: the backend sets its HttpOnly session
+ * cookie and hands this page the session's CSRF token, which stays in this closure (never in
+ * storage) and goes with every call.
+ */
+let session: Promise<string> | undefined;
+const startSession = (): Promise<string> =>
+  (session ??= fetch('/api/session', { method: 'POST' }).then(async (response) => {
+    const data = (await response.json().catch(() => ({}))) as Card;
+    if (!response.ok) throw new Error(data.message ?? `Cannot start the demo (${response.status})`);
+    $('session').textContent = 'Signed in as a demo cardholder';
+    return data.csrf_token as string;
+  }));
+
 async function api(method: string, path: string, body?: unknown): Promise<Card> {
   const response = await fetch(path, {
     method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    headers: {
+      'x-csrf-token': await startSession(),
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   const data = (await response.json().catch(() => ({}))) as Card;
+  if (response.status === 401) $('session').textContent = data.message;
   if (!response.ok) throw new Error(data.message ?? `Request failed (${response.status})`);
   return data;
 }
@@ -163,6 +181,7 @@ async function authorize(entryMode: 'CHIP_CONTACT' | 'CONTACTLESS'): Promise<voi
 
 /** Wires the page at once (a click never waits for the SDK), then loads the SDK and the log. */
 async function start(): Promise<void> {
+  void startSession();
   void loadSdk();
   $('issue-form').addEventListener('submit', async (event) => {
     event.preventDefault();

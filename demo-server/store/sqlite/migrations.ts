@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type Database from 'better-sqlite3';
 
 /**
@@ -185,10 +186,78 @@ export const migrations: readonly { version: number; sql: string }[] = [
       ) STRICT;
     `,
   },
+  {
+    // DPoP by default (bearer widget tokens only for products that allow them), who minted each
+    // token, and the per-account and platform-wide reveal quotas (SPEC §5, §12).
+    version: 4,
+    sql: `
+      ALTER TABLE card_products ADD COLUMN allow_bearer_widget_tokens INTEGER NOT NULL DEFAULT 0
+        CHECK (allow_bearer_widget_tokens IN (0, 1));
+      ALTER TABLE widget_tokens ADD COLUMN api_key_id TEXT;
+      ALTER TABLE pin_reveals ADD COLUMN account_id TEXT;
+      CREATE INDEX pin_reveals_by_account ON pin_reveals (account_id, revealed_at);
+      CREATE INDEX pin_reveals_by_time ON pin_reveals (revealed_at);
+    `,
+  },
+  {
+    // PANs at rest (docs/decisions.md): the clear `pan` column goes. AES-GCM cannot run in SQL,
+    // so clear PANs move to `legacy_pans`, which the platform empties at start, enciphering each
+    // into its card (CardService.sealLegacyPans). A settled issuer script keeps only the hash of
+    // its command, which carried an enciphered PIN.
+    version: 5,
+    sql: `
+      CREATE TABLE legacy_pans (
+        card_id TEXT PRIMARY KEY REFERENCES cards (id),
+        pan TEXT NOT NULL
+      ) STRICT;
+      INSERT INTO legacy_pans (card_id, pan) SELECT id, pan FROM cards;
+      ALTER TABLE cards DROP COLUMN pan;
+      ALTER TABLE cards ADD COLUMN pan_ciphertext BLOB;
+      ALTER TABLE cards ADD COLUMN pan_iv BLOB;
+      ALTER TABLE cards ADD COLUMN pan_tag BLOB;
+      ALTER TABLE cards ADD COLUMN pan_key_id TEXT;
+      ALTER TABLE cards ADD COLUMN pan_hash TEXT;
+      CREATE UNIQUE INDEX cards_by_pan_hash ON cards (pan_hash);
+      CREATE INDEX cards_by_pan_key ON cards (pan_key_id);
+
+      ALTER TABLE issuer_scripts ADD COLUMN command_apdu_sha256 TEXT;
+      UPDATE issuer_scripts SET command_apdu_sha256 = sha256_hex(command_apdu), command_apdu = NULL
+        WHERE status IN ('APPLIED', 'FAILED', 'CANCELED') AND command_apdu IS NOT NULL;
+    `,
+  },
+  {
+    version: 6,
+    sql: `
+      CREATE TABLE api_keys (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        key_hash TEXT NOT NULL UNIQUE CHECK (length(key_hash) = 64),
+        scopes TEXT NOT NULL,
+        created_time TEXT NOT NULL,
+        revoked_time TEXT
+      ) STRICT;
+
+      CREATE TABLE account_token_keys (
+        kid TEXT PRIMARY KEY,
+        secret TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        retires_at INTEGER
+      ) STRICT;
+      -- At most one current signing key, even when two instances start at once.
+      CREATE UNIQUE INDEX account_token_keys_one_current
+        ON account_token_keys ((retires_at IS NULL)) WHERE retires_at IS NULL;
+    `,
+  },
 ];
 
 export function migrate(db: Database.Database): number {
   const current = db.pragma('user_version', { simple: true }) as number;
+  // For migration 5: SHA-256 of a hex string's bytes, as hex (SQLite has no hash function).
+  db.function('sha256_hex', { deterministic: true }, (value: unknown) =>
+    typeof value === 'string'
+      ? createHash('sha256').update(Buffer.from(value, 'hex')).digest('hex')
+      : null,
+  );
   for (const migration of migrations) {
     if (migration.version <= current) continue;
     db.transaction(() => {

@@ -14,6 +14,7 @@ const product = (id: string): CardProduct => ({
   offlinePin: false,
   pinLength: 4,
   emvProfile: 'EMV_CCD',
+  allowBearerWidgetTokens: false,
   createdTime: '2026-01-01T00:00:00.000Z',
 });
 

@@ -2,6 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type {
+  AccountTokenKey,
+  ApiKeyRecord,
   Card,
   CardFilter,
   CardPatch,
@@ -17,11 +19,13 @@ import type {
   PageQuery,
   PinReveal,
   Repositories,
+  SealedPan,
   StoredPin,
   WidgetToken,
   Store,
   Webhook,
 } from '../types.js';
+import { PRIVATE_FILE_MODE, ensurePrivateDir, restrictFile } from '../../lib/private-files.js';
 import { migrate } from './migrations.js';
 
 type Row = Record<string, unknown>;
@@ -38,6 +42,7 @@ function toProduct(row: Row): CardProduct {
     offlinePin: bool(row.offline_pin),
     pinLength: row.pin_length as number,
     emvProfile: row.emv_profile as CardProduct['emvProfile'],
+    allowBearerWidgetTokens: bool(row.allow_bearer_widget_tokens),
     createdTime: row.created_time as string,
   };
 }
@@ -49,7 +54,12 @@ function toCard(row: Row): Card {
     customerId: row.customer_id as string | null,
     cardProductId: row.card_product_id as string,
     form: row.form as Card['form'],
-    pan: row.pan as string,
+    sealedPan: {
+      ciphertext: row.pan_ciphertext as Buffer,
+      iv: row.pan_iv as Buffer,
+      tag: row.pan_tag as Buffer,
+      keyId: row.pan_key_id as string,
+    },
     panSequenceNumber: row.pan_sequence_number as string,
     lastFour: row.last_four as string,
     cardStatus: row.card_status as Card['cardStatus'],
@@ -136,6 +146,7 @@ function toWidgetToken(row: Row): WidgetToken {
     widgetType: row.widget_type as WidgetToken['widgetType'],
     origin: row.origin as string | null,
     jkt: row.jkt as string | null,
+    apiKeyId: row.api_key_id as string | null,
     expiresAt: row.expires_at as number,
     consumedAt: row.consumed_at as number | null,
     failures: row.failures as number,
@@ -166,6 +177,7 @@ function toIssuerScript(row: Row): IssuerScript {
     atc: row.atc as string | null,
     arqc: row.arqc as string | null,
     commandApdu: row.command_apdu as string | null,
+    commandApduSha256: row.command_apdu_sha256 as string | null,
     pinVersion: row.pin_version as string | null,
     reason: row.reason as string | null,
   };
@@ -185,6 +197,26 @@ function toChipState(row: Row): ChipState {
   };
 }
 
+function toApiKey(row: Row): ApiKeyRecord {
+  return {
+    id: row.id as string,
+    name: row.name as string,
+    keyHash: row.key_hash as string,
+    scopes: JSON.parse(row.scopes as string) as string[],
+    createdTime: row.created_time as string,
+    revokedTime: row.revoked_time as string | null,
+  };
+}
+
+function toAccountTokenKey(row: Row): AccountTokenKey {
+  return {
+    kid: row.kid as string,
+    secret: row.secret as string,
+    createdAt: row.created_at as number,
+    retiresAt: row.retires_at as number | null,
+  };
+}
+
 const ISSUER_SCRIPT_COLUMNS: Record<keyof IssuerScriptPatch, string> = {
   status: 'status',
   sentTime: 'sent_time',
@@ -192,6 +224,7 @@ const ISSUER_SCRIPT_COLUMNS: Record<keyof IssuerScriptPatch, string> = {
   atc: 'atc',
   arqc: 'arqc',
   commandApdu: 'command_apdu',
+  commandApduSha256: 'command_apdu_sha256',
   pinVersion: 'pin_version',
   reason: 'reason',
 };
@@ -247,7 +280,7 @@ class SqliteRepositories implements Repositories {
   async insertProduct(p: CardProduct): Promise<void> {
     this.sql(
       `INSERT INTO card_products (id, name, form, pin_issuance_policy, offline_pin, pin_length,
-        emv_profile, created_time) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+        emv_profile, allow_bearer_widget_tokens, created_time) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ).run(
       p.id,
       p.name,
@@ -256,6 +289,7 @@ class SqliteRepositories implements Repositories {
       int(p.offlinePin),
       p.pinLength,
       p.emvProfile,
+      int(p.allowBearerWidgetTokens),
       p.createdTime,
     );
   }
@@ -269,20 +303,24 @@ class SqliteRepositories implements Repositories {
     return this.page('card_products', [], query, toProduct);
   }
 
-  async insertCard(c: Card): Promise<void> {
+  async insertCard(c: Card, panHash: string): Promise<void> {
     this.sql(
-      `INSERT INTO cards (id, account_id, customer_id, card_product_id, form, pan,
-        pan_sequence_number, last_four, card_status, status_reason, memo, is_waiting_for_pin,
+      `INSERT INTO cards (id, account_id, customer_id, card_product_id, form, pan_ciphertext,
+        pan_iv, pan_tag, pan_key_id, pan_hash, pan_sequence_number, last_four, card_status, status_reason, memo, is_waiting_for_pin,
         fulfillment_status, is_pin_set, timestamp_pin_set, offline_pin_enabled,
         offline_pin_in_sync, pending_script_id, created_time, last_modified_time)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ).run(
       c.id,
       c.accountId,
       c.customerId,
       c.cardProductId,
       c.form,
-      c.pan,
+      c.sealedPan.ciphertext,
+      c.sealedPan.iv,
+      c.sealedPan.tag,
+      c.sealedPan.keyId,
+      panHash,
       c.panSequenceNumber,
       c.lastFour,
       c.cardStatus,
@@ -303,6 +341,44 @@ class SqliteRepositories implements Repositories {
   async getCard(id: string): Promise<Card | undefined> {
     const row = this.sql('SELECT * FROM cards WHERE id = ?').get(id) as Row | undefined;
     return row && toCard(row);
+  }
+
+  async panHashUsed(panHash: string): Promise<boolean> {
+    return this.sql('SELECT 1 FROM cards WHERE pan_hash = ?').get(panHash) !== undefined;
+  }
+
+  async cardsWithPanNotUnderKey(keyId: string, limit: number): Promise<Card[]> {
+    const rows = this.sql('SELECT * FROM cards WHERE pan_key_id != ? ORDER BY id LIMIT ?').all(
+      keyId,
+      limit,
+    ) as Row[];
+    return rows.map(toCard);
+  }
+
+  async updateCardPan(cardId: string, sealed: SealedPan, panHash?: string | null): Promise<void> {
+    this.sql(
+      `UPDATE cards SET pan_ciphertext = ?, pan_iv = ?, pan_tag = ?, pan_key_id = ?,
+        pan_hash = CASE WHEN ? THEN ? ELSE pan_hash END WHERE id = ?`,
+    ).run(
+      sealed.ciphertext,
+      sealed.iv,
+      sealed.tag,
+      sealed.keyId,
+      int(panHash !== undefined),
+      panHash ?? null,
+      cardId,
+    );
+  }
+
+  async legacyPans(limit: number): Promise<{ cardId: string; pan: string }[]> {
+    const rows = this.sql('SELECT card_id, pan FROM legacy_pans ORDER BY card_id LIMIT ?').all(
+      limit,
+    ) as Row[];
+    return rows.map((row) => ({ cardId: row.card_id as string, pan: row.pan as string }));
+  }
+
+  async deleteLegacyPan(cardId: string): Promise<void> {
+    this.sql('DELETE FROM legacy_pans WHERE card_id = ?').run(cardId);
   }
 
   async updateCard(id: string, patch: CardPatch, modifiedTime: string): Promise<void> {
@@ -502,8 +578,8 @@ class SqliteRepositories implements Repositories {
 
   async insertWidgetToken(t: WidgetToken): Promise<void> {
     this.sql(
-      `INSERT INTO widget_tokens (id, token_hash, card_id, widget_type, origin, jkt, expires_at,
-        consumed_at, failures, created_time) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO widget_tokens (id, token_hash, card_id, widget_type, origin, jkt, api_key_id,
+        expires_at, consumed_at, failures, created_time) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ).run(
       t.id,
       t.tokenHash,
@@ -511,6 +587,7 @@ class SqliteRepositories implements Repositories {
       t.widgetType,
       t.origin,
       t.jkt,
+      t.apiKeyId,
       t.expiresAt,
       t.consumedAt,
       t.failures,
@@ -561,8 +638,22 @@ class SqliteRepositories implements Repositories {
 
   async insertPinReveal(r: PinReveal): Promise<void> {
     this.sql(
-      'INSERT INTO pin_reveals (id, card_id, token_id, origin, revealed_at) VALUES (?, ?, ?, ?, ?)',
-    ).run(r.id, r.cardId, r.tokenId, r.origin, r.revealedAt);
+      `INSERT INTO pin_reveals (id, card_id, account_id, token_id, origin, revealed_at)
+        VALUES (?, ?, ?, ?, ?, ?)`,
+    ).run(r.id, r.cardId, r.accountId, r.tokenId, r.origin, r.revealedAt);
+  }
+
+  async revealTimesSince(since: number, accountId?: string): Promise<number[]> {
+    const rows = (
+      accountId === undefined
+        ? this.sql(
+            'SELECT revealed_at FROM pin_reveals WHERE revealed_at > ? ORDER BY revealed_at',
+          ).all(since)
+        : this.sql(
+            'SELECT revealed_at FROM pin_reveals WHERE account_id = ? AND revealed_at > ? ORDER BY revealed_at',
+          ).all(accountId, since)
+    ) as Row[];
+    return rows.map((row) => row.revealed_at as number);
   }
 
   async pinRevealTimes(cardId: string, since: number): Promise<number[]> {
@@ -583,8 +674,9 @@ class SqliteRepositories implements Repositories {
   async insertIssuerScript(x: IssuerScript): Promise<void> {
     this.sql(
       `INSERT INTO issuer_scripts (id, script_identifier, card_id, script_type, requested_by,
-        status, created_time, sent_time, finished_time, atc, arqc, command_apdu, pin_version,
-        reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        status, created_time, sent_time, finished_time, atc, arqc, command_apdu,
+        command_apdu_sha256, pin_version, reason)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ).run(
       x.id,
       x.scriptIdentifier,
@@ -598,6 +690,7 @@ class SqliteRepositories implements Repositories {
       x.atc,
       x.arqc,
       x.commandApdu,
+      x.commandApduSha256,
       x.pinVersion,
       x.reason,
     );
@@ -665,6 +758,54 @@ class SqliteRepositories implements Repositories {
       c.updatedTime,
     );
   }
+
+  async insertApiKey(k: ApiKeyRecord): Promise<void> {
+    this.sql(
+      `INSERT INTO api_keys (id, name, key_hash, scopes, created_time, revoked_time)
+       VALUES (?, ?, ?, ?, ?, ?)`,
+    ).run(k.id, k.name, k.keyHash, JSON.stringify(k.scopes), k.createdTime, k.revokedTime);
+  }
+
+  async getApiKeyByHash(keyHash: string): Promise<ApiKeyRecord | undefined> {
+    const row = this.sql('SELECT * FROM api_keys WHERE key_hash = ?').get(keyHash) as
+      Row | undefined;
+    return row && toApiKey(row);
+  }
+
+  async listApiKeys(): Promise<ApiKeyRecord[]> {
+    return (this.sql('SELECT * FROM api_keys ORDER BY id').all() as Row[]).map(toApiKey);
+  }
+
+  async revokeApiKey(id: string, time: string): Promise<boolean> {
+    const result = this.sql(
+      'UPDATE api_keys SET revoked_time = ? WHERE id = ? AND revoked_time IS NULL',
+    ).run(time, id);
+    return result.changes === 1;
+  }
+
+  async insertAccountTokenKey(k: AccountTokenKey): Promise<void> {
+    this.sql(
+      `INSERT INTO account_token_keys (kid, secret, created_at, retires_at) VALUES (?, ?, ?, ?)`,
+    ).run(k.kid, k.secret, k.createdAt, k.retiresAt);
+  }
+
+  async accountTokenKeys(now: number): Promise<AccountTokenKey[]> {
+    const rows = this.sql(
+      `SELECT * FROM account_token_keys WHERE retires_at IS NULL OR retires_at > ?
+       ORDER BY retires_at IS NOT NULL, created_at DESC`,
+    ).all(now) as Row[];
+    return rows.map(toAccountTokenKey);
+  }
+
+  async retireCurrentAccountTokenKey(retiresAt: number): Promise<void> {
+    this.sql('UPDATE account_token_keys SET retires_at = ? WHERE retires_at IS NULL').run(
+      retiresAt,
+    );
+  }
+
+  async deleteRetiredAccountTokenKeys(now: number): Promise<void> {
+    this.sql('DELETE FROM account_token_keys WHERE retires_at <= ?').run(now);
+  }
 }
 
 function configure(db: Database.Database): void {
@@ -674,6 +815,9 @@ function configure(db: Database.Database): void {
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
+  // Deleted or overwritten content (a settled script's APDU, a legacy PAN, an old PIN block) is
+  // zeroed in the file rather than left in free pages.
+  db.pragma('secure_delete = ON');
 }
 
 /**
@@ -695,13 +839,27 @@ export class SqliteStore implements Store {
   }
 
   static open(file: string): SqliteStore {
-    fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+    ensurePrivateDir(path.dirname(file));
+    // Created 0600 before SQLite opens it: its -wal and -shm files take the database's mode.
+    fs.closeSync(fs.openSync(file, 'a', PRIVATE_FILE_MODE));
+    for (const suffix of ['', '-wal', '-shm']) restrictFile(file + suffix);
     const writer = new Database(file);
     configure(writer);
     migrate(writer);
     const reader = new Database(file, { readonly: true });
     reader.pragma('busy_timeout = 5000');
+    reader.pragma('secure_delete = ON');
+    for (const suffix of ['-wal', '-shm']) restrictFile(file + suffix);
     return new SqliteStore(writer, reader);
+  }
+
+  checkpoint(): Promise<void> {
+    const run = async (): Promise<void> => {
+      this.writer.pragma('wal_checkpoint(TRUNCATE)');
+    };
+    const result = this.queue.then(run, run);
+    this.queue = result.catch(() => undefined);
+    return result;
   }
 
   transaction<T>(work: (tx: Repositories) => Promise<T>): Promise<T> {
