@@ -1,5 +1,18 @@
 import { defineConfig } from '@playwright/test';
 
+/**
+ * How the system Chromium is started everywhere (these specs and the engines suite): no sandbox
+ * (root in CI), and none of the background calls this machine's closed network would refuse.
+ */
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
+
 /** Ports of the platform under test: apart from `npm start`'s, so both can run at once. */
 export const E2E_PLATFORM_PORT = 4400;
 export const E2E_SITE_PORT = 4401;
@@ -27,14 +40,7 @@ export default defineConfig({
     headless: true,
     launchOptions: {
       executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
+      args: CHROMIUM_ARGS,
     },
     trace: 'retain-on-failure',
   },

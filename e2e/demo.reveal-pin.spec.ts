@@ -1,20 +1,12 @@
 import AxeBuilder from '@axe-core/playwright';
 import { expect, test } from '@playwright/test';
-import { E2E_SITE_URL } from '../playwright.config.js';
-import { watchConsole } from './support.js';
+import { activeRandomCardOnDemo, watchConsole } from './support.js';
 
 test('a RANDOM card, once active, reveals its PIN in the iframe, counts down and hides it', async ({
   page,
 }) => {
   const problems = watchConsole(page);
-  await page.goto(E2E_SITE_URL);
-  await page.getByRole('radio', { name: /Random/ }).check();
-  await page.getByRole('button', { name: 'Issue card' }).click();
-  await expect(page.locator('#card-status')).toHaveText('Pending');
-  await page.getByRole('button', { name: /Skip the wait/ }).click();
-  await expect(page.locator('#card-status')).toHaveText('Not activated');
-  await page.getByRole('button', { name: 'Activate card' }).click();
-  await expect(page.locator('#card-status')).toHaveText('Active');
+  await activeRandomCardOnDemo(page);
 
   const widget = page.frameLocator('#reveal-pin-widget iframe');
   await expect(widget.getByText('••••')).toBeVisible();

@@ -1,5 +1,5 @@
 import { type APIRequestContext, type Frame, type Page, expect } from '@playwright/test';
-import { E2E_API_KEY, E2E_PLATFORM_URL } from '../playwright.config.js';
+import { E2E_API_KEY, E2E_PLATFORM_URL, E2E_SITE_URL } from '../playwright.config.js';
 
 export const auth = { authorization: `Bearer ${E2E_API_KEY}` };
 
@@ -29,6 +29,18 @@ export async function issueCard(
     });
   }
   return body;
+}
+
+/** On the demo site: issue a RANDOM card, skip the wait and activate it (the reveal step shows). */
+export async function activeRandomCardOnDemo(page: Page): Promise<void> {
+  await page.goto(E2E_SITE_URL);
+  await page.getByRole('radio', { name: /Random/ }).check();
+  await page.getByRole('button', { name: 'Issue card' }).click();
+  await expect(page.locator('#card-status')).toHaveText('Pending');
+  await page.getByRole('button', { name: /Skip the wait/ }).click();
+  await expect(page.locator('#card-status')).toHaveText('Not activated');
+  await page.getByRole('button', { name: 'Activate card' }).click();
+  await expect(page.locator('#card-status')).toHaveText('Active');
 }
 
 export async function getCard(request: APIRequestContext, id: string) {

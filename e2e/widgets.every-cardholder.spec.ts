@@ -8,8 +8,14 @@ import {
   expect,
   test,
 } from '@playwright/test';
-import { E2E_FIXTURE_URL, E2E_SITE_URL } from '../playwright.config.js';
-import { issueCard, waitForEvent, watchConsole, widgetFrame } from './support.js';
+import { E2E_FIXTURE_URL } from '../playwright.config.js';
+import {
+  activeRandomCardOnDemo,
+  issueCard,
+  waitForEvent,
+  watchConsole,
+  widgetFrame,
+} from './support.js';
 
 /**
  * SPEC §17, "every cardholder": a right-to-left locale, forced colors (Windows high contrast),
@@ -328,14 +334,7 @@ test.describe('reflow at 320 CSS px (WCAG 1.4.10)', () => {
   test('the demo site with both widgets: no sideways scroll on the page or in either frame', async ({
     page,
   }) => {
-    await page.goto(E2E_SITE_URL);
-    await page.getByRole('radio', { name: /Random/ }).check();
-    await page.getByRole('button', { name: 'Issue card' }).click();
-    await expect(page.locator('#card-status')).toHaveText('Pending');
-    await page.getByRole('button', { name: /Skip the wait/ }).click();
-    await expect(page.locator('#card-status')).toHaveText('Not activated');
-    await page.getByRole('button', { name: 'Activate card' }).click();
-    await expect(page.locator('#card-status')).toHaveText('Active');
+    await activeRandomCardOnDemo(page);
     const reveal = page.frameLocator('#reveal-pin-widget iframe');
     await reveal.getByRole('button', { name: 'Show PIN' }).click();
     await expect(reveal.locator('.pw-pin')).toHaveText(/^\d{4}$/);

@@ -1,5 +1,6 @@
 import { type BrowserContext, type Frame, type Page, chromium } from '@playwright/test';
 import { type Driver, type EngineBrowser, type Target, TargetMissing } from './engine.js';
+import { CHROMIUM_ARGS } from '../../playwright.config.js';
 import { CHROMIUM_PATH, VIEWPORT } from './env.js';
 
 /** The system Chromium through the Playwright library (no test runner, no downloaded build). */
@@ -7,14 +8,7 @@ export async function launchChromium(): Promise<EngineBrowser> {
   const browser = await chromium.launch({
     executablePath: CHROMIUM_PATH,
     headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
+    args: CHROMIUM_ARGS,
   });
   return {
     async newDriver() {
