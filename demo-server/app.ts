@@ -77,7 +77,11 @@ export interface PlatformDeps {
   store: Store;
   apiKey: string;
   /** false: no logging; a stream: structured logs there (tests read them); default stdout. */
-  log?: false | { level?: string; stream?: NodeJS.WritableStream };
+  /**
+   * false: no logging; a stream: structured logs there (tests read them); `pretty`: readable
+   * lines for a person at a terminal (pino-pretty, the same redaction); default JSON on stdout.
+   */
+  log?: false | { level?: string; stream?: NodeJS.WritableStream; pretty?: boolean };
   /** DNS for webhook targets (default: the system resolver); tests inject answers. */
   resolveHost?: ResolveHost;
 }
@@ -92,6 +96,14 @@ export async function buildPlatform(deps: PlatformDeps): Promise<Platform> {
             level: deps.log?.level ?? config.logLevel,
             redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
             ...(deps.log?.stream ? { stream: deps.log.stream } : {}),
+            ...(deps.log?.pretty
+              ? {
+                  transport: {
+                    target: 'pino-pretty',
+                    options: { translateTime: 'HH:MM:ss', ignore: 'pid,hostname' },
+                  },
+                }
+              : {}),
           },
     bodyLimit: config.bodyLimitBytes,
     trustProxy: false,

@@ -22,6 +22,8 @@ async function main(): Promise<void> {
     config,
     store,
     apiKey,
+    // A person at a terminal reads lines; a log collector (stdout not a TTY) gets JSON.
+    log: { pretty: process.stdout.isTTY === true },
   });
   await platform.app.listen({ port: config.port, host: config.host });
   platform.startWorkers();
@@ -41,6 +43,17 @@ async function main(): Promise<void> {
       dataDir: config.dataDir,
     });
     console.log(`Demo card-program site on http://127.0.0.1:${config.demoSitePort}`);
+    console.log(
+      [
+        '',
+        '  ┌──────────────────────────────────────────────────────────────┐',
+        `  │  Open the demo:  http://127.0.0.1:${config.demoSitePort}`.padEnd(65) + '│',
+        `  │  API + widgets:  ${config.publicUrl}`.padEnd(65) + '│',
+        '  │  Stop with Ctrl+C. Data stays in DATA_DIR across restarts.   │',
+        '  └──────────────────────────────────────────────────────────────┘',
+        '',
+      ].join('\n'),
+    );
   }
 
   let closing = false;
