@@ -80,6 +80,18 @@ export function describeEvent(event: Json): { title: string; detail: string; ton
               ? 'good'
               : 'info',
       };
+    case 'CARD.PIN.REVEALED':
+      return {
+        title: 'PIN revealed (audited)',
+        detail: `Shown inside the platform's frame to ${data.user_agent ? 'a browser' : 'a client'} at ${data.client_ip}${data.jkt ? ', with a DPoP-bound token' : ''}. The PIN itself is in no event.`,
+        tone: 'info',
+      };
+    case 'CARD.PIN_BLOCK.EXPORTED':
+      return {
+        title: 'PIN block exported (audited)',
+        detail: `${data.format} under zone key ${data.key_id}, by API key ${data.api_key_id ?? 'unknown'}.`,
+        tone: 'info',
+      };
     default:
       return { title: event.type, detail: '', tone: 'info' };
   }
