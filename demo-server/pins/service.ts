@@ -44,7 +44,11 @@ export interface AuditContext {
 }
 
 /** The quotas a reveal passes, narrowest first; each refusal names its scope. */
-type RevealQuota = { scope: 'card' | 'account' | 'platform'; limit: number; times: number[] };
+type RevealQuota = {
+  scope: 'card' | 'account' | 'platform';
+  /** When the quota is used up: the reveal that must age out first; null while under it. */
+  agesOut: number | null;
+};
 
 /** Key check value: the first 3 bytes of the key's encryption of a zero block (X9.24 style). */
 function checkValue(key: Buffer, algorithm: string, blockSize: number): string {
@@ -193,26 +197,22 @@ export class PinService implements RandomPinAssigner {
       const stored = await tx.getPin(card.id);
       if (!card.isPinSet || !stored) throw new ApiError('PIN_NOT_SET', 'This card has no PIN yet');
       const since = now - this.options.revealWindowMs;
+      const cardTimes = await tx.pinRevealTimes(card.id, since);
+      const { revealLimit, revealLimitPerAccount, revealLimitTotal } = this.options;
       const quotas: RevealQuota[] = [
         {
           scope: 'card',
-          limit: this.options.revealLimit,
-          times: await tx.pinRevealTimes(card.id, since),
+          agesOut:
+            cardTimes.length >= revealLimit ? cardTimes[cardTimes.length - revealLimit]! : null,
         },
         {
           scope: 'account',
-          limit: this.options.revealLimitPerAccount,
-          times: await tx.revealTimesSince(since, card.accountId),
+          agesOut: (await tx.revealWindow(since, revealLimitPerAccount, card.accountId)).agesOut,
         },
-        {
-          scope: 'platform',
-          limit: this.options.revealLimitTotal,
-          times: await tx.revealTimesSince(since),
-        },
+        { scope: 'platform', agesOut: (await tx.revealWindow(since, revealLimitTotal)).agesOut },
       ];
-      for (const { scope, limit, times } of quotas) {
-        if (times.length < limit) continue;
-        const oldest = times[times.length - limit]!;
+      for (const { scope, agesOut: oldest } of quotas) {
+        if (oldest === null) continue;
         const retryAfter = Math.max(
           1,
           Math.ceil((oldest + this.options.revealWindowMs - now) / 1000),

@@ -334,8 +334,16 @@ export interface Repositories {
   insertPinReveal(reveal: PinReveal): Promise<void>;
   /** Reveal times for a card since `since`, oldest first (rate limit and audit). */
   pinRevealTimes(cardId: string, since: number): Promise<number[]>;
-  /** Reveal times since `since` for one account, or for the whole platform without one. */
-  revealTimesSince(since: number, accountId?: string): Promise<number[]>;
+  /**
+   * Reveals since `since` for one account, or for the whole platform without one: how many, and
+   * when there are `limit` or more, the time of the one that must age out before another is
+   * allowed. Counted on an index, so a busy hour costs no more than a quiet one.
+   */
+  revealWindow(
+    since: number,
+    limit: number,
+    accountId?: string,
+  ): Promise<{ count: number; agesOut: number | null }>;
 
   /** Remembers a DPoP proof id until `expiresAt`; false when it was seen before (replay). */
   rememberProofId(jti: string, expiresAt: number, now: number): Promise<boolean>;

@@ -643,17 +643,22 @@ class SqliteRepositories implements Repositories {
     ).run(r.id, r.cardId, r.accountId, r.tokenId, r.origin, r.revealedAt);
   }
 
-  async revealTimesSince(since: number, accountId?: string): Promise<number[]> {
-    const rows = (
-      accountId === undefined
-        ? this.sql(
-            'SELECT revealed_at FROM pin_reveals WHERE revealed_at > ? ORDER BY revealed_at',
-          ).all(since)
-        : this.sql(
-            'SELECT revealed_at FROM pin_reveals WHERE account_id = ? AND revealed_at > ? ORDER BY revealed_at',
-          ).all(accountId, since)
-    ) as Row[];
-    return rows.map((row) => row.revealed_at as number);
+  async revealWindow(
+    since: number,
+    limit: number,
+    accountId?: string,
+  ): Promise<{ count: number; agesOut: number | null }> {
+    const scope = accountId === undefined ? '' : 'account_id = ? AND ';
+    const args = accountId === undefined ? [since] : [accountId, since];
+    const { count } = this.sql(
+      `SELECT count(*) AS count FROM pin_reveals WHERE ${scope}revealed_at > ?`,
+    ).get(...args) as { count: number };
+    if (count < limit) return { count, agesOut: null };
+    const row = this.sql(
+      `SELECT revealed_at FROM pin_reveals WHERE ${scope}revealed_at > ?
+        ORDER BY revealed_at LIMIT 1 OFFSET ?`,
+    ).get(...args, count - limit) as Row;
+    return { count, agesOut: row.revealed_at as number };
   }
 
   async pinRevealTimes(cardId: string, since: number): Promise<number[]> {
