@@ -152,7 +152,7 @@ export function pinBlockRoutes(app: FastifyInstance, pins: PinService): void {
       reply.header('cache-control', 'no-store').send(
         await pins.exportPinBlock(request.params.id, request.query.format, {
           ...requester(request),
-          apiKeyId: (request as { apiKey?: { id: string } }).apiKey?.id ?? null,
+          apiKeyId: request.apiKey?.id ?? null,
         }),
       ),
   );

@@ -37,7 +37,7 @@ export function widgetTokenRoutes(app: FastifyInstance, sessions: WidgetSessions
     },
     async (request, reply) => {
       // Which API key minted it: reveals made with the token are audited under that key.
-      const apiKeyId = (request as { apiKey?: { id: string } }).apiKey?.id ?? null;
+      const apiKeyId = request.apiKey?.id ?? null;
       const minted = await sessions.mint(request.params.id, request.body, apiKeyId);
       return reply.status(201).header('cache-control', 'no-store').send(minted);
     },
