@@ -1,4 +1,5 @@
 import { type MountOptions, type PinWidget, EVENT_NAMES, PinWidgetsError, mount } from './index.js';
+import { misuseEvent } from './misuse.js';
 import type { WidgetKind, WidgetOptions } from '../protocol/messages.js';
 
 /**
@@ -48,8 +49,7 @@ function defineElements(): void {
       } catch (error) {
         // An element has no caller to throw to: the same reason arrives as its `error` event,
         // after the current task so listeners added right after the element still hear it.
-        const { code = 'INVALID_OPTIONS', option, message } = error as PinWidgetsError;
-        const detail = { code, message, failedFields: option ? [option] : [] };
+        const detail = misuseEvent(error as PinWidgetsError);
         setTimeout(() => this.dispatchEvent(new CustomEvent('error', { detail })));
         return;
       }

@@ -8,6 +8,7 @@ import {
   type WidgetEvents,
   mount,
 } from './index.js';
+import { misuseEvent } from './misuse.js';
 
 type Handlers = {
   [E in WidgetEventName as `on${Capitalize<E>}`]?: (payload: WidgetEvents[E]) => void;
@@ -31,8 +32,7 @@ function createWidgetComponent(kind: MountOptions['widget']) {
     // A bad option reaches onError, as every other reason not to start, instead of a throw.
     const reportMisuse = (error: unknown) => {
       if (!(error instanceof PinWidgetsError)) throw error;
-      const { code, message, option } = error;
-      latest.current.onError?.({ code, message, failedFields: option ? [option] : [] });
+      latest.current.onError?.(misuseEvent(error));
     };
 
     useImperativeHandle(props.ref, () => ({
