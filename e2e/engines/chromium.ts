@@ -1,5 +1,5 @@
 import { type BrowserContext, type Frame, type Page, chromium } from '@playwright/test';
-import { type Driver, type EngineBrowser, type Target, TargetMissing } from './engine.js';
+import { type Driver, type EngineBrowser, type Target, findTarget } from './engine.js';
 import { CHROMIUM_ARGS } from '../../playwright.config.js';
 import { CHROMIUM_PATH, VIEWPORT } from './env.js';
 
@@ -21,19 +21,8 @@ export async function launchChromium(): Promise<EngineBrowser> {
 }
 
 function playwrightDriver(context: BrowserContext, page: Page): Driver {
-  const resolve = (target: Target): { page: Page; frame: Page | Frame } => {
-    if (target.in === 'top') return { page, frame: page };
-    if (target.in === 'frame') {
-      const frame = page
-        .frames()
-        .find((f) => f !== page.mainFrame() && f.url().startsWith(target.url));
-      if (!frame) throw new TargetMissing(target);
-      return { page, frame };
-    }
-    const popup = context.pages().find((p) => p !== page && p.url().startsWith(target.url));
-    if (!popup) throw new TargetMissing(target);
-    return { page: popup, frame: popup };
-  };
+  const resolve = (target: Target): { page: Page; frame: Page | Frame } =>
+    findTarget(target, page, { all: page.frames(), main: page.mainFrame() }, context.pages());
   return {
     goto: async (url) => void (await page.goto(url)),
     url: async () => page.url(),

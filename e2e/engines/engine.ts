@@ -58,6 +58,31 @@ export class TargetMissing extends Error {
   }
 }
 
+interface HasUrl {
+  url(): string;
+}
+
+/**
+ * Where a target lives, for the two adapters that see frames and windows as objects (Playwright,
+ * puppeteer): the page itself, its first child frame with that URL prefix, or another window.
+ */
+export function findTarget<P extends HasUrl, F extends HasUrl>(
+  target: Target,
+  page: P,
+  frames: { all: readonly F[]; main: F },
+  windows: readonly P[],
+): { page: P; frame: P | F } {
+  if (target.in === 'top') return { page, frame: page };
+  if (target.in === 'frame') {
+    const frame = frames.all.find((f) => f !== frames.main && f.url().startsWith(target.url));
+    if (!frame) throw new TargetMissing(target);
+    return { page, frame };
+  }
+  const popup = windows.find((p) => p !== page && p.url().startsWith(target.url));
+  if (!popup) throw new TargetMissing(target);
+  return { page: popup, frame: popup };
+}
+
 export interface EngineDocument {
   evaluate<R, A = undefined>(fn: InPage<A, R>, arg?: A): Promise<Awaited<R>>;
   /** Waits until the element is visible and enabled, then clicks it with the mouse. */

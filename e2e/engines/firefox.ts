@@ -1,7 +1,13 @@
 import fs from 'node:fs';
 import { inject } from 'vitest';
 import puppeteer, { type BrowserContext, type Frame, type Page } from 'puppeteer-core';
-import { type Driver, type EngineBrowser, type Target, TargetMissing } from './engine.js';
+import {
+  type Driver,
+  type EngineBrowser,
+  type Target,
+  TargetMissing,
+  findTarget,
+} from './engine.js';
 import { FIREFOX_PATH, VIEWPORT } from './env.js';
 
 /** The system Firefox ESR through puppeteer-core over WebDriver BiDi. */
@@ -50,19 +56,13 @@ function frameOrigin(url: string): { x: number; y: number } | null {
 }
 
 function puppeteerDriver(context: BrowserContext, page: Page): Driver {
-  const resolve = async (target: Target): Promise<{ page: Page; frame: Page | Frame }> => {
-    if (target.in === 'top') return { page, frame: page };
-    if (target.in === 'frame') {
-      const frame = page
-        .frames()
-        .find((f) => f !== page.mainFrame() && f.url().startsWith(target.url));
-      if (!frame) throw new TargetMissing(target);
-      return { page, frame };
-    }
-    const popup = (await context.pages()).find((p) => p !== page && p.url().startsWith(target.url));
-    if (!popup) throw new TargetMissing(target);
-    return { page: popup, frame: popup };
-  };
+  const resolve = async (target: Target): Promise<{ page: Page; frame: Page | Frame }> =>
+    findTarget(
+      target,
+      page,
+      { all: page.frames(), main: page.mainFrame() },
+      target.in === 'window' ? await context.pages() : [],
+    );
   return {
     goto: async (url) => void (await page.goto(url)),
     url: async () => page.url(),
