@@ -36,6 +36,9 @@ async function call(key: string, method: string, url: string, payload?: object) 
   return { status: response.statusCode, body: response.json() };
 }
 
+const createKey = (dataDir: string, name: string, scopes: string) =>
+  cli(dataDir, ['api-keys:create', '--name', name, '--scopes', scopes]);
+
 describe('api-keys CLI', () => {
   it(
     'create prints a key once; it works over HTTP within its scopes; list never shows it; revoke ends it',
@@ -43,13 +46,7 @@ describe('api-keys CLI', () => {
       const dataDir = tempDataDir();
       platform = await startTestPlatform({ DATA_DIR: dataDir });
 
-      const created = await cli(dataDir, [
-        'api-keys:create',
-        '--name',
-        'backend',
-        '--scopes',
-        'cards',
-      ]);
+      const created = await createKey(dataDir, 'backend', 'cards');
       expect(created.code, created.stderr).toBe(0);
       const key = /^ {2}(sk_live_[A-Za-z0-9_-]{43})$/m.exec(created.stdout)?.[1];
       const id = /Created API key (key_\w+) "backend" \(scopes: cards\)/.exec(created.stdout)?.[1];
@@ -98,24 +95,12 @@ describe('api-keys CLI', () => {
     async () => {
       const dataDir = tempDataDir();
       platform = await startTestPlatform({ DATA_DIR: dataDir });
-      const created = await cli(dataDir, [
-        'api-keys:create',
-        '--name',
-        'ops',
-        '--scopes',
-        'cards,admin',
-      ]);
+      const created = await createKey(dataDir, 'ops', 'cards,admin');
       const key = /^ {2}(sk_live_\S+)$/m.exec(created.stdout)![1]!;
       const product = await call(key, 'POST', '/v1/card_products', { name: 'p', form: 'VIRTUAL' });
       expect(product.status).toBe(201);
 
-      const unknownScope = await cli(dataDir, [
-        'api-keys:create',
-        '--name',
-        'x',
-        '--scopes',
-        'root',
-      ]);
+      const unknownScope = await createKey(dataDir, 'x', 'root');
       expect(unknownScope.code).toBe(64);
       expect(unknownScope.stderr).toContain(
         'Unknown scope "root": use one or more of cards, admin',
