@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import { BROWSER_GONE } from './e2e/engines/env.js';
 
 /**
  * The end-to-end journeys in three engines (`npm run test:engines`, after `npm run build`). The
@@ -13,5 +14,8 @@ export default defineConfig({
     fileParallelism: false,
     testTimeout: 30_000,
     hookTimeout: 60_000,
+    // A browser that crashes under a journey is started again and the journey runs once more;
+    // any other failure fails the run at once (see BROWSER_GONE).
+    retry: { count: 1, condition: BROWSER_GONE },
   },
 });

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, onTestFinished } from 'vitest';
-import type { EngineName } from './env.js';
+import { BROWSER_GONE, type EngineName } from './env.js';
 
 /**
  * One journey, three engines: each journey is written once against `EnginePage` and runs in
@@ -230,11 +230,18 @@ export function useEngine(engine: EngineName): () => Promise<EnginePage> {
     if (!browser) throw new Error(`${engine} did not start`);
     const page = pageOf(engine, await browser.newDriver());
     onTestFinished(async ({ task }) => {
+      if (task.result?.state !== 'fail') return page.close();
+      const gone = task.result.errors?.some((error) => BROWSER_GONE.test(error.message ?? ''));
+      if (gone) {
+        // Nothing of that browser can be closed or photographed any more: start another.
+        console.warn(`${engine} went away during "${task.name}"; starting a new one`);
+        await browser?.close().catch(() => undefined);
+        browser = await adapters[engine]();
+        return;
+      }
+      const name = `failed-${task.name.replace(/[^a-z0-9]+/gi, '-').slice(0, 60)}`;
       try {
-        if (task.result?.state === 'fail') {
-          const name = `failed-${task.name.replace(/[^a-z0-9]+/gi, '-').slice(0, 60)}`;
-          await page.screenshot(name).catch(() => undefined);
-        }
+        await page.screenshot(name).catch(() => undefined);
       } finally {
         await page.close();
       }

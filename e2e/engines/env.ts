@@ -48,3 +48,12 @@ export function selectedEngines(value = process.env.ENGINES): EngineName[] {
   }
   return names as EngineName[];
 }
+
+/**
+ * What each driver library says when the browser itself is gone (a crashed MiniBrowser ends
+ * its WebDriver session; a crashed Firefox or Chromium closes its connection). A journey that
+ * fails this way says nothing about the widgets: `useEngine` starts a new browser and the
+ * engines config retries that test once, for this cause only.
+ */
+export const BROWSER_GONE =
+  /invalid session id|session deleted|Target (page, context or browser )?(has been )?closed|Browser (has been )?(disconnected|closed)|Connection closed/i;
