@@ -1,6 +1,6 @@
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { CardService, type RandomPinAssigner } from './cards/service.js';
+import { CardService } from './cards/service.js';
 import { cardRoutes } from './cards/routes.js';
 import type { Config } from './config.js';
 import { ApiError } from './http/errors.js';
@@ -27,14 +27,12 @@ import { TransportKeys } from './pins/transport-keys.js';
 import { widgetTokenRoutes } from './widget-sessions/routes.js';
 import { WidgetSessions } from './widget-sessions/tokens.js';
 import { AccountTokens } from './offline-pin/account-tokens.js';
-import { AuthorizationSimulator } from './offline-pin/authorizations.js';
 import { IssuerScripts } from './offline-pin/issuer-scripts.js';
-import {
-  accountTokenRoutes,
-  authorizationSimulationRoutes,
-  syncOfflinePinRoutes,
-} from './offline-pin/routes.js';
-import { VirtualChip } from './offline-pin/virtual-chip.js';
+import { accountTokenRoutes, syncOfflinePinRoutes } from './offline-pin/routes.js';
+import { PinRecords } from './pins/records.js';
+import { AuthorizationSimulator } from './simulation/authorizations.js';
+import { authorizationSimulationRoutes } from './simulation/routes.js';
+import { VirtualChip } from './simulation/virtual-chip.js';
 
 /** Log fields that may carry secrets: censored wherever they appear. */
 export const REDACTED_PATHS = [
@@ -53,6 +51,7 @@ export interface Platform {
   app: FastifyInstance;
   cards: CardService;
   pins: PinService;
+  pinRecords: PinRecords;
   sessions: WidgetSessions;
   transportKeys: TransportKeys;
   apiKeys: ApiKeys;
@@ -219,18 +218,23 @@ export async function buildPlatform(deps: PlatformDeps): Promise<Platform> {
     maxFailures: config.widgetTokenMaxFailures,
     publicUrl: config.publicUrl,
   });
-  // The RANDOM policy's PIN step lives in the PIN module, which itself uses the card service.
-  const randomPins: RandomPinAssigner = {
-    assignRandomPin: (...args) => pins.assignRandomPin(...args),
-  };
+  // Wired bottom-up, each service built from the ones below it: PIN records (keys only), the
+  // card core, the offline-PIN issuer side, the PIN service, and the card side of the simulation.
+  const pinRecords = new PinRecords(vault, pans);
   const cards = new CardService(
     store,
     { issuanceDelayMs: config.issuanceDelayMs, demoMode: config.demoMode },
-    randomPins,
     pans,
+    pinRecords,
   );
   await cards.sealLegacyPans();
-  const pins: PinService = new PinService(store, cards, sessions, transportKeys, vault, {
+  const issuerKeys = {
+    imkAc: Buffer.from(config.imkAc, 'hex'),
+    imkSmi: Buffer.from(config.imkSmi, 'hex'),
+    imkSmc: Buffer.from(config.imkSmc, 'hex'),
+  };
+  const scripts = new IssuerScripts(store, cards, pinRecords, issuerKeys);
+  const pins = new PinService(store, cards, sessions, transportKeys, pinRecords, scripts, {
     revealLimit: config.revealLimitPerHour,
     revealLimitPerAccount: config.revealLimitPerAccountPerHour,
     revealLimitTotal: config.revealLimitTotalPerHour,
@@ -244,21 +248,14 @@ export async function buildPlatform(deps: PlatformDeps): Promise<Platform> {
     onQueued: () => dispatcher.nudge(),
   });
   const scheduler = new Scheduler(() => cards.runDueJobs(), config.schedulerPollMs, app.log);
-  const issuerKeys = {
-    imkAc: Buffer.from(config.imkAc, 'hex'),
-    imkSmi: Buffer.from(config.imkSmi, 'hex'),
-    imkSmc: Buffer.from(config.imkSmc, 'hex'),
-  };
   const apiKeys = new ApiKeys(store, deps.apiKey);
   const accountTokens = new AccountTokens(store, {
     issuer: config.publicUrl,
     ttlSeconds: config.accountTokenTtlS,
   });
   await accountTokens.ensureSigningKey();
-  const scripts = new IssuerScripts(store, cards, pins, issuerKeys);
-  pins.listen(scripts);
-  const chip = new VirtualChip(issuerKeys, cards);
-  const simulator = new AuthorizationSimulator(store, scripts, chip);
+  const chip = new VirtualChip(issuerKeys, pans);
+  const simulator = new AuthorizationSimulator(store, cards, scripts, chip);
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.get('/', { schema: { hide: true } }, async (_request, reply) =>
@@ -272,7 +269,7 @@ export async function buildPlatform(deps: PlatformDeps): Promise<Platform> {
   );
   app.get('/healthz', { schema: { hide: true } }, async () => ({ ok: true }));
 
-  pinRoutes(app, { pins, sessions, transportKeys, publicUrl: config.publicUrl });
+  pinRoutes(app, { pins, cards, sessions, transportKeys, publicUrl: config.publicUrl });
   syncOfflinePinRoutes(app, { tokens: accountTokens, scripts });
   await widgetAssetRoutes(app, config.frameAncestors);
   let guardedRoutes: readonly string[] = [];
@@ -290,6 +287,7 @@ export async function buildPlatform(deps: PlatformDeps): Promise<Platform> {
     app,
     cards,
     pins,
+    pinRecords,
     sessions,
     transportKeys,
     apiKeys,

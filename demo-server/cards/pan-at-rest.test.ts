@@ -87,7 +87,7 @@ describe('PANs at rest', () => {
         const pan = platform.cards.panOf(card);
         expect(pan.slice(-4)).toBe(card.lastFour);
         secrets.push(pan);
-        const pin = await platform.store.transaction((tx) => platform.pins.currentPin(tx, card));
+        const pin = await platform.store.transaction((tx) => platform.pinRecords.current(tx, card));
         if (card.form === 'PHYSICAL') {
           expect(pin?.pin).toMatch(/^\d{12}$/);
           secrets.push(pin!.pin);

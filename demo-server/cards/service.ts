@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { ApiError, notFound } from '../http/errors.js';
 import { newId } from '../lib/ids.js';
 import type {
@@ -15,11 +16,12 @@ import type {
   Repositories,
   Store,
 } from '../store/types.js';
+import type { PinRecords } from '../pins/records.js';
 import { emitEvent } from '../webhooks/events.js';
 import { generatePan, isLuhnValid } from './pan.js';
 import type { PanReader, PanVault } from './pan-vault.js';
 import { cardResource, changedFields } from './resources.js';
-import { type CardEvent, type Decision, decide, initialState } from './state-machine.js';
+import { type CardEvent, decide, initialState } from './state-machine.js';
 
 export interface NewProduct {
   name: string;
@@ -39,13 +41,16 @@ export interface NewCard {
   pan_sequence_number?: string;
 }
 
-/**
- * The step of the RANDOM policy that gives a card its random PIN. It runs inside the issuance
- * transaction, so a card never becomes UNACTIVATED without its PIN. The PIN module provides it.
- */
-export interface RandomPinAssigner {
-  assignRandomPin(tx: Repositories, card: Card, product: CardProduct, now: number): Promise<void>;
-}
+/** What `CardService.change` did: the card after it, or that the state machine refused. */
+export type CardChange =
+  | { allowed: true; card: Card; before: Card; product: CardProduct }
+  | { allowed: false; card: Card; product: CardProduct };
+
+/** How long a worker's claim on a due job lasts before another instance may take it over. */
+const JOB_CLAIM_MS = 10_000;
+
+/** A job whose claim another worker took over: its transaction rolls back, having done nothing. */
+class ClaimLost extends Error {}
 
 export interface CardServiceOptions {
   issuanceDelayMs: number;
@@ -53,12 +58,17 @@ export interface CardServiceOptions {
   demoMode: boolean;
 }
 
+/**
+ * The card core: card products, cards, and the one entry point through which every change to a
+ * card goes (`change`). The state machine (state-machine.ts) decides; this writes.
+ */
 export class CardService implements PanReader {
   constructor(
     private readonly store: Store,
     private readonly options: CardServiceOptions,
-    private readonly pins: RandomPinAssigner,
     private readonly pans: PanVault,
+    /** RANDOM issuance stores the card's PIN in the issuance transaction. */
+    private readonly pins: PinRecords,
   ) {}
 
   get currentPanKeyId(): string {
@@ -173,7 +183,8 @@ export class CardService implements PanReader {
         lastModifiedTime: time,
       };
       await tx.insertCard(card, panHash);
-      await this.schedule(tx, card.id, initial.schedule, now);
+      const runAt = now + this.options.issuanceDelayMs;
+      for (const kind of initial.schedule) await tx.insertJob(newJob(card.id, kind, runAt, now));
       await emitEvent(tx, 'CARD.CREATED', { card: cardResource(card) }, now);
       return card;
     });
@@ -251,61 +262,69 @@ export class CardService implements PanReader {
   ): Promise<Card> {
     const now = Date.now();
     return this.store.transaction(async (tx) => {
-      const { card, product } = await this.load(tx, id);
-      let updated = card;
+      let { card } = await this.lock(tx, id);
       if (change.card_status !== undefined && change.card_status !== card.cardStatus) {
-        const event: CardEvent = {
-          type: 'STATUS_REQUESTED',
-          to: change.card_status,
-          reason: change.reason ?? null,
-        };
-        const outcome = decide(card, product, event);
-        if (!outcome.allowed) {
+        const to = change.card_status;
+        const result = await this.change(
+          tx,
+          id,
+          { type: 'STATUS_REQUESTED', to, reason: change.reason ?? null },
+          now,
+        );
+        if (!result.allowed) {
           throw new ApiError(
             'INVALID_STATUS_TRANSITION',
-            `A ${card.cardStatus} card cannot become ${change.card_status}`,
+            `A ${card.cardStatus} card cannot become ${to}`,
             'card_status',
-            { current_status: card.cardStatus, requested_status: change.card_status },
+            { current_status: card.cardStatus, requested_status: to },
           );
         }
-        updated = await this.apply(tx, updated, outcome, now);
+        card = result.card;
       }
-      if (change.memo !== undefined && change.memo !== updated.memo) {
-        updated = await this.applyPatch(tx, updated, { memo: change.memo }, now);
+      if (change.memo !== undefined && change.memo !== card.memo) {
+        card = (await this.change(tx, id, { type: 'MEMO_SET', memo: change.memo }, now)).card;
       }
-      return updated;
+      return card;
     });
   }
 
   /**
-   * Domain operation "PIN set", called by the PIN module inside the transaction that stores the
-   * PIN: marks the card, and for a REQUIRED card starts the move to UNACTIVATED.
+   * The one entry point for every change to a card (docs/card-core.md). Inside the caller's
+   * transaction it locks the card row, runs the pure transition (`decide`), and writes what that
+   * decides: a RANDOM card's PIN, the patch, the jobs it schedules, and CARD.UPDATED with the
+   * prior values of what changed (whose deliveries join the outbox in the same transaction).
+   * A refused event writes nothing; the caller says what a refusal means to its client.
    */
-  async markPinSet(tx: Repositories, card: Card, product: CardProduct, now: number): Promise<Card> {
-    const outcome = decide(card, product, { type: 'PIN_SET', time: new Date(now).toISOString() });
-    if (!outcome.allowed) {
-      throw new ApiError('INVALID_REQUEST', `A PIN cannot be set on a ${card.cardStatus} card`);
-    }
-    return this.apply(tx, card, outcome, now);
-  }
-
-  /**
-   * Offline-PIN bookkeeping, for the offline-PIN module inside its transaction: goes through the
-   * patch path, so a real change emits CARD.UPDATED with `changed_fields`.
-   */
-  patchOfflinePin(
+  async change(
     tx: Repositories,
-    card: Card,
-    patch: Pick<CardPatch, 'offlinePinInSync' | 'pendingScriptId'>,
+    cardId: string,
+    event: CardEvent,
     now: number,
-  ): Promise<Card> {
-    return this.applyPatch(tx, card, patch, now);
+  ): Promise<CardChange> {
+    const { card, product } = await this.lock(tx, cardId);
+    const outcome = decide(card, product, event);
+    if (!outcome.allowed) return { allowed: false, card, product };
+    if (outcome.assignRandomPin) await this.pins.assignRandom(tx, card, product, now);
+    const runAt = now + this.options.issuanceDelayMs;
+    for (const kind of outcome.schedule) await tx.insertJob(newJob(card.id, kind, runAt, now));
+    const updated = await this.write(tx, card, outcome.patch, now);
+    return { allowed: true, card: updated, before: card, product };
   }
 
-  /** Runs the jobs whose time has come; returns how many ran (done or skipped). */
+  /** Reads a card with its product and locks the card until `tx` ends (Store contract). */
+  async lock(tx: Repositories, cardId: string): Promise<{ card: Card; product: CardProduct }> {
+    const card = await tx.lockCard(cardId);
+    if (!card) throw notFound('card', cardId);
+    const product = await tx.getProduct(card.cardProductId);
+    if (!product) throw new Error(`card ${cardId} has no product`);
+    return { card, product };
+  }
+
+  /** Runs the jobs whose time has come; returns how many it claimed (done or skipped). */
   async runDueJobs(now: number = Date.now(), limit = 200): Promise<number> {
-    const due = await this.store.read.dueJobs(now, limit);
-    for (const job of due) await this.runJob(job);
+    const lease = { token: randomUUID(), now, until: now + JOB_CLAIM_MS };
+    const due = await this.store.transaction((tx) => tx.claimDueJobs(lease, limit));
+    for (const job of due) await this.runJob(job, lease.token);
     return due.length;
   }
 
@@ -314,37 +333,42 @@ export class CardService implements PanReader {
     await this.getCard(cardId);
     // Each job may schedule the next step (issuance → issue → ship); a chain is at most 3 long.
     for (let round = 0; round < 10; round++) {
-      const jobs = await this.store.read.pendingJobsForCard(cardId);
+      const now = Date.now();
+      const lease = { token: randomUUID(), now, until: now + JOB_CLAIM_MS };
+      const jobs = await this.store.transaction((tx) => tx.claimCardJobs(cardId, lease));
       if (jobs.length === 0) break;
-      for (const job of jobs) await this.runJob(job);
+      for (const job of jobs) await this.runJob(job, lease.token);
     }
     return this.getCard(cardId);
   }
 
   /**
-   * Runs one job exactly once in effect: claiming it (PENDING → DONE/SKIPPED) and applying its
-   * effect commit in one transaction, and the card's current state is checked first.
+   * Runs one claimed job exactly once in effect: its card change and the job's end (DONE, or
+   * SKIPPED when the card's state no longer allows it) commit together, and only while this
+   * worker's claim still holds the job; otherwise the transaction rolls back, having done nothing.
    */
-  private runJob(job: Job): Promise<void> {
+  private async runJob(job: Job, token: string): Promise<void> {
     const now = Date.now();
     const time = new Date(now).toISOString();
-    return this.store.transaction(async (tx) => {
-      const { card, product } = await this.load(tx, job.cardId);
-      const outcome = decide(card, product, { type: 'JOB_DUE', job: job.kind, time });
-      const claimed = await tx.finishJob(job.id, outcome.allowed ? 'DONE' : 'SKIPPED', time);
-      if (!claimed || !outcome.allowed) return;
-      if (outcome.assignRandomPin) await this.pins.assignRandomPin(tx, card, product, now);
-      await this.apply(tx, card, outcome, now);
-    });
-  }
-
-  private async apply(tx: Repositories, card: Card, decision: Decision, now: number) {
-    await this.schedule(tx, card.id, decision.schedule, now);
-    return this.applyPatch(tx, card, decision.patch, now);
+    try {
+      await this.store.transaction(async (tx) => {
+        const result = await this.change(
+          tx,
+          job.cardId,
+          { type: 'JOB_DUE', job: job.kind, time },
+          now,
+        );
+        if (!(await tx.finishJob(job.id, token, result.allowed ? 'DONE' : 'SKIPPED', time))) {
+          throw new ClaimLost();
+        }
+      });
+    } catch (error) {
+      if (!(error instanceof ClaimLost)) throw error;
+    }
   }
 
   /** Writes a patch and, when it changes anything, the CARD.UPDATED event with prior values. */
-  private async applyPatch(tx: Repositories, card: Card, patch: CardPatch, now: number) {
+  private async write(tx: Repositories, card: Card, patch: CardPatch, now: number) {
     const changed = changedFields(card, patch);
     if (Object.keys(changed).length === 0) return card;
     const time = new Date(now).toISOString();
@@ -358,27 +382,18 @@ export class CardService implements PanReader {
     );
     return updated;
   }
+}
 
-  private async schedule(tx: Repositories, cardId: string, kinds: JobKind[], now: number) {
-    const runAt = now + this.options.issuanceDelayMs;
-    for (const kind of kinds) {
-      await tx.insertJob({
-        id: newId('job', now),
-        cardId,
-        kind,
-        runAt,
-        status: 'PENDING',
-        createdTime: new Date(now).toISOString(),
-        finishedTime: null,
-      });
-    }
-  }
-
-  private async load(tx: Repositories, cardId: string) {
-    const card = await tx.getCard(cardId);
-    if (!card) throw notFound('card', cardId);
-    const product = await tx.getProduct(card.cardProductId);
-    if (!product) throw new Error(`card ${cardId} has no product`);
-    return { card, product };
-  }
+function newJob(cardId: string, kind: JobKind, runAt: number, now: number): Job {
+  return {
+    id: newId('job', now),
+    cardId,
+    kind,
+    runAt,
+    status: 'PENDING',
+    createdTime: new Date(now).toISOString(),
+    finishedTime: null,
+    claimToken: null,
+    claimUntil: null,
+  };
 }

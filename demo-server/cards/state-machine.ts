@@ -24,10 +24,24 @@ const FULFILLMENT_STEPS: Readonly<
   ISSUED: { job: 'SHIP_CARD', to: 'SHIPPED' },
 };
 
+/**
+ * Everything that can change a card. Other domains send these to the card core
+ * (`CardService.change`); none writes a card row itself (docs/card-core.md).
+ */
 export type CardEvent =
+  /** The cardholder set a PIN (pins/). */
   | { type: 'PIN_SET'; time: string }
+  /** A scheduled job's time came (issuance, fulfillment). */
   | { type: 'JOB_DUE'; job: JobKind; time: string }
-  | { type: 'STATUS_REQUESTED'; to: CardStatus; reason: string | null };
+  /** The program asked for a status (PATCH /v1/cards/{id}). */
+  | { type: 'STATUS_REQUESTED'; to: CardStatus; reason: string | null }
+  | { type: 'MEMO_SET'; memo: string }
+  /** The online PIN changed after the chip was personalized, and no script will follow. */
+  | { type: 'OFFLINE_PIN_STALE' }
+  /** A SYNC_PIN script was queued (offline-pin/); `pinChanged`: the chip's PIN is now stale. */
+  | { type: 'OFFLINE_PIN_SYNC_QUEUED'; scriptId: string; pinChanged: boolean }
+  /** The chip reported on its scripts: whether it holds the current PIN, and what is still open. */
+  | { type: 'OFFLINE_PIN_SCRIPTS_SETTLED'; inSync: boolean; pendingScriptId: string | null };
 
 export interface Decision {
   patch: CardPatch;
@@ -109,7 +123,30 @@ export function decide(card: Card, product: CardProduct, event: CardEvent): Outc
 
     case 'JOB_DUE':
       return decideJob(card, product, event.job, event.time);
+
+    case 'MEMO_SET':
+      return allow({ memo: event.memo });
+
+    case 'OFFLINE_PIN_STALE':
+      return hasOfflinePin(card) ? allow({ offlinePinInSync: false }) : refuse;
+
+    case 'OFFLINE_PIN_SYNC_QUEUED':
+      if (!hasOfflinePin(card) || card.cardStatus === 'TERMINATED') return refuse;
+      return allow({
+        pendingScriptId: event.scriptId,
+        ...(event.pinChanged ? { offlinePinInSync: false } : {}),
+      });
+
+    case 'OFFLINE_PIN_SCRIPTS_SETTLED':
+      return hasOfflinePin(card)
+        ? allow({ offlinePinInSync: event.inSync, pendingScriptId: event.pendingScriptId })
+        : refuse;
   }
+}
+
+/** A physical card whose product has offline PIN: it has a chip copy to keep in sync (SPEC §8). */
+function hasOfflinePin(card: Card): boolean {
+  return card.form === 'PHYSICAL' && card.offlinePinEnabled;
 }
 
 function decideJob(card: Card, product: CardProduct, job: JobKind, time: string): Outcome {

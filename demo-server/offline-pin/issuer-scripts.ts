@@ -1,8 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { CardService } from '../cards/service.js';
-import { ApiError, notFound } from '../http/errors.js';
+import { ApiError } from '../http/errors.js';
 import { newId } from '../lib/ids.js';
-import type { PinChangeListener, PinService } from '../pins/service.js';
+import type { PinRecords } from '../pins/records.js';
+import type { PinChangeListener } from '../pins/service.js';
 import type { Card, CardProduct, IssuerScript, Repositories, Store } from '../store/types.js';
 import { emitEvent } from '../webhooks/events.js';
 import {
@@ -56,14 +57,14 @@ function erasedCommand(
  * The issuer side of offline-PIN synchronization (SPEC §8): queues a SYNC_PIN script when the
  * program asks or the PIN changes, builds its command when a contact-chip authorization arrives
  * (the MAC and session keys need that authorization's ATC and ARQC), and settles it from the
- * chip's Issuer Script Results. Each step commits with its event and the card's
- * `offline_pin` fields in the caller's transaction.
+ * chip's Issuer Script Results. Each step commits with its event in the caller's transaction,
+ * and sends the card core the event that moves the card's `offline_pin` fields.
  */
 export class IssuerScripts implements PinChangeListener {
   constructor(
     private readonly store: Store,
     private readonly cards: CardService,
-    private readonly pins: PinService,
+    private readonly pins: PinRecords,
     private readonly keys: IssuerMasterKeys,
   ) {}
 
@@ -74,8 +75,7 @@ export class IssuerScripts implements PinChangeListener {
   async requestSync(cardId: string, accountId: string): Promise<void> {
     const now = Date.now();
     await this.store.transaction(async (tx) => {
-      const card = await tx.getCard(cardId);
-      if (!card) throw notFound('card', cardId);
+      const { card } = await this.cards.lock(tx, cardId);
       if (card.accountId !== accountId) {
         throw new ApiError(
           'CARD_NOT_IN_ACCOUNT',
@@ -95,15 +95,14 @@ export class IssuerScripts implements PinChangeListener {
   async onPinChanged(
     tx: Repositories,
     card: Card,
-    _product: CardProduct,
     change: { syncOfflinePin: boolean; now: number },
   ): Promise<void> {
     if (card.form !== 'PHYSICAL' || !card.offlinePinEnabled) return;
     if (card.fulfillmentStatus === 'ORDERED') return;
     if (change.syncOfflinePin) {
-      await this.queue(tx, card, 'PIN_SET', change.now, { offlinePinInSync: false });
+      await this.queue(tx, card, 'PIN_SET', change.now, true);
     } else {
-      await this.cards.patchOfflinePin(tx, card, { offlinePinInSync: false }, change.now);
+      await this.cards.change(tx, card.id, { type: 'OFFLINE_PIN_STALE' }, change.now);
     }
   }
 
@@ -122,7 +121,7 @@ export class IssuerScripts implements PinChangeListener {
     const waiting = (await tx.openIssuerScripts(card.id)).filter((s) => s.status === 'CREATED');
     const script = waiting.at(-1);
     if (!script) return undefined;
-    const current = await this.pins.currentPin(tx, card);
+    const current = await this.pins.current(tx, card);
     // A script is only queued for a card with a PIN; without one it waits rather than fail.
     if (!current) return undefined;
     const command = buildPinChangeCommand({
@@ -167,9 +166,9 @@ export class IssuerScripts implements PinChangeListener {
     card: Card,
     results: readonly IssuerScriptResult[],
     now: number,
-  ): Promise<Card> {
+  ): Promise<void> {
     const sent = (await tx.openIssuerScripts(card.id)).filter((s) => s.status === 'SENT');
-    if (sent.length === 0) return card;
+    if (sent.length === 0) return;
     const time = new Date(now).toISOString();
     const currentPin = await tx.getPin(card.id);
     let inSync = card.offlinePinInSync;
@@ -203,10 +202,11 @@ export class IssuerScripts implements PinChangeListener {
       await this.emit(tx, card, script, 'script_failed', { status: 'FAILURE', reason }, now);
     }
     const open = await tx.openIssuerScripts(card.id);
-    return this.cards.patchOfflinePin(
+    const pendingScriptId = open.at(-1)?.id ?? null;
+    await this.cards.change(
       tx,
-      card,
-      { offlinePinInSync: inSync, pendingScriptId: open.at(-1)?.id ?? null },
+      card.id,
+      { type: 'OFFLINE_PIN_SCRIPTS_SETTLED', inSync, pendingScriptId },
       now,
     );
   }
@@ -217,8 +217,8 @@ export class IssuerScripts implements PinChangeListener {
     card: Card,
     requestedBy: IssuerScript['requestedBy'],
     now: number,
-    patch: { offlinePinInSync?: boolean } = {},
-  ): Promise<Card> {
+    pinChanged = false,
+  ): Promise<void> {
     const time = new Date(now).toISOString();
     for (const open of await tx.openIssuerScripts(card.id)) {
       if (open.status !== 'CREATED') continue;
@@ -250,7 +250,8 @@ export class IssuerScripts implements PinChangeListener {
     };
     await tx.insertIssuerScript(script);
     await this.emit(tx, card, script, 'script_created', {}, now);
-    return this.cards.patchOfflinePin(tx, card, { ...patch, pendingScriptId: script.id }, now);
+    const queued = { type: 'OFFLINE_PIN_SYNC_QUEUED', scriptId: script.id, pinChanged } as const;
+    await this.cards.change(tx, card.id, queued, now);
   }
 
   /** A random 4-byte Script Identifier (9F18), never zero, unique among the card's scripts. */

@@ -1,5 +1,6 @@
 import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { CardService } from '../cards/service.js';
 import { ApiError } from '../http/errors.js';
 import { IdParam, StrictObject } from '../http/schemas.js';
 import type { WidgetSessions } from '../widget-sessions/tokens.js';
@@ -42,12 +43,13 @@ export function pinRoutes(
   app: FastifyInstance,
   deps: {
     pins: PinService;
+    cards: CardService;
     sessions: WidgetSessions;
     transportKeys: TransportKeys;
     publicUrl: string;
   },
 ): void {
-  const { pins, sessions, transportKeys } = deps;
+  const { pins, cards, sessions, transportKeys } = deps;
   const platformOrigin = new URL(deps.publicUrl).origin;
 
   app.get(
@@ -86,7 +88,7 @@ export function pinRoutes(
       },
       async (request) => {
         const session = await sessions.authenticate(request);
-        const product = await pins.productOf(session.card);
+        const product = await cards.getProduct(session.card.cardProductId);
         return {
           widget_type: session.token.widgetType,
           expires_at: new Date(session.token.expiresAt).toISOString(),

@@ -1,15 +1,15 @@
 import { createCipheriv } from 'node:crypto';
 import type { JWK } from 'jose';
-import type { CardService, RandomPinAssigner } from '../cards/service.js';
+import type { CardService } from '../cards/service.js';
 import { ApiError, notFound } from '../http/errors.js';
 import { newId } from '../lib/ids.js';
 import { emitEvent } from '../webhooks/events.js';
-import type { Card, CardProduct, Repositories, Store } from '../store/types.js';
+import type { Card, Repositories, Store } from '../store/types.js';
 import { type WidgetSession, type WidgetSessions, sessionTag } from '../widget-sessions/tokens.js';
-import type { PinVault } from './at-rest.js';
+import type { PinRecords } from './records.js';
 import { encipherFormat4, encodeFormat0, tdesEcbEncrypt } from './iso9564/index.js';
 import { PinJweError, decryptPinJwe, encryptForReveal, importRevealKey } from './jwe.js';
-import { pinPolicyViolation, randomPin } from './policy.js';
+import { pinPolicyViolation } from './policy.js';
 import type { TransportKeys } from './transport-keys.js';
 
 export interface PinServiceOptions {
@@ -28,7 +28,6 @@ export interface PinChangeListener {
   onPinChanged(
     tx: Repositories,
     card: Card,
-    product: CardProduct,
     change: { syncOfflinePin: boolean; now: number },
   ): Promise<void>;
 }
@@ -59,25 +58,20 @@ function checkValue(key: Buffer, algorithm: string, blockSize: number): string {
     .toUpperCase();
 }
 
-export class PinService implements RandomPinAssigner {
-  private pinListener: PinChangeListener | undefined;
-
+export class PinService {
   constructor(
     private readonly store: Store,
     private readonly cards: CardService,
     private readonly sessions: WidgetSessions,
     private readonly transportKeys: TransportKeys,
-    private readonly vault: PinVault,
+    private readonly records: PinRecords,
+    /** The offline-PIN module: queues an issuer script when a chip's PIN goes stale. */
+    private readonly pinChanges: PinChangeListener,
     private readonly options: PinServiceOptions,
   ) {}
 
   get currentKeyId(): string {
-    return this.vault.currentKeyId;
-  }
-
-  /** Set once at wiring time by the offline-PIN module. */
-  listen(listener: PinChangeListener): void {
-    this.pinListener = listener;
+    return this.records.currentKeyId;
   }
 
   /**
@@ -125,7 +119,7 @@ export class PinService implements RandomPinAssigner {
       );
     }
 
-    const product = await this.productOf(session.card);
+    const product = await this.cards.getProduct(session.card.cardProductId);
     const violation = pinPolicyViolation(pin, product.pinLength, session.card.lastFour);
     if (violation) {
       return this.sessions.recordFailure(
@@ -136,8 +130,7 @@ export class PinService implements RandomPinAssigner {
 
     const now = Date.now();
     return this.store.transaction(async (tx) => {
-      const card = await tx.getCard(session.card.id);
-      if (!card) throw notFound('card', session.card.id);
+      const { card } = await this.cards.lock(tx, session.card.id);
       this.assertPinCapable(card);
       if (!(await tx.consumeWidgetToken(session.token.id, now))) {
         throw new ApiError(
@@ -145,10 +138,14 @@ export class PinService implements RandomPinAssigner {
           'The widget token was already used: ask for a new one',
         );
       }
-      const sealed = this.vault.seal(pin, this.cards.panOf(card));
-      await tx.upsertPin({ cardId: card.id, ...sealed, updatedTime: new Date(now).toISOString() });
-      const updated = await this.cards.markPinSet(tx, card, product, now);
-      await this.pinListener?.onPinChanged(tx, updated, product, {
+      await this.records.store(tx, card, pin, now);
+      const time = new Date(now).toISOString();
+      const result = await this.cards.change(tx, card.id, { type: 'PIN_SET', time }, now);
+      if (!result.allowed) {
+        throw new ApiError('INVALID_REQUEST', `A PIN cannot be set on a ${card.cardStatus} card`);
+      }
+      const updated = result.card;
+      await this.pinChanges.onPinChanged(tx, updated, {
         syncOfflinePin: body.sync_offline_pin ?? true,
         now,
       });
@@ -183,8 +180,8 @@ export class PinService implements RandomPinAssigner {
     }
     const now = Date.now();
     const { card, stored } = await this.store.transaction(async (tx) => {
-      const card = await tx.getCard(session.card.id);
-      if (!card) throw notFound('card', session.card.id);
+      // The card's lock serializes its quota; the scope locks, its account's and the platform's.
+      const { card } = await this.cards.lock(tx, session.card.id);
       this.assertPinCapable(card);
       if (card.cardStatus !== 'ACTIVE') {
         throw new ApiError(
@@ -196,6 +193,8 @@ export class PinService implements RandomPinAssigner {
       }
       const stored = await tx.getPin(card.id);
       if (!card.isPinSet || !stored) throw new ApiError('PIN_NOT_SET', 'This card has no PIN yet');
+      await tx.lockScope(`reveals:account:${card.accountId}`);
+      await tx.lockScope('reveals:platform');
       const since = now - this.options.revealWindowMs;
       const cardTimes = await tx.pinRevealTimes(card.id, since);
       const { revealLimit, revealLimitPerAccount, revealLimitTotal } = this.options;
@@ -259,41 +258,8 @@ export class PinService implements RandomPinAssigner {
       );
       return { card, stored };
     });
-    const pin = this.vault.open(stored, this.cards.panOf(card));
+    const pin = this.records.open(stored, card);
     return { encrypted_pin: await encryptForReveal(pin, key, sessionTag(session.secret)) };
-  }
-
-  async productOf(card: Card): Promise<CardProduct> {
-    const product = await this.store.read.getProduct(card.cardProductId);
-    if (!product) throw notFound('card product', card.cardProductId);
-    return product;
-  }
-
-  /**
-   * The card's current PIN, opened inside `tx` for the offline-PIN module to build an issuer
-   * script, with the stored block's `updatedTime` as its version. Never log or store the PIN.
-   */
-  async currentPin(
-    tx: Repositories,
-    card: Card,
-  ): Promise<{ pin: string; version: string } | undefined> {
-    const stored = await tx.getPin(card.id);
-    return (
-      stored && {
-        pin: this.vault.open(stored, this.cards.panOf(card)),
-        version: stored.updatedTime,
-      }
-    );
-  }
-
-  /** The RANDOM policy's issuance step: a CSPRNG PIN, stored as a format 4 block. */
-  async assignRandomPin(tx: Repositories, card: Card, product: CardProduct, now: number) {
-    const pin = randomPin(product.pinLength, card.lastFour);
-    await tx.upsertPin({
-      cardId: card.id,
-      ...this.vault.seal(pin, this.cards.panOf(card)),
-      updatedTime: new Date(now).toISOString(),
-    });
   }
 
   /** `GET /v1/cards/{id}/pin_block`: the PIN re-enciphered for a processor under a zone key. */
@@ -304,13 +270,9 @@ export class PinService implements RandomPinAssigner {
       const card = await tx.getCard(cardId);
       if (!card) throw notFound('card', cardId);
       this.assertPinCapable(card);
-      const stored = await tx.getPin(cardId);
-      if (!stored) throw new ApiError('PIN_NOT_SET', 'This card has no PIN yet');
-      const exported = this.pinBlockUnderZoneKey(
-        card,
-        this.vault.open(stored, this.cards.panOf(card)),
-        format,
-      );
+      const current = await this.records.current(tx, card);
+      if (!current) throw new ApiError('PIN_NOT_SET', 'This card has no PIN yet');
+      const exported = this.pinBlockUnderZoneKey(card, current.pin, format);
       await emitEvent(
         tx,
         'CARD.PIN_BLOCK.EXPORTED',
@@ -352,15 +314,7 @@ export class PinService implements RandomPinAssigner {
   async reencryptAll(batch = 200): Promise<number> {
     let total = 0;
     for (;;) {
-      const count = await this.store.transaction(async (tx) => {
-        const stale = await tx.pinsNotUnderKey(this.vault.currentKeyId, batch);
-        for (const stored of stale) {
-          const card = await tx.getCard(stored.cardId);
-          if (!card) continue;
-          await tx.upsertPin({ ...stored, ...this.vault.reseal(stored, this.cards.panOf(card)) });
-        }
-        return stale.length;
-      });
+      const count = await this.store.transaction((tx) => this.records.reencrypt(tx, batch));
       total += count;
       if (count < batch) return total;
     }

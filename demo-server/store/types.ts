@@ -1,7 +1,8 @@
 /**
  * The storage boundary. Domain code sees only these records and the `Store` interface;
- * `sqlite/` implements it. Every method is async so a networked database (PostgreSQL)
- * can implement the same interface without touching domain code.
+ * `sqlite/` (the embedded default) and `postgres/` implement it. The contract both keep
+ * (isolation, which reads lock, claims and leases) is docs/store.md; the conformance suite
+ * (`store/conformance.test.ts`) holds both to it.
  */
 
 export type CardForm = 'PHYSICAL' | 'VIRTUAL';
@@ -82,6 +83,9 @@ export interface Job {
   status: JobStatus;
   createdTime: string;
   finishedTime: string | null;
+  /** The token of the claim that holds it, and until when (ms); null when unclaimed. */
+  claimToken: string | null;
+  claimUntil: number | null;
 }
 
 export interface EventRecord {
@@ -114,6 +118,18 @@ export interface Delivery {
   attemptCount: number;
   nextAttemptAt: number;
   createdTime: string;
+  /**
+   * The token of the lease under which an attempt is under way (its expiry is `nextAttemptAt`),
+   * null when none is: only the holder of this token may record the attempt's outcome.
+   */
+  leaseToken: string | null;
+}
+
+/** A claim or lease request: who claims (a fresh random token per claim) and until when. */
+export interface Lease {
+  token: string;
+  now: number;
+  until: number;
 }
 
 export interface DeliveryAttempt {
@@ -269,7 +285,13 @@ export interface CardFilter extends PageQuery {
   cardStatus?: CardStatus | undefined;
 }
 
-export interface Repositories {
+/** The card side of the simulation (simulation/): its own table, apart from the issuer's. */
+export interface SimulationRepositories {
+  getChipState(cardId: string): Promise<ChipState | undefined>;
+  upsertChipState(chip: ChipState): Promise<void>;
+}
+
+export interface Repositories extends SimulationRepositories {
   insertProduct(product: CardProduct): Promise<void>;
   getProduct(id: string): Promise<CardProduct | undefined>;
   listProducts(query: PageQuery): Promise<Page<CardProduct>>;
@@ -277,6 +299,19 @@ export interface Repositories {
   /** Fails with a UNIQUE constraint error when `panHash` is already a card's. */
   insertCard(card: Card, panHash: string): Promise<void>;
   getCard(id: string): Promise<Card | undefined>;
+  /**
+   * Inside a transaction: reads the card and locks its row until commit (PostgreSQL
+   * `SELECT … FOR UPDATE`; SQLite's transactions already run one at a time). Every card change,
+   * and everything decided per card (its PIN, scripts, reveals, chip), reads the card this way
+   * first, so two of them for one card never interleave.
+   */
+  lockCard(id: string): Promise<Card | undefined>;
+  /**
+   * Inside a transaction: serializes every transaction that takes the same `scope` until commit,
+   * for a decision on rows that no single row stands for (an account's or the platform's reveal
+   * quota). PostgreSQL: a transaction-level advisory lock; SQLite: nothing more is needed.
+   */
+  lockScope(scope: string): Promise<void>;
   /** Whether a card already has this keyed PAN hash (duplicate PAN). */
   panHashUsed(panHash: string): Promise<boolean>;
   /** Cards whose PAN is enciphered under another key than `keyId` (rotation). */
@@ -290,12 +325,19 @@ export interface Repositories {
   listCards(filter: CardFilter): Promise<Page<Card>>;
 
   insertJob(job: Job): Promise<void>;
-  /** Jobs whose time has come, oldest first. */
-  dueJobs(now: number, limit: number): Promise<Job[]>;
-  pendingJobsForCard(cardId: string): Promise<Job[]>;
-  /** Marks a pending job finished; false when another worker finished it first. */
-  finishJob(id: string, status: 'DONE' | 'SKIPPED', time: string): Promise<boolean>;
-  nextJobTime(): Promise<number | undefined>;
+  /**
+   * Claims up to `limit` pending jobs whose time has come and which no live claim holds, oldest
+   * first, for `lease.token` until `lease.until`; rows another transaction is claiming are
+   * skipped (PostgreSQL `FOR UPDATE SKIP LOCKED`), never waited for.
+   */
+  claimDueJobs(lease: Lease, limit: number): Promise<Job[]>;
+  /** Claims a card's pending jobs whatever their time (the simulation's `advance`). */
+  claimCardJobs(cardId: string, lease: Lease): Promise<Job[]>;
+  /**
+   * Marks a pending job finished, only under the claim `token` that still holds it; false when
+   * it is finished already or another claim took it over (this worker's claim ran out).
+   */
+  finishJob(id: string, token: string, status: 'DONE' | 'SKIPPED', time: string): Promise<boolean>;
 
   insertEvent(event: EventRecord): Promise<void>;
   getEvent(id: string): Promise<EventRecord | undefined>;
@@ -308,17 +350,25 @@ export interface Repositories {
   updateWebhook(webhook: Webhook): Promise<void>;
 
   insertDelivery(delivery: Delivery): Promise<void>;
-  getDelivery(id: string): Promise<Delivery | undefined>;
   deliveriesForEvent(eventId: string): Promise<Delivery[]>;
-  /** Claims due deliveries by pushing their next attempt past `leaseUntil` (crash = retry). */
-  leaseDueDeliveries(now: number, leaseUntil: number, limit: number): Promise<Delivery[]>;
-  updateDelivery(
+  /**
+   * Leases up to `limit` pending deliveries that are due, oldest first: each gets
+   * `lease.token`, and its next attempt moves to `lease.until`, so a worker that dies mid-send
+   * leaves it due again when the lease runs out (at least once). Rows being leased by another
+   * transaction are skipped, never waited for.
+   */
+  leaseDueDeliveries(lease: Lease, limit: number): Promise<Delivery[]>;
+  /**
+   * Records an attempt's outcome and clears the lease, only while `token` still holds it; false
+   * (and nothing written) when the lease ran out and another worker leased the delivery since.
+   */
+  finishDeliveryAttempt(
     id: string,
+    token: string,
     patch: Pick<Delivery, 'status' | 'attemptCount' | 'nextAttemptAt'>,
-  ): Promise<void>;
-  insertAttempt(attempt: DeliveryAttempt): Promise<void>;
+    attempt: Omit<DeliveryAttempt, 'deliveryId' | 'webhookId'>,
+  ): Promise<boolean>;
   attemptsForEvent(eventId: string): Promise<DeliveryAttempt[]>;
-  nextDeliveryTime(): Promise<number | undefined>;
 
   insertWidgetToken(token: WidgetToken): Promise<void>;
   getWidgetTokenByHash(tokenHash: string): Promise<WidgetToken | undefined>;
@@ -356,9 +406,6 @@ export interface Repositories {
   issuerScriptIdentifierUsed(cardId: string, scriptIdentifier: string): Promise<boolean>;
   updateIssuerScript(id: string, patch: IssuerScriptPatch): Promise<void>;
 
-  getChipState(cardId: string): Promise<ChipState | undefined>;
-  upsertChipState(chip: ChipState): Promise<void>;
-
   insertApiKey(key: ApiKeyRecord): Promise<void>;
   getApiKeyByHash(keyHash: string): Promise<ApiKeyRecord | undefined>;
   /** Every key, revoked ones included, oldest first. */
@@ -376,11 +423,23 @@ export interface Repositories {
 }
 
 export interface Store {
-  /** Reads outside a transaction see the last committed state. */
+  /** Which backend: `sqlite` (one file in DATA_DIR) or `postgres` (DATABASE_URL). */
+  readonly kind: 'sqlite' | 'postgres';
+  /**
+   * Reads outside a transaction see the last committed state, and lock nothing: what they
+   * return may change before a transaction acts on it (decide again inside, after `lockCard`).
+   */
   readonly read: Repositories;
-  /** Runs `work` atomically: all of its writes commit together, or none do. */
+  /**
+   * Runs `work` atomically: all of its writes commit together, or none do. Isolation is READ
+   * COMMITTED or stronger (SQLite: serializable, one transaction at a time); a decision that
+   * depends on what it read takes the locks above first. A transaction that loses a deadlock or
+   * serialization race is retried from the start (so `work` must only touch the database).
+   */
   transaction<T>(work: (tx: Repositories) => Promise<T>): Promise<T>;
-  /** Moves the journal into the main file and empties it: erased data is then in neither. */
+  /** SQLite: moves the journal into the main file and empties it, so erased data is in neither. */
   checkpoint(): Promise<void>;
+  /** Whether the database answers (readiness). */
+  ping(): Promise<void>;
   close(): Promise<void>;
 }

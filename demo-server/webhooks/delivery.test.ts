@@ -102,9 +102,8 @@ describe('issuance with webhooks', () => {
     const created = await issue(platform, 'REQUIRED');
     const pinSetAt = Date.now();
     await platform.store.transaction(async (tx) => {
-      const card = (await tx.getCard(created.id))!;
-      const product = (await tx.getProduct(card.cardProductId))!;
-      await platform.cards.markPinSet(tx, card, product, Date.now());
+      const time = new Date().toISOString();
+      await platform.cards.change(tx, created.id, { type: 'PIN_SET', time }, Date.now());
     });
     expect((await platform.call('GET', `/v1/cards/${created.id}`)).body).toMatchObject({
       card_status: 'PENDING',

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import type { LookupFunction } from 'node:net';
@@ -157,15 +158,16 @@ export class WebhookDispatcher {
 
   /** Sends every due delivery once; returns how many it sent. */
   async deliverDue(now: number = Date.now()): Promise<number> {
-    const leaseUntil = now + this.options.timeoutMs + 1000;
+    // A fresh token per lease: only this lease may record the outcome of these attempts.
+    const lease = { token: randomUUID(), now, until: now + this.options.timeoutMs + 1000 };
     const due = await this.store.transaction((tx) =>
-      tx.leaseDueDeliveries(now, leaseUntil, this.options.batchSize ?? 32),
+      tx.leaseDueDeliveries(lease, this.options.batchSize ?? 32),
     );
-    await Promise.all(due.map((delivery) => this.send(delivery)));
+    await Promise.all(due.map((delivery) => this.send(delivery, lease.token)));
     return due.length;
   }
 
-  private async send(delivery: Delivery): Promise<void> {
+  private async send(delivery: Delivery, token: string): Promise<void> {
     const [webhook, event] = await Promise.all([
       this.store.read.getWebhook(delivery.webhookId),
       this.store.read.getEvent(delivery.eventId),
@@ -221,23 +223,30 @@ export class WebhookDispatcher {
     const givesUp =
       !succeeded && (attemptNumber >= this.options.maxAttempts || !webhook?.isEnabled);
     const finished = Date.now();
-    await this.store.transaction(async (tx) => {
-      await tx.insertAttempt({
-        deliveryId: delivery.id,
-        webhookId: delivery.webhookId,
-        attemptNumber,
-        attemptedTime: new Date(started).toISOString(),
-        statusCode,
-        error,
-        durationMs: finished - started,
-        responseBody,
-      });
-      await tx.updateDelivery(delivery.id, {
-        status: succeeded ? 'SUCCEEDED' : givesUp ? 'FAILED' : 'PENDING',
-        attemptCount: attemptNumber,
-        nextAttemptAt:
-          succeeded || givesUp ? finished : finished + retryDelayMs(attemptNumber, this.options),
-      });
-    });
+    const recorded = await this.store.transaction((tx) =>
+      tx.finishDeliveryAttempt(
+        delivery.id,
+        token,
+        {
+          status: succeeded ? 'SUCCEEDED' : givesUp ? 'FAILED' : 'PENDING',
+          attemptCount: attemptNumber,
+          nextAttemptAt:
+            succeeded || givesUp ? finished : finished + retryDelayMs(attemptNumber, this.options),
+        },
+        {
+          attemptNumber,
+          attemptedTime: new Date(started).toISOString(),
+          statusCode,
+          error,
+          durationMs: finished - started,
+          responseBody,
+        },
+      ),
+    );
+    if (!recorded) {
+      // The attempt outlived its lease and another worker leased the delivery since: its
+      // attempt is the one on record (the receiver may see this one too: at least once).
+      this.log.warn({ delivery_id: delivery.id }, 'webhook attempt finished after its lease');
+    }
   }
 }

@@ -53,6 +53,7 @@ export async function emitEvent(
       attemptCount: 0,
       nextAttemptAt: now,
       createdTime: event.createdTime,
+      leaseToken: null,
     });
   }
   return event;

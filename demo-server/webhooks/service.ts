@@ -185,6 +185,7 @@ export class WebhookService {
           attemptCount: 0,
           nextAttemptAt: now,
           createdTime: new Date(now).toISOString(),
+          leaseToken: null,
         });
       }
       return found;

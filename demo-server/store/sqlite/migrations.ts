@@ -248,6 +248,15 @@ export const migrations: readonly { version: number; sql: string }[] = [
         ON account_token_keys ((retires_at IS NULL)) WHERE retires_at IS NULL;
     `,
   },
+  {
+    // Claims and leases carry the token of the worker that holds them (docs/store.md).
+    version: 7,
+    sql: `
+      ALTER TABLE jobs ADD COLUMN claim_token TEXT;
+      ALTER TABLE jobs ADD COLUMN claim_until INTEGER;
+      ALTER TABLE deliveries ADD COLUMN lease_token TEXT;
+    `,
+  },
 ];
 
 export function migrate(db: Database.Database): number {

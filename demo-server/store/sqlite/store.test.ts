@@ -46,6 +46,8 @@ describe('SqliteStore', () => {
           status: 'PENDING',
           createdTime: '',
           finishedTime: null,
+          claimToken: null,
+          claimUntil: null,
         }),
       ),
     ).rejects.toThrow(/FOREIGN KEY/);

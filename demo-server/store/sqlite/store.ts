@@ -15,6 +15,7 @@ import type {
   IssuerScript,
   IssuerScriptPatch,
   Job,
+  Lease,
   Page,
   PageQuery,
   PinReveal,
@@ -31,6 +32,8 @@ import { migrate } from './migrations.js';
 type Row = Record<string, unknown>;
 
 const bool = (value: unknown): boolean => value === 1;
+/** RETURNING gives rows in no promised order: claims are handed out oldest first. */
+const byRunAt = (a: Job, b: Job): number => a.runAt - b.runAt || (a.id < b.id ? -1 : 1);
 const int = (value: boolean): number => (value ? 1 : 0);
 
 function toProduct(row: Row): CardProduct {
@@ -86,6 +89,8 @@ function toJob(row: Row): Job {
     status: row.status as Job['status'],
     createdTime: row.created_time as string,
     finishedTime: row.finished_time as string | null,
+    claimToken: row.claim_token as string | null,
+    claimUntil: row.claim_until as number | null,
   };
 }
 
@@ -122,6 +127,7 @@ function toDelivery(row: Row): Delivery {
     attemptCount: row.attempt_count as number,
     nextAttemptAt: row.next_attempt_at as number,
     createdTime: row.created_time as string,
+    leaseToken: row.lease_token as string | null,
   };
 }
 
@@ -343,6 +349,13 @@ class SqliteRepositories implements Repositories {
     return row && toCard(row);
   }
 
+  /** The writer's transactions run one at a time (BEGIN IMMEDIATE): the row is already ours. */
+  lockCard(id: string): Promise<Card | undefined> {
+    return this.getCard(id);
+  }
+
+  async lockScope(): Promise<void> {}
+
   async panHashUsed(panHash: string): Promise<boolean> {
     return this.sql('SELECT 1 FROM cards WHERE pan_hash = ?').get(panHash) !== undefined;
   }
@@ -401,35 +414,52 @@ class SqliteRepositories implements Repositories {
 
   async insertJob(j: Job): Promise<void> {
     this.sql(
-      `INSERT INTO jobs (id, card_id, kind, run_at, status, created_time, finished_time)
-       VALUES (?, ?, ?, ?, ?, ?, ?)`,
-    ).run(j.id, j.cardId, j.kind, j.runAt, j.status, j.createdTime, j.finishedTime);
+      `INSERT INTO jobs (id, card_id, kind, run_at, status, created_time, finished_time,
+        claim_token, claim_until) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ).run(
+      j.id,
+      j.cardId,
+      j.kind,
+      j.runAt,
+      j.status,
+      j.createdTime,
+      j.finishedTime,
+      j.claimToken,
+      j.claimUntil,
+    );
   }
 
-  async dueJobs(now: number, limit: number): Promise<Job[]> {
+  async claimDueJobs(lease: Lease, limit: number): Promise<Job[]> {
     const rows = this.sql(
-      `SELECT * FROM jobs WHERE status = 'PENDING' AND run_at <= ? ORDER BY run_at, id LIMIT ?`,
-    ).all(now, limit) as Row[];
-    return rows.map(toJob);
+      `UPDATE jobs SET claim_token = ?, claim_until = ?
+       WHERE id IN (SELECT id FROM jobs WHERE status = 'PENDING' AND run_at <= ?
+                      AND (claim_until IS NULL OR claim_until <= ?)
+                    ORDER BY run_at, id LIMIT ?)
+       RETURNING *`,
+    ).all(lease.token, lease.until, lease.now, lease.now, limit) as Row[];
+    return rows.map(toJob).sort(byRunAt);
   }
 
-  async pendingJobsForCard(cardId: string): Promise<Job[]> {
+  async claimCardJobs(cardId: string, lease: Lease): Promise<Job[]> {
     const rows = this.sql(
-      `SELECT * FROM jobs WHERE card_id = ? AND status = 'PENDING' ORDER BY run_at, id`,
-    ).all(cardId) as Row[];
-    return rows.map(toJob);
+      `UPDATE jobs SET claim_token = ?, claim_until = ?
+       WHERE card_id = ? AND status = 'PENDING' AND (claim_until IS NULL OR claim_until <= ?)
+       RETURNING *`,
+    ).all(lease.token, lease.until, cardId, lease.now) as Row[];
+    return rows.map(toJob).sort(byRunAt);
   }
 
-  async finishJob(id: string, status: 'DONE' | 'SKIPPED', time: string): Promise<boolean> {
+  async finishJob(
+    id: string,
+    token: string,
+    status: 'DONE' | 'SKIPPED',
+    time: string,
+  ): Promise<boolean> {
     const result = this.sql(
-      `UPDATE jobs SET status = ?, finished_time = ? WHERE id = ? AND status = 'PENDING'`,
-    ).run(status, time, id);
+      `UPDATE jobs SET status = ?, finished_time = ?, claim_token = NULL, claim_until = NULL
+       WHERE id = ? AND status = 'PENDING' AND claim_token = ?`,
+    ).run(status, time, id, token);
     return result.changes === 1;
-  }
-
-  async nextJobTime(): Promise<number | undefined> {
-    const row = this.sql(`SELECT MIN(run_at) AS t FROM jobs WHERE status = 'PENDING'`).get() as Row;
-    return (row.t as number | null) ?? undefined;
   }
 
   async insertEvent(e: EventRecord): Promise<void> {
@@ -507,13 +537,17 @@ class SqliteRepositories implements Repositories {
   async insertDelivery(d: Delivery): Promise<void> {
     this.sql(
       `INSERT INTO deliveries (id, event_id, webhook_id, status, attempt_count, next_attempt_at,
-        created_time) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-    ).run(d.id, d.eventId, d.webhookId, d.status, d.attemptCount, d.nextAttemptAt, d.createdTime);
-  }
-
-  async getDelivery(id: string): Promise<Delivery | undefined> {
-    const row = this.sql('SELECT * FROM deliveries WHERE id = ?').get(id) as Row | undefined;
-    return row && toDelivery(row);
+        created_time, lease_token) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    ).run(
+      d.id,
+      d.eventId,
+      d.webhookId,
+      d.status,
+      d.attemptCount,
+      d.nextAttemptAt,
+      d.createdTime,
+      d.leaseToken,
+    );
   }
 
   async deliveriesForEvent(eventId: string): Promise<Delivery[]> {
@@ -523,36 +557,35 @@ class SqliteRepositories implements Repositories {
     return rows.map(toDelivery);
   }
 
-  async leaseDueDeliveries(now: number, leaseUntil: number, limit: number): Promise<Delivery[]> {
+  async leaseDueDeliveries(lease: Lease, limit: number): Promise<Delivery[]> {
     const rows = this.sql(
-      `UPDATE deliveries SET next_attempt_at = ?
+      `UPDATE deliveries SET next_attempt_at = ?, lease_token = ?
        WHERE id IN (SELECT id FROM deliveries WHERE status = 'PENDING' AND next_attempt_at <= ?
                     ORDER BY next_attempt_at, id LIMIT ?)
        RETURNING *`,
-    ).all(leaseUntil, now, limit) as Row[];
+    ).all(lease.until, lease.token, lease.now, limit) as Row[];
     return rows.map(toDelivery);
   }
 
-  async updateDelivery(
+  async finishDeliveryAttempt(
     id: string,
+    token: string,
     patch: Pick<Delivery, 'status' | 'attemptCount' | 'nextAttemptAt'>,
-  ): Promise<void> {
-    this.sql(
-      'UPDATE deliveries SET status = ?, attempt_count = ?, next_attempt_at = ? WHERE id = ?',
-    ).run(patch.status, patch.attemptCount, patch.nextAttemptAt, id);
-  }
-
-  async insertAttempt(a: DeliveryAttempt): Promise<void> {
-    const delivery = this.sql('SELECT event_id FROM deliveries WHERE id = ?').get(a.deliveryId) as
-      Row | undefined;
+    a: Omit<DeliveryAttempt, 'deliveryId' | 'webhookId'>,
+  ): Promise<boolean> {
+    const row = this.sql(
+      `UPDATE deliveries SET status = ?, attempt_count = ?, next_attempt_at = ?, lease_token = NULL
+       WHERE id = ? AND lease_token = ? RETURNING webhook_id, event_id`,
+    ).get(patch.status, patch.attemptCount, patch.nextAttemptAt, id, token) as Row | undefined;
+    if (!row) return false;
     this.sql(
       `INSERT INTO delivery_attempts (delivery_id, webhook_id, event_id, attempt_number,
         attempted_time, status_code, error, duration_ms, response_body)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ).run(
-      a.deliveryId,
-      a.webhookId,
-      delivery?.event_id ?? null,
+      id,
+      row.webhook_id,
+      row.event_id,
       a.attemptNumber,
       a.attemptedTime,
       a.statusCode,
@@ -560,6 +593,7 @@ class SqliteRepositories implements Repositories {
       a.durationMs,
       a.responseBody,
     );
+    return true;
   }
 
   async attemptsForEvent(eventId: string): Promise<DeliveryAttempt[]> {
@@ -567,13 +601,6 @@ class SqliteRepositories implements Repositories {
       eventId,
     ) as Row[];
     return rows.map(toAttempt);
-  }
-
-  async nextDeliveryTime(): Promise<number | undefined> {
-    const row = this.sql(
-      `SELECT MIN(next_attempt_at) AS t FROM deliveries WHERE status = 'PENDING'`,
-    ).get() as Row;
-    return (row.t as number | null) ?? undefined;
   }
 
   async insertWidgetToken(t: WidgetToken): Promise<void> {
@@ -831,6 +858,7 @@ function configure(db: Database.Database): void {
  * read never observes another request's half-done transaction.
  */
 export class SqliteStore implements Store {
+  readonly kind = 'sqlite' as const;
   readonly read: Repositories;
   private readonly writes: Repositories;
   private queue: Promise<unknown> = Promise.resolve();
@@ -882,6 +910,10 @@ export class SqliteStore implements Store {
     const result = this.queue.then(run, run);
     this.queue = result.catch(() => undefined);
     return result;
+  }
+
+  async ping(): Promise<void> {
+    this.reader.prepare('SELECT 1').get();
   }
 
   async close(): Promise<void> {

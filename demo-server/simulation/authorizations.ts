@@ -1,7 +1,12 @@
-import { ApiError, notFound } from '../http/errors.js';
+import type { CardService } from '../cards/service.js';
+import { ApiError } from '../http/errors.js';
 import type { Store } from '../store/types.js';
-import { EmvCryptoError, type IssuerScriptResult, parseIssuerScriptResults } from './emv/index.js';
-import type { IssuerScripts } from './issuer-scripts.js';
+import {
+  EmvCryptoError,
+  type IssuerScriptResult,
+  parseIssuerScriptResults,
+} from '../offline-pin/emv/index.js';
+import type { IssuerScripts } from '../offline-pin/issuer-scripts.js';
 import type { VirtualChip } from './virtual-chip.js';
 
 export type EntryMode = 'CHIP_CONTACT' | 'CONTACTLESS' | 'MAGSTRIPE' | 'ECOMMERCE';
@@ -46,6 +51,7 @@ export class AuthorizationSimulator {
 
   constructor(
     private readonly store: Store,
+    private readonly cards: CardService,
     private readonly scripts: IssuerScripts,
     private readonly chip: VirtualChip,
   ) {}
@@ -70,10 +76,8 @@ export class AuthorizationSimulator {
     const reported = parseReportedResults(request.issuer_script_results);
     const now = Date.now();
     return this.store.transaction(async (tx) => {
-      const card = await tx.getCard(request.card_id);
-      if (!card) throw notFound('card', request.card_id);
-      const product = await tx.getProduct(card.cardProductId);
-      if (!product) throw new Error(`card ${card.id} has no product`);
+      // The card's lock serializes its chip: two authorizations never share an ATC.
+      const { card, product } = await this.cards.lock(tx, request.card_id);
       if (card.form === 'VIRTUAL' && request.entry_mode !== 'ECOMMERCE') {
         throw new ApiError(
           'CARD_IS_VIRTUAL',
@@ -99,7 +103,8 @@ export class AuthorizationSimulator {
         now,
       });
       const results = reported ?? parseIssuerScriptResults(txn.scriptResults);
-      const settled = await this.scripts.recordResults(tx, card, results, now);
+      await this.scripts.recordResults(tx, card, results, now);
+      const { card: settled } = await this.cards.lock(tx, card.id);
 
       let template: Buffer | undefined;
       // EMV lets an issuer send scripts with a decline too; a terminated card gets none.

@@ -10,8 +10,8 @@ import {
   findTlv,
   retailMac,
   verifyAndOpenPinChangeCommand,
-} from './emv/index.js';
-import type { IssuerMasterKeys } from './issuer-scripts.js';
+} from '../offline-pin/emv/index.js';
+import type { IssuerMasterKeys } from '../offline-pin/issuer-scripts.js';
 
 /** Issuer Script Results byte 1 (EMV Book 4 Annex A5): high nibble 2 = successful, 1 = failed. */
 const SCRIPT_SUCCESSFUL = 0x20;
