@@ -68,7 +68,12 @@ export interface Platform {
   };
   /** Starts the background workers (scheduled jobs, webhook delivery). */
   startWorkers(): void;
-  close(): Promise<void>;
+  /**
+   * Graceful shutdown: readiness turns 503, the workers stop claiming and finish what they hold
+   * (a due job's transaction, every webhook attempt under lease), then the server stops
+   * accepting connections and waits for the requests in flight. The store stays open.
+   */
+  close(drainDelayMs?: number): Promise<void>;
 }
 
 export interface PlatformDeps {
@@ -267,7 +272,19 @@ export async function buildPlatform(deps: PlatformDeps): Promise<Platform> {
       )
       .send(landingPage(config)),
   );
+  // Liveness: the process answers. Readiness: it can serve (its database answers) and is not
+  // draining; a load balancer stops sending it requests when this turns 503 (docs/deployment.md).
+  let draining = false;
   app.get('/healthz', { schema: { hide: true } }, async () => ({ ok: true }));
+  app.get('/readyz', { schema: { hide: true } }, async (_request, reply) => {
+    if (draining) return reply.status(503).send({ ready: false, reason: 'draining' });
+    try {
+      await store.ping();
+    } catch {
+      return reply.status(503).send({ ready: false, reason: 'database unreachable' });
+    }
+    return { ready: true };
+  });
 
   pinRoutes(app, { pins, cards, sessions, transportKeys, publicUrl: config.publicUrl });
   syncOfflinePinRoutes(app, { tokens: accountTokens, scripts });
@@ -300,7 +317,10 @@ export async function buildPlatform(deps: PlatformDeps): Promise<Platform> {
       scheduler.start();
       dispatcher.start();
     },
-    async close() {
+    async close(drainDelayMs = 0) {
+      draining = true;
+      // Time for a load balancer's next readiness probe to take this instance out of rotation.
+      if (drainDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, drainDelayMs));
       await scheduler.stop();
       await dispatcher.stop();
       await app.close();
