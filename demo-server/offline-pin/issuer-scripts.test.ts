@@ -1,8 +1,5 @@
 import { createCipheriv, createDecipheriv } from 'node:crypto';
-import fs from 'node:fs';
-import path from 'node:path';
 import { Writable } from 'node:stream';
-import Database from 'better-sqlite3';
 import { Webhook as StandardWebhook } from 'standardwebhooks';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { TEST_KEYS } from '../config.js';
@@ -12,7 +9,7 @@ import { PRODUCTION_SECRETS, type TestPlatform, startTestPlatform } from '../tes
 import { type ReceivedWebhook, startReceiver } from '../testing/receiver.js';
 
 /**
- * An EMV implementation written here with node:crypto only, apart from ./emv, to check the
+ * An EMV implementation written here with node:crypto only, apart from payment-crypto/, to check the
  * scripts the platform sends: Option A ICC master keys, secure-messaging session keys, the
  * ISO 9797-1 algorithm 3 MAC and the per-profile decipherment (EMV Book 2 A1.3/A1.4, SPEC §8).
  */
@@ -201,21 +198,12 @@ const offlinePin = async (cardId: string) =>
   (await platform.call('GET', `/v1/cards/${cardId}`)).body.offline_pin;
 
 /**
- * The card's CARD.ISSUER_SCRIPT.UPDATED event data in the order they were written (rowid: ids
- * only order events by millisecond, and one transaction writes several in the same one).
+ * The card's CARD.ISSUER_SCRIPT.UPDATED event data in the order they were written (not by id:
+ * ids only order events by millisecond, and one transaction writes several in the same one).
  */
 async function scriptEvents(cardId: string): Promise<Record<string, any>[]> {
-  const db = new Database(path.join(platform.dataDir, 'pin-widgets.db'), { readonly: true });
-  try {
-    const rows = db
-      .prepare(`SELECT data FROM events WHERE type = 'CARD.ISSUER_SCRIPT.UPDATED' ORDER BY rowid`)
-      .all() as { data: string }[];
-    return rows
-      .map((row) => JSON.parse(row.data) as Record<string, any>)
-      .filter((data) => data.card_id === cardId);
-  } finally {
-    db.close();
-  }
+  const events = await platform.db.events('CARD.ISSUER_SCRIPT.UPDATED');
+  return events.map((event) => event.data).filter((data) => data.card_id === cardId);
 }
 
 const steps = (events: Record<string, any>[]) =>
@@ -696,11 +684,10 @@ describe('the PIN appears nowhere', () => {
         (all) => all.filter((w) => w.json.data.script_event_type === 'script_applied').length === 3,
       );
 
-      const dump = (name: string) =>
-        fs.readFileSync(path.join(platform.dataDir, name)).toString('latin1');
-      const files = fs.readdirSync(platform.dataDir).filter((n) => n.startsWith('pin-widgets.db'));
+      // The database as a stolen disk would hold it (SQLite: the file and its WAL).
+      const images = await platform.db.images();
       const haystacks = [
-        ...files.map(dump),
+        ...images.map((image) => image.bytes.toString('latin1')),
         JSON.stringify(responses),
         JSON.stringify(receiver.received.map((w) => w.body)),
         JSON.stringify((await platform.call('GET', '/v1/events?limit=100')).body),

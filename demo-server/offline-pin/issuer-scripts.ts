@@ -10,7 +10,8 @@ import {
   type IssuerScriptResult,
   buildIssuerScriptTemplate2,
   buildPinChangeCommand,
-} from './emv/index.js';
+  toHex,
+} from '../payment-crypto/index.js';
 
 /** The issuer master keys (double-length 3DES) the ICC keys are derived from (Option A). */
 export interface IssuerMasterKeys {
@@ -34,8 +35,6 @@ export const ScriptReason = {
   SCRIPT_RESULT_MISSING: 'SCRIPT_RESULT_MISSING',
 } as const;
 export type ScriptReason = (typeof ScriptReason)[keyof typeof ScriptReason];
-
-const hex = (bytes: Buffer): string => bytes.toString('hex').toUpperCase();
 
 /**
  * A settled script keeps no enciphered PIN: its command is erased (secure_delete zeroes it in
@@ -139,9 +138,9 @@ export class IssuerScripts implements PinChangeListener {
       ...script,
       status: 'SENT',
       sentTime: new Date(now).toISOString(),
-      atc: hex(txn.atc),
-      arqc: hex(txn.arqc),
-      commandApdu: hex(command.apdu),
+      atc: toHex(txn.atc),
+      arqc: toHex(txn.arqc),
+      commandApdu: toHex(command.apdu),
       pinVersion: current.version,
     };
     await tx.updateIssuerScript(script.id, {
@@ -173,7 +172,7 @@ export class IssuerScripts implements PinChangeListener {
     const currentPin = await tx.getPin(card.id);
     let inSync = card.offlinePinInSync;
     for (const script of sent) {
-      const result = results.find((r) => hex(r.scriptId) === script.scriptIdentifier);
+      const result = results.find((r) => toHex(r.scriptId) === script.scriptIdentifier);
       if (result?.result === 'SUCCESSFUL') {
         await tx.updateIssuerScript(script.id, {
           status: 'APPLIED',
@@ -257,7 +256,7 @@ export class IssuerScripts implements PinChangeListener {
   /** A random 4-byte Script Identifier (9F18), never zero, unique among the card's scripts. */
   private async newScriptIdentifier(tx: Repositories, cardId: string): Promise<string> {
     for (;;) {
-      const candidate = hex(randomBytes(4));
+      const candidate = toHex(randomBytes(4));
       if (candidate === '00000000') continue;
       if (!(await tx.issuerScriptIdentifierUsed(cardId, candidate))) return candidate;
     }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { loadDataKey } from '../lib/private-files.js';
-import { decipherFormat4, encipherFormat4 } from './iso9564/index.js';
+import { decipherFormat4, encipherFormat4, toHex } from '../payment-crypto/index.js';
 
 /** Key id of an AES key: the first 8 bytes of its SHA-256 (never the key itself). */
 export function aesKeyId(key: Buffer): string {
@@ -24,7 +24,7 @@ export class PinVault {
   seal(pin: string, pan: string): { pinBlock: string; keyId: string } {
     const key = this.keys.get(this.currentKeyId)!;
     return {
-      pinBlock: encipherFormat4(pin, pan, key).toString('hex').toUpperCase(),
+      pinBlock: toHex(encipherFormat4(pin, pan, key)),
       keyId: this.currentKeyId,
     };
   }

@@ -5,7 +5,7 @@ import { issueCard, mintToken, testPan, widgetCall } from '../testing/cards.js';
 import { encryptPin } from '../testing/independent-jose.js';
 import { startTestPlatform, tempDataDir } from '../testing/platform.js';
 import { PinVault, aesKeyId } from './at-rest.js';
-import { decipherFormat4 } from './iso9564/index.js';
+import { decipherFormat4 } from '../payment-crypto/index.js';
 import { rotateTransportKey } from './transport-keys.js';
 
 const PAN = testPan('400000123456785');

@@ -452,7 +452,7 @@ describe('RANDOM policy', () => {
   });
 });
 
-/** An ISO 9564-1 implementation written here, apart from pins/iso9564, to check the exports. */
+/** An ISO 9564-1 implementation written here, apart from payment-crypto/, to check the exports. */
 const independent = {
   aes: (key: Buffer, block: Buffer) => {
     const d = createDecipheriv('aes-256-ecb', key, null).setAutoPadding(false);

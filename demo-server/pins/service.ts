@@ -1,4 +1,3 @@
-import { createCipheriv } from 'node:crypto';
 import type { JWK } from 'jose';
 import type { CardService } from '../cards/service.js';
 import { ApiError, notFound } from '../http/errors.js';
@@ -7,7 +6,13 @@ import { emitEvent } from '../webhooks/events.js';
 import type { Card, Repositories, Store } from '../store/types.js';
 import { type WidgetSession, type WidgetSessions, sessionTag } from '../widget-sessions/tokens.js';
 import type { PinRecords } from './records.js';
-import { encipherFormat4, encodeFormat0, tdesEcbEncrypt } from './iso9564/index.js';
+import {
+  encipherFormat4,
+  encodeFormat0,
+  keyCheckValue,
+  tdesEcbEncrypt,
+  toHex,
+} from '../payment-crypto/index.js';
 import { PinJweError, decryptPinJwe, encryptForReveal, importRevealKey } from './jwe.js';
 import { pinPolicyViolation } from './policy.js';
 import type { TransportKeys } from './transport-keys.js';
@@ -48,15 +53,6 @@ type RevealQuota = {
   /** When the quota is used up: the reveal that must age out first; null while under it. */
   agesOut: number | null;
 };
-
-/** Key check value: the first 3 bytes of the key's encryption of a zero block (X9.24 style). */
-function checkValue(key: Buffer, algorithm: string, blockSize: number): string {
-  const cipher = createCipheriv(algorithm, key, null).setAutoPadding(false);
-  return Buffer.concat([cipher.update(Buffer.alloc(blockSize)), cipher.final()])
-    .subarray(0, 3)
-    .toString('hex')
-    .toUpperCase();
-}
 
 export class PinService {
   constructor(
@@ -296,14 +292,14 @@ export class PinService {
       const key = this.options.zonePinKeyAes;
       return {
         format,
-        key_id: checkValue(key, 'aes-256-ecb', 16),
-        pin_block: encipherFormat4(pin, this.cards.panOf(card), key).toString('hex').toUpperCase(),
+        key_id: toHex(keyCheckValue(key, 3, 'AES')),
+        pin_block: toHex(encipherFormat4(pin, this.cards.panOf(card), key)),
       };
     }
     const key = this.options.zonePinKeyTdes;
     return {
       format,
-      key_id: checkValue(key, 'des-ede-ecb', 8),
+      key_id: toHex(keyCheckValue(key)),
       pin_block: tdesEcbEncrypt(key, encodeFormat0(pin, this.cards.panOf(card)))
         .toString('hex')
         .toUpperCase(),

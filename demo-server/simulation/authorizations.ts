@@ -2,10 +2,11 @@ import type { CardService } from '../cards/service.js';
 import { ApiError } from '../http/errors.js';
 import type { Store } from '../store/types.js';
 import {
-  EmvCryptoError,
+  PaymentCryptoError,
   type IssuerScriptResult,
   parseIssuerScriptResults,
-} from '../offline-pin/emv/index.js';
+  toHex,
+} from '../payment-crypto/index.js';
 import type { IssuerScripts } from '../offline-pin/issuer-scripts.js';
 import type { VirtualChip } from './virtual-chip.js';
 
@@ -37,8 +38,6 @@ const CHIP_FIELDS = ['atc', 'arqc', 'issuer_script_results'] as const;
 
 /** Alters an issuer script on its way from the issuer to the virtual chip (tests, demos). */
 export type ScriptTransit = (template: Buffer) => Buffer;
-
-const hex = (bytes: Buffer): string => bytes.toString('hex').toUpperCase();
 
 /**
  * `POST /v1/simulations/authorizations`: one card-present or remote authorization, card side
@@ -117,9 +116,9 @@ export class AuthorizationSimulator {
       }
       return {
         approved,
-        atc: hex(txn.atc),
-        arqc: hex(txn.arqc),
-        ...(template ? { issuer_script_template: hex(template) } : {}),
+        atc: toHex(txn.atc),
+        arqc: toHex(txn.arqc),
+        ...(template ? { issuer_script_template: toHex(template) } : {}),
       };
     });
   }
@@ -130,7 +129,7 @@ function parseReportedResults(value: string | undefined): IssuerScriptResult[] |
   try {
     return parseIssuerScriptResults(value);
   } catch (error) {
-    if (!(error instanceof EmvCryptoError)) throw error;
+    if (!(error instanceof PaymentCryptoError)) throw error;
     throw new ApiError(
       'INVALID_FIELD',
       'issuer_script_results must be Issuer Script Results (9F5B): 5 bytes a script, in hex',

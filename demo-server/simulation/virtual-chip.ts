@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { PanReader } from '../cards/pan-vault.js';
 import type { Card, CardProduct, ChipState, Repositories } from '../store/types.js';
 import {
-  EmvCryptoError,
+  PaymentCryptoError,
   type TlvNode,
   decodeTlv,
   deriveCommonSessionKey,
@@ -10,7 +10,7 @@ import {
   findTlv,
   retailMac,
   verifyAndOpenPinChangeCommand,
-} from '../offline-pin/emv/index.js';
+} from '../payment-crypto/index.js';
 import type { IssuerMasterKeys } from '../offline-pin/issuer-scripts.js';
 
 /** Issuer Script Results byte 1 (EMV Book 4 Annex A5): high nibble 2 = successful, 1 = failed. */
@@ -97,7 +97,7 @@ export class VirtualChip {
     try {
       nodes = decodeTlv(templates).filter((node) => node.tag === '71' || node.tag === '72');
     } catch (error) {
-      if (!(error instanceof EmvCryptoError)) throw error;
+      if (!(error instanceof PaymentCryptoError)) throw error;
     }
     if (nodes.length === 0) {
       results.push(Buffer.concat([Buffer.from([SCRIPT_FAILED]), NO_SCRIPT_ID]));

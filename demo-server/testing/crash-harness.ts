@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { TEST_KEYS } from '../config.js';
-import { decodeFormat0, tdesEcbDecrypt } from '../pins/iso9564/index.js';
+import { decodeFormat0, tdesEcbDecrypt } from '../payment-crypto/index.js';
 import { testPan } from './cards.js';
 import { DatabaseReader } from './db-snapshot.js';
 import { encryptPin } from './independent-jose.js';

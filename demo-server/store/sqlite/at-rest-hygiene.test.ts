@@ -4,6 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { issueCard } from '../../testing/cards.js';
 import { startTestPlatform, tempDataDir } from '../../testing/platform.js';
+import type { SqliteStore } from './store.js';
 
 const mode = (file: string) => fs.statSync(file).mode & 0o777;
 
@@ -58,7 +59,8 @@ describe('at-rest hygiene', () => {
     const platform = await startTestPlatform();
     try {
       // Private connections, read for the test only: the pragma is per connection.
-      for (const connection of [platform.store['writer'], platform.store['reader']]) {
+      const store = platform.store as SqliteStore;
+      for (const connection of [store['writer'], store['reader']]) {
         expect(connection.pragma('secure_delete', { simple: true })).toBe(1);
       }
     } finally {
