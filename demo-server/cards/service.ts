@@ -307,7 +307,10 @@ export class CardService implements PanReader {
     if (outcome.assignRandomPin) await this.pins.assignRandom(tx, card, product, now);
     const runAt = now + this.options.issuanceDelayMs;
     for (const kind of outcome.schedule) await tx.insertJob(newJob(card.id, kind, runAt, now));
-    const updated = await this.write(tx, card, outcome.patch, now);
+    // Strictly after the card's last change, whichever instance (and clock) made it: a card's
+    // CARD.UPDATED events then sort by id in the order they happened (ids are time-ordered).
+    const at = Math.max(now, Date.parse(card.lastModifiedTime) + 1);
+    const updated = await this.write(tx, card, outcome.patch, at);
     return { allowed: true, card: updated, before: card, product };
   }
 
