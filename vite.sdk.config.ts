@@ -49,7 +49,7 @@ export default defineConfig(({ mode }) => ({
             : [],
       output: {
         // Vite leaves a library's ES output unminified; browsers load these straight from the
-        // platform, so their bytes on the wire are the budget (SPEC §12).
+        // platform, so their bytes on the wire are the budget (README “Performance”).
         minify: true,
         paths: (id: string) => (id.endsWith(CORE_IMPORT.slice(1)) ? CORE_FILE : id),
       },

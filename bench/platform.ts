@@ -49,11 +49,12 @@ export class BenchPlatform {
 
   static async start(
     env: Record<string, string> = {},
-    options: { cpus?: string; nodeArgs?: readonly string[] } = {},
+    options: { cpus?: string; nodeArgs?: readonly string[]; port?: number } = {},
   ): Promise<BenchPlatform> {
     const nodeArgs =
       options.nodeArgs ?? (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
-    const platform = new BenchPlatform(await freePort(), env, nodeArgs, options.cpus);
+    const port = options.port ?? (await freePort());
+    const platform = new BenchPlatform(port, env, nodeArgs, options.cpus);
     await platform.spawn();
     return platform;
   }
@@ -76,7 +77,8 @@ export class BenchPlatform {
         PORT: String(this.port),
         // Both names resolve here: 127.0.0.1 for Node clients, localhost for the browser.
         HOST: '127.0.0.1',
-        PUBLIC_URL: `http://localhost:${this.port}`,
+        // Several instances behind one name share the URL they are given.
+        PUBLIC_URL: this.env.PUBLIC_URL ?? `http://localhost:${this.port}`,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -2,6 +2,7 @@ import type { CryptoLimits } from './crypto-limits.js';
 import type { Machine } from './machine.js';
 import type { ScaleResult } from './scale.js';
 import type { SizeEntry, SizeResult } from './size.js';
+import type { StoreRun } from './stores.js';
 import type { LoadLevel, ThroughputResult } from './throughput.js';
 import type { TtiSeries } from './tti.js';
 
@@ -16,15 +17,17 @@ export interface BenchResults {
   /** Set PIN with the server unpinned: what this machine does with both cores. */
   bothCores: LoadLevel[];
   scale: ScaleResult;
+  /** SQLite, PostgreSQL with one instance and with two (docs/store.md), same client, same run. */
+  stores: StoreRun[];
 }
 
-/** SPEC §12's numbers, in one place. */
+/** The budgets README “Performance” holds, in one place. */
 export const BUDGETS = {
   sdkCoreGzip: 3 * 1024,
   /** The classic-script build carries the elements too (docs/decisions.md, "SDK entries"). */
   sdkScriptTagGzip: 4 * 1024,
   widgetGzip: 100 * 1024,
-  /** The named stack's floor (React 19 + react-dom + react-query + jose), per SPEC §12. */
+  /** The named stack's floor (React 19 + react-dom + react-query + jose), per README “Performance”. */
   widgetStackFloorGzip: 88 * 1024,
   ttiLocalhostMs: 250,
   ttiSlow4gMs: 1500,
@@ -85,7 +88,13 @@ function loadRows(
 
 export function renderReport(results: BenchResults): string {
   const { machine, size, tti, crypto, throughput, bothCores, scale } = results;
-  const header: Row = ['Measure', 'Result', 'Budget (SPEC §12)', 'Limit (same run)', ''];
+  const header: Row = [
+    'Measure',
+    'Result',
+    'Budget (README “Performance”)',
+    'Limit (same run)',
+    '',
+  ];
   const rows: Row[] = [
     sizeRow(size.sdk[0]!, BUDGETS.sdkCoreGzip, '—'),
     sizeRow(size.sdk[1]!, BUDGETS.sdkScriptTagGzip, 'one script tag: core and elements'),
@@ -175,6 +184,18 @@ export function renderReport(results: BenchResults): string {
     ],
   );
 
+  const floor = results.stores.find((run) => run.backend === 'sqlite');
+  const ratio = (value: number, of: number | undefined) =>
+    of === undefined ? '—' : `${(value / of).toFixed(2)}×`;
+  const storesTable = [
+    '| Store | Set PIN | vs SQLite | Issue cards | Transitions | vs SQLite |',
+    '| --- | --- | --- | --- | --- | --- |',
+    ...results.stores.map(
+      (run) =>
+        `| ${run.label} | ${perSec(run.setPin.rps)} (p50 ${ms(run.setPin.p50Ms)}, p99 ${ms(run.setPin.p99Ms)}) | ${ratio(run.setPin.rps, floor?.setPin.rps)} | ${run.issuance.cards.toLocaleString('en-US')} at ${perSec(run.issuance.cardsPerSec)} | ${perSec(run.issuance.transitionsPerSec)} | ${ratio(run.issuance.transitionsPerSec, floor?.issuance.transitionsPerSec)} |`,
+    ),
+  ].join('\n');
+
   const lines = [
     '# PIN Widgets: performance',
     '',
@@ -184,11 +205,16 @@ export function renderReport(results: BenchResults): string {
     '',
     table(header, rows),
     '',
+    '## Stores: SQLite, PostgreSQL ×1, PostgreSQL ×2',
+    '',
+    storesTable,
+    '',
     'How it is measured:',
     '',
     '- **Size**: each file compressed on its own with node:zlib (gzip -9, brotli 11), as the platform serves it (precompressed). A widget counts its document’s script, modulepreload and stylesheet links and every chunk they import statically; lazy chunks (webcrypto-shim, other locales) are not counted.',
     '- **Time to interactive**: a host page on another origin (`127.0.0.1`) imports the ESM SDK from the platform (`localhost`) and mounts with a plain widget token minted through the API; one new browser context per mount (cold HTTP cache); slow 4G is CDP `Network.emulateNetworkConditions` (150 ms latency, 200,000 B/s down, 93,750 B/s up) on the page and on the widget’s own (cross-site) frame target. Round trips come from the iframe’s Resource Timing: a chain is a run of requests each started after the previous one ended; the critical path is the chain of the last response before `load` (shown for slow 4G, where round trips cost latency), the deepest chain may be longer but overlapped by the bundle’s download. The blank cross-origin iframe (a trivial platform document, same browser, same profile) is the floor any iframe widget pays.',
     `- **Throughput**: the real server in its own process pinned to one core (taskset), autocannon in the bench process on the other; every set PIN consumes its own single-use token with its own JWE (\`wst\` of that token), all minted and encrypted before the timed run; no webhook subscription during the run. “Per core” divides by the server’s measured CPU time. The crypto limits are measured in the same run with the bench process pinned to one core. Best set-PIN share: ${best ? `${pct(setPinShare(best, crypto))} at ${best.concurrency} concurrent` : 'n/a'}.`,
+    '- **Stores**: the same bench client (this process, fetch over keep-alive, 32 set-PIN requests in flight, round-robin over the instances) against SQLite in DATA_DIR, one instance on PostgreSQL 15, and two instances on one PostgreSQL database; the PostgreSQL cluster is a throwaway one the bench starts (fsync off, as in the tests). Issuance creates RANDOM cards 16 at a time and counts finished jobs in the database until every card has its three transitions. Nothing is pinned: the instances, PostgreSQL and the client share this machine’s cores, so a second instance adds contention rather than capacity here; the ratios are to the SQLite row of the same run.',
     '- **Scale**: the server as a child process with its own DATA_DIR; cards created through the API 16 at a time while the scheduler runs their transitions and the dispatcher delivers every `CARD.*` event to a local receiver; peak RSS is the kernel’s high-water mark (VmHWM) of the server process.',
     '',
   ];

@@ -8,6 +8,7 @@ import { ALL_CPUS, ROOT, pinSelf } from './platform.js';
 import { type BenchResults, renderReport } from './report.js';
 import { measureScale } from './scale.js';
 import { measureSizes } from './size.js';
+import { measureStores } from './stores.js';
 import { measureThroughput } from './throughput.js';
 import { LOCALHOST, SLOW_4G, measureTti } from './tti.js';
 
@@ -62,6 +63,17 @@ const bothCores = await measureThroughput({
 log('Scale: 10,000 cards…');
 const scale = await measureScale({ cards: 10_000, issuanceDelayMs: 200, timeoutMs: 240_000, log });
 
+log('Stores: SQLite, PostgreSQL ×1, PostgreSQL ×2…');
+execFileSync('bash', [path.join(ROOT, 'scripts/ensure-postgresql.sh')], { stdio: 'inherit' });
+const stores = await measureStores({
+  setPinRequests: 3000,
+  concurrency: 32,
+  cards: 10_000,
+  issuanceDelayMs: 200,
+  timeoutMs: 300_000,
+  log,
+});
+
 const results: BenchResults = {
   machine,
   startedAt,
@@ -72,6 +84,7 @@ const results: BenchResults = {
   throughput,
   bothCores: bothCores.setPin,
   scale,
+  stores,
 };
 // Formatted as the repository formats Markdown, so `prettier --check .` stays green.
 const report = await format(renderReport(results), { parser: 'markdown', ...prettierConfig });

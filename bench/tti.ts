@@ -25,7 +25,7 @@ export const LOCALHOST: NetworkProfile = {
   downloadThroughput: -1,
   uploadThroughput: -1,
 };
-/** SPEC §12's slow 4G: 150 ms RTT, 1.6 Mbps down, ~750 kbps up. */
+/** The slow 4G profile of README “Performance”: 150 ms RTT, 1.6 Mbps down, ~750 kbps up. */
 export const SLOW_4G: NetworkProfile = {
   name: 'slow 4G',
   latency: 150,

@@ -141,7 +141,7 @@ export async function buildPlatform(deps: PlatformDeps): Promise<Platform> {
       reply.header('strict-transport-security', 'max-age=63072000; includeSubDomains');
     });
   }
-  // Unknown query parameters are refused like unknown body fields (SPEC §11): an API route that
+  // Unknown query parameters are refused like unknown body fields (README “API overview”): an API route that
   // declares none gets an empty strict querystring schema, so `?anything` is a 400, not ignored.
   app.addHook('onRoute', (route) => {
     if (route.schema?.hide || route.schema?.querystring) return;

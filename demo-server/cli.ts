@@ -1,4 +1,3 @@
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ApiKeys, parseScopes } from './api-keys/registry.js';
 import { buildPlatform } from './app.js';
@@ -6,7 +5,8 @@ import { ConfigError, keyCommandSettings, loadConfig, transportKeySettings } fro
 import { rotateAccountTokenKey } from './offline-pin/account-tokens.js';
 import { resolveApiKey } from './secrets/api-key.js';
 import { rotateTransportKey } from './pins/transport-keys.js';
-import { SqliteStore } from './store/sqlite/store.js';
+import { openStore } from './store/open.js';
+import type { Store } from './store/types.js';
 
 /**
  * Operator commands:
@@ -34,7 +34,7 @@ async function run(command: string | undefined): Promise<void> {
     }
     case 'reencrypt-pins': {
       const config = loadConfig();
-      const store = SqliteStore.open(path.join(config.dataDir, 'pin-widgets.db'));
+      const store = await openStore(config);
       const { apiKey } = resolveApiKey(config.dataDir, config.apiKey);
       const platform = await buildPlatform({ config, store, apiKey, log: false });
       const pans = await platform.cards.reencryptPans();
@@ -50,7 +50,7 @@ async function run(command: string | undefined): Promise<void> {
     case 'api-keys:revoke':
     case 'account-tokens:rotate': {
       const settings = keyCommandSettings();
-      const store = SqliteStore.open(settings.databaseFile);
+      const store = await openStore(settings);
       try {
         await keyCommand(command, process.argv.slice(3), store, settings.accountTokenKeyOverlapS);
       } finally {
@@ -69,7 +69,7 @@ async function run(command: string | undefined): Promise<void> {
 async function keyCommand(
   command: string,
   args: string[],
-  store: SqliteStore,
+  store: Store,
   overlapSeconds: number,
 ): Promise<void> {
   const keys = new ApiKeys(store, undefined);

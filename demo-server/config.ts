@@ -15,7 +15,13 @@ export interface Config {
   readonly port: number;
   readonly host: string;
   readonly demoSitePort: number;
+  /** DEMO_MODE starts the demo card-program site beside the platform unless DEMO_SITE=0. */
+  readonly demoSite: boolean;
   readonly dataDir: string;
+  /** DATABASE_URL: PostgreSQL (docs/store.md); undefined keeps the SQLite file in DATA_DIR. */
+  readonly databaseUrl: string | undefined;
+  /** On SIGTERM, how long /readyz answers 503 before the listener closes (docs/deployment.md). */
+  readonly drainDelayMs: number;
   readonly apiKey: string | undefined;
   readonly publicUrl: string;
   readonly issuanceDelayMs: number;
@@ -128,6 +134,25 @@ function origins(env: Env, name: string, fallback: readonly string[]): readonly 
     });
 }
 
+/** DATABASE_URL, when set, must be a PostgreSQL URL; unset or empty means SQLite. */
+function databaseUrl(env: Env): string | undefined {
+  const raw = env.DATABASE_URL;
+  if (raw === undefined || raw === '') return undefined;
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    parsed = undefined;
+  }
+  // Never echo the value: it may carry the database password.
+  if (!parsed || !['postgres:', 'postgresql:'].includes(parsed.protocol)) {
+    throw new ConfigError(
+      'DATABASE_URL must be a PostgreSQL URL like postgres://user:password@host:5432/database (or unset for SQLite in DATA_DIR)',
+    );
+  }
+  return raw;
+}
+
 /** The PIN-transport key file and its rotation grace: all `keys:rotate` needs (no full config). */
 export function transportKeySettings(env: Env = process.env) {
   return {
@@ -144,7 +169,8 @@ export function transportKeySettings(env: Env = process.env) {
  */
 export function keyCommandSettings(env: Env = process.env) {
   return {
-    databaseFile: path.resolve(env.DATA_DIR ?? './data', 'pin-widgets.db'),
+    dataDir: path.resolve(env.DATA_DIR ?? './data'),
+    databaseUrl: databaseUrl(env),
     accountTokenKeyOverlapS: integer(env, 'ACCOUNT_TOKEN_KEY_OVERLAP_S', 3600, 0, 7 * 86_400),
   };
 }
@@ -175,7 +201,9 @@ export function loadConfig(env: Env = process.env): Config {
     port,
     host: env.HOST ?? 'localhost',
     demoSitePort,
+    demoSite: demoMode && env.DEMO_SITE !== '0',
     dataDir: path.resolve(env.DATA_DIR ?? './data'),
+    databaseUrl: databaseUrl(env),
     apiKey: env.API_KEY === '' ? undefined : env.API_KEY,
     publicUrl: (env.PUBLIC_URL ?? `http://localhost:${port}`).replace(/\/$/, ''),
     issuanceDelayMs: integer(env, 'ISSUANCE_DELAY_MS', 5000, 0, 24 * 3600 * 1000),
@@ -211,6 +239,7 @@ export function loadConfig(env: Env = process.env): Config {
     webhookMaxAttempts: integer(env, 'WEBHOOK_MAX_ATTEMPTS', 12, 1, 100),
     bodyLimitBytes: integer(env, 'BODY_LIMIT_BYTES', 16 * 1024, 1024, 1024 * 1024),
     logLevel: env.LOG_LEVEL ?? 'info',
+    drainDelayMs: integer(env, 'DRAIN_DELAY_MS', 0, 0, 120_000),
   };
   if (!demoMode) {
     if (!config.apiKey) {

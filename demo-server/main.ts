@@ -3,7 +3,7 @@ import { buildPlatform } from './app.js';
 import { startDemoSite } from './demo-site/server.js';
 import { ConfigError, loadConfig } from './config.js';
 import { resolveApiKey } from './secrets/api-key.js';
-import { SqliteStore } from './store/sqlite/store.js';
+import { openStore } from './store/open.js';
 
 async function main(): Promise<void> {
   let config;
@@ -17,7 +17,7 @@ async function main(): Promise<void> {
     throw error;
   }
   const { apiKey, generated } = resolveApiKey(config.dataDir, config.apiKey);
-  const store = SqliteStore.open(path.join(config.dataDir, 'pin-widgets.db'));
+  const store = await openStore(config);
   const platform = await buildPlatform({
     config,
     store,
@@ -34,7 +34,7 @@ async function main(): Promise<void> {
   }
   console.log(`PIN Widgets platform on ${config.publicUrl}`);
   let site: Awaited<ReturnType<typeof startDemoSite>> | undefined;
-  if (config.demoMode) {
+  if (config.demoSite) {
     site = await startDemoSite({
       port: config.demoSitePort,
       host: '127.0.0.1',
@@ -60,9 +60,11 @@ async function main(): Promise<void> {
   const shutdown = async (signal: string) => {
     if (closing) return;
     closing = true;
-    platform.app.log.info({ signal }, 'shutting down');
+    platform.app.log.info({ signal, drain_delay_ms: config.drainDelayMs }, 'shutting down');
     await site?.close();
-    await platform.close();
+    // Readiness 503, the drain delay, workers finish their claims and leases, requests in flight
+    // end: then the database (docs/deployment.md, "Graceful shutdown").
+    await platform.close(config.drainDelayMs);
     await store.close();
     process.exit(0);
   };

@@ -3,7 +3,7 @@ import { E2E_FIXTURE_URL, E2E_HOSTILE_URL, E2E_PLATFORM_URL } from '../playwrigh
 import { auth, countMessages, getCard, issueCard, waitForEvent, widgetFrame } from './support.js';
 
 /**
- * Forged postMessages against a legitimately mounted widget (SPEC §7: the iframe accepts only
+ * Forged postMessages against a legitimately mounted widget (README “Widgets and the host SDK”: the iframe accepts only
  * messages from window.parent, from the parent's origin, in a valid shape; the SDK only from its
  * iframe and the platform origin). Every forged message is sent with the real channel id (the
  * worst case: an attacker who guessed it), and each would have a visible effect if accepted: a

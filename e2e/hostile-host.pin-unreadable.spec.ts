@@ -3,7 +3,7 @@ import { E2E_FIXTURE_URL, E2E_PLATFORM_URL } from '../playwright.config.js';
 import { auth, issueCard, recordTraffic, waitForEvent } from './support.js';
 
 /**
- * A host page that wants the PIN (SPEC §7: the PIN never leaves the iframe). The cardholder sets
+ * A host page that wants the PIN (README “Widgets and the host SDK”: the PIN never leaves the iframe). The cardholder sets
  * a 12-digit PIN in the Set PIN widget and reveals it in the Reveal PIN widget; meanwhile the host
  * page does what a hostile script on it could: reach into the iframe, read its own DOM, storage,
  * console and network log, and walk the SDK's objects. The PIN is shown inside the iframe (the

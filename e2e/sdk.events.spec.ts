@@ -21,7 +21,7 @@ test.describe('host SDK (ESM) on a third-party origin', () => {
     const failure = await page.evaluate(
       () => (window as any).events.find((e: any) => e.name === 'failure').payload,
     );
-    // Which rule the PIN broke stays in the iframe (SPEC §7): the host hears only PIN_REJECTED.
+    // Which rule the PIN broke stays in the iframe (README “Widgets and the host SDK”): the host hears only PIN_REJECTED.
     expect(failure).toEqual({
       code: 'PIN_REJECTED',
       message: 'Choose a different PIN.',

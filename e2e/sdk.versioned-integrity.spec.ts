@@ -5,7 +5,7 @@ import { E2E_FIXTURE_URL, E2E_PLATFORM_URL } from '../playwright.config.js';
 import { auth, issueCard } from './support.js';
 
 /**
- * The SDK at versioned, immutable URLs with Subresource Integrity (SPEC §16): a program page
+ * The SDK at versioned, immutable URLs with Subresource Integrity (README “Widgets and the host SDK”): a program page
  * pins exactly the bytes it reviewed; one changed byte and the browser refuses to run them.
  */
 

@@ -4,7 +4,7 @@ import { E2E_FIXTURE_URL, E2E_PLATFORM_URL, E2E_SITE_URL } from '../playwright.c
 import { getCard, issueCard, waitForEvent } from './support.js';
 
 /**
- * A widget token taken from where it was meant to be used does not work anywhere else (SPEC §5):
+ * A widget token taken from where it was meant to be used does not work anywhere else (README “PINs”):
  * bound to one origin, it fails under another parent; bound to the iframe's DPoP key, it fails
  * for anyone without that non-extractable key, and the legitimate widget keeps working.
  */

@@ -18,7 +18,7 @@ import {
 } from './support.js';
 
 /**
- * SPEC §17, "every cardholder": a right-to-left locale, forced colors (Windows high contrast),
+ * docs/engines.md, "every cardholder": a right-to-left locale, forced colors (Windows high contrast),
  * reflow at 320 CSS px (WCAG 1.4.10) and axe in every theme and locale, with the widget frames.
  */
 

@@ -129,7 +129,7 @@ describe('card products', () => {
 });
 
 describe('cards', () => {
-  it('a card carries the SPEC §4 fields and never the full PAN', async () => {
+  it('a card carries the README “Issuance” fields and never the full PAN', async () => {
     const productId = await product({
       form: 'PHYSICAL',
       pin_issuance_policy: 'REQUIRED',

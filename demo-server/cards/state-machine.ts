@@ -7,7 +7,7 @@ import type {
   JobKind,
 } from '../store/types.js';
 
-/** Status changes a program may request (SPEC §4). Everything else is a 409. */
+/** Status changes a program may request (README “Issuance”). Everything else is a 409. */
 export const REQUESTABLE_STATUS_CHANGES: Readonly<Record<CardStatus, readonly CardStatus[]>> = {
   PENDING: ['TERMINATED'],
   UNACTIVATED: ['ACTIVE', 'TERMINATED'],
@@ -144,7 +144,7 @@ export function decide(card: Card, product: CardProduct, event: CardEvent): Outc
   }
 }
 
-/** A physical card whose product has offline PIN: it has a chip copy to keep in sync (SPEC §8). */
+/** A physical card whose product has offline PIN: it has a chip copy to keep in sync (README “Offline PIN”). */
 function hasOfflinePin(card: Card): boolean {
   return card.form === 'PHYSICAL' && card.offlinePinEnabled;
 }
@@ -170,7 +170,7 @@ function decideJob(card: Card, product: CardProduct, job: JobKind, time: string)
   const step = FULFILLMENT_STEPS[card.fulfillmentStatus];
   if (!step || step.job !== job) return refuse;
   const next = FULFILLMENT_STEPS[step.to];
-  // Issuing personalizes the chip with the current PIN: its offline PIN starts in sync (SPEC §8).
+  // Issuing personalizes the chip with the current PIN: its offline PIN starts in sync (README “Offline PIN”).
   const personalized = job === 'ISSUE_CARD' && card.offlinePinEnabled && card.isPinSet;
   return allow(
     { fulfillmentStatus: step.to, ...(personalized ? { offlinePinInSync: true } : {}) },

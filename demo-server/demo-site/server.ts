@@ -296,7 +296,7 @@ export async function startDemoSite(options: DemoSiteOptions): Promise<FastifyIn
       },
     );
 
-    // The program's backend mints a sender-constrained token for the iframe's key (SPEC §5):
+    // The program's backend mints a sender-constrained token for the iframe's key (README “PINs”):
     // always with jkt (never a bearer token) and always bound to the page's origin.
     cardholder.post('/api/widget-token', async (request, reply) => {
       const { card_id, widget_type, jkt } = parseTokenRequest(request.body);

@@ -1,14 +1,12 @@
 import { createHash } from 'node:crypto';
-import path from 'node:path';
 import Ajv from 'ajv';
-import Database from 'better-sqlite3';
 import fc from 'fast-check';
 import type { InjectOptions } from 'fastify';
 import { CompactEncrypt, SignJWT, UnsecuredJWT, importJWK } from 'jose';
 import nodeJose from 'node-jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issueCard, mintToken, testPan, widgetCall } from '../testing/cards.js';
-import { DatabaseReader, snapshotDiff } from '../testing/db-snapshot.js';
+import { type TestDatabase, snapshotDiff } from '../testing/db-snapshot.js';
 import { dpopKey, encryptPin, ephemeralKey } from '../testing/independent-jose.js';
 import { TEST_API_KEY, type TestPlatform, startTestPlatform } from '../testing/platform.js';
 import { type ErrorCode, ErrorCodes } from './errors.js';
@@ -30,7 +28,7 @@ const api = { authorization: `Bearer ${TEST_API_KEY}` };
 const json = { 'content-type': 'application/json' };
 
 let platform: TestPlatform;
-let db: DatabaseReader;
+let db: TestDatabase;
 let jwks: { keys: { kid: string; [k: string]: unknown }[] };
 let spec: { paths: Record<string, Record<string, any>> };
 const tally = { generated: 0, handPicked: 0 };
@@ -52,7 +50,7 @@ const world = {
 
 beforeAll(async () => {
   platform = await startTestPlatform({ ISSUANCE_DELAY_MS: '3600000' });
-  db = new DatabaseReader(path.join(platform.dataDir, 'pin-widgets.db'));
+  db = platform.db;
   jwks = (await platform.app.inject({ method: 'GET', url: '/v1/pin_keys' })).json();
   spec = (await platform.app.inject({ method: 'GET', url: '/openapi.json' })).json();
 
@@ -96,7 +94,6 @@ afterAll(async () => {
     `bad-input corpus: ${tally.generated} generated + ${tally.handPicked} hand-picked = ` +
       `${tally.generated + tally.handPicked} cases, every one refused with no state change`,
   );
-  db?.close();
   await platform?.dispose();
 });
 
@@ -113,9 +110,9 @@ interface Attempt {
 const CODES = new Set(Object.keys(ErrorCodes));
 
 async function expectRefused(attempt: Attempt, counter: 'generated' | 'handPicked') {
-  const before = db.snapshot();
+  const before = await db.snapshot();
   const response = await platform.app.inject(attempt.request);
-  const after = db.snapshot();
+  const after = await db.snapshot();
   const url = String(attempt.request.url);
   const where = `${attempt.label}: ${attempt.request.method} ${url.slice(0, 120)} → ${response.statusCode} ${response.body.slice(0, 300)}`;
   expect(response.statusCode, where).toBeGreaterThanOrEqual(400);
@@ -1190,193 +1187,187 @@ describe('hand-picked widget-session attacks', () => {
   });
 
   it('refuses expired, used, locked, wrong-type, wrong-origin and garbage widget tokens', async () => {
-    const writer = new Database(path.join(platform.dataDir, 'pin-widgets.db'));
-    try {
-      const expired = await mintToken(platform, world.pendingCard, { widget_type: 'SET_PIN' });
-      writer
-        .prepare('UPDATE widget_tokens SET expires_at = 1 WHERE token_hash = ?')
-        .run(sha256Hex(expired));
-      const locked = await mintToken(platform, world.pendingCard, { widget_type: 'SET_PIN' });
-      writer
-        .prepare('UPDATE widget_tokens SET failures = 99 WHERE token_hash = ?')
-        .run(sha256Hex(locked));
-      // A token used up by a real reveal, then the captured request replayed as is.
-      const used = await mintToken(platform, world.activeCard, { widget_type: 'REVEAL_PIN' });
-      const key = await ephemeralKey();
-      const first = await widgetCall(platform, 'POST', REVEAL, used, { public_key: key.publicJwk });
-      expect(first.status).toBe(200);
-      const setToken = await mintToken(platform, world.pendingCard, { widget_type: 'SET_PIN' });
-      const bound = await mintToken(platform, world.pendingCard, {
-        widget_type: 'SET_PIN',
-        origin: 'https://program.example',
-      });
-      const revealToken = await mintToken(platform, world.activeCard, {
-        widget_type: 'REVEAL_PIN',
-      });
-      const cases: [string, string, Record<string, string>, unknown, ErrorCode[]][] = [
-        [
-          'expired',
-          SESSION,
-          { authorization: `Bearer ${expired}` },
-          undefined,
-          ['WIDGET_TOKEN_EXPIRED'],
-        ],
-        [
-          'locked',
-          SESSION,
-          { authorization: `Bearer ${locked}` },
-          undefined,
-          ['WIDGET_TOKEN_LOCKED'],
-        ],
-        [
-          'reveal replayed with a used token',
-          REVEAL,
-          { authorization: `Bearer ${used}` },
-          { public_key: key.publicJwk },
-          ['WIDGET_TOKEN_USED'],
-        ],
-        [
-          'SET_PIN token on reveal',
-          REVEAL,
-          { authorization: `Bearer ${setToken}` },
-          { public_key: key.publicJwk },
-          ['WIDGET_TOKEN_WRONG_TYPE'],
-        ],
-        [
-          'REVEAL_PIN token on set',
-          SET_PIN,
-          { authorization: `Bearer ${revealToken}` },
-          { encrypted_pin: 'a.b.c.d.e' },
-          ['WIDGET_TOKEN_WRONG_TYPE'],
-        ],
-        [
-          'origin-bound token without a parent origin',
-          SESSION,
-          { authorization: `Bearer ${bound}` },
-          undefined,
-          ['ORIGIN_MISMATCH'],
-        ],
-        [
-          'origin-bound token under another parent',
-          SESSION,
-          { authorization: `Bearer ${bound}`, 'pin-widget-parent-origin': 'https://evil.example' },
-          undefined,
-          ['ORIGIN_MISMATCH'],
-        ],
-        [
-          'origin-bound token, parent origin with a slash',
-          SESSION,
-          {
-            authorization: `Bearer ${bound}`,
-            'pin-widget-parent-origin': 'https://program.example/',
-          },
-          undefined,
-          ['ORIGIN_MISMATCH'],
-        ],
-        [
-          'top-level token claiming a parent',
-          SESSION,
-          {
-            authorization: `Bearer ${setToken}`,
-            'pin-widget-parent-origin': 'https://program.example',
-          },
-          undefined,
-          ['ORIGIN_MISMATCH'],
-        ],
-        [
-          'browser call from another origin',
-          SESSION,
-          { authorization: `Bearer ${setToken}`, origin: 'https://evil.example' },
-          undefined,
-          ['FORBIDDEN'],
-        ],
-        [
-          'browser call from the null origin',
-          SESSION,
-          { authorization: `Bearer ${setToken}`, origin: 'null' },
-          undefined,
-          ['FORBIDDEN'],
-        ],
-        ['no authorization', SESSION, {}, undefined, ['WIDGET_TOKEN_MISSING']],
-        [
-          'token and junk',
-          SESSION,
-          { authorization: `Bearer ${setToken} junk` },
-          undefined,
-          ['WIDGET_TOKEN_MISSING'],
-        ],
-        [
-          'Basic scheme',
-          SESSION,
-          { authorization: `Basic ${setToken}` },
-          undefined,
-          ['WIDGET_TOKEN_MISSING'],
-        ],
-        [
-          'a token one character off',
-          SESSION,
-          { authorization: `Bearer ${setToken.slice(0, -1)}${setToken.endsWith('A') ? 'B' : 'A'}` },
-          undefined,
-          ['WIDGET_TOKEN_INVALID'],
-        ],
-        ['the API key as a widget token', SESSION, api, undefined, ['WIDGET_TOKEN_INVALID']],
-        [
-          'an account token as a widget token',
-          SESSION,
-          { authorization: `Bearer ${world.accountToken}` },
-          undefined,
-          ['WIDGET_TOKEN_INVALID'],
-        ],
-        [
-          'reveal with a private key',
-          REVEAL,
-          { authorization: `Bearer ${revealToken}` },
-          { public_key: { ...key.publicJwk, d: b64z(32) } },
-          ['UNKNOWN_FIELD'],
-        ],
-        [
-          'reveal with a point off the curve',
-          REVEAL,
-          { authorization: `Bearer ${revealToken}` },
-          { public_key: { ...key.publicJwk, y: flip(key.publicJwk.y!, 31) } },
-          ['INVALID_PUBLIC_KEY'],
-        ],
-        [
-          'reveal with (0, 0)',
-          REVEAL,
-          { authorization: `Bearer ${revealToken}` },
-          { public_key: { kty: 'EC', crv: 'P-256', x: b64z(32), y: b64z(32) } },
-          ['INVALID_PUBLIC_KEY'],
-        ],
-        [
-          'reveal with a P-384 key',
-          REVEAL,
-          { authorization: `Bearer ${revealToken}` },
-          { public_key: { ...key.publicJwk, crv: 'P-384' } },
-          ['INVALID_FIELD'],
-        ],
-        [
-          'reveal with an RSA key',
-          REVEAL,
-          { authorization: `Bearer ${revealToken}` },
-          { public_key: { kty: 'RSA', n: 'AQAB', e: 'AQAB' } },
-          ['INVALID_FIELD', 'MISSING_FIELD', 'UNKNOWN_FIELD'],
-        ],
-      ];
-      for (const [label, url, headers, body, codes] of cases) {
-        await refuse(
-          label,
-          {
-            method: body === undefined ? 'GET' : 'POST',
-            url,
-            headers: { ...headers, ...(body === undefined ? {} : json) },
-            ...(body === undefined ? {} : { payload: JSON.stringify(body) }),
-          },
-          codes,
-        );
-      }
-    } finally {
-      writer.close();
+    const expired = await mintToken(platform, world.pendingCard, { widget_type: 'SET_PIN' });
+    await db.run(
+      'UPDATE widget_tokens SET expires_at = 1 WHERE token_hash = ?',
+      sha256Hex(expired),
+    );
+    const locked = await mintToken(platform, world.pendingCard, { widget_type: 'SET_PIN' });
+    await db.run('UPDATE widget_tokens SET failures = 99 WHERE token_hash = ?', sha256Hex(locked));
+    // A token used up by a real reveal, then the captured request replayed as is.
+    const used = await mintToken(platform, world.activeCard, { widget_type: 'REVEAL_PIN' });
+    const key = await ephemeralKey();
+    const first = await widgetCall(platform, 'POST', REVEAL, used, { public_key: key.publicJwk });
+    expect(first.status).toBe(200);
+    const setToken = await mintToken(platform, world.pendingCard, { widget_type: 'SET_PIN' });
+    const bound = await mintToken(platform, world.pendingCard, {
+      widget_type: 'SET_PIN',
+      origin: 'https://program.example',
+    });
+    const revealToken = await mintToken(platform, world.activeCard, {
+      widget_type: 'REVEAL_PIN',
+    });
+    const cases: [string, string, Record<string, string>, unknown, ErrorCode[]][] = [
+      [
+        'expired',
+        SESSION,
+        { authorization: `Bearer ${expired}` },
+        undefined,
+        ['WIDGET_TOKEN_EXPIRED'],
+      ],
+      [
+        'locked',
+        SESSION,
+        { authorization: `Bearer ${locked}` },
+        undefined,
+        ['WIDGET_TOKEN_LOCKED'],
+      ],
+      [
+        'reveal replayed with a used token',
+        REVEAL,
+        { authorization: `Bearer ${used}` },
+        { public_key: key.publicJwk },
+        ['WIDGET_TOKEN_USED'],
+      ],
+      [
+        'SET_PIN token on reveal',
+        REVEAL,
+        { authorization: `Bearer ${setToken}` },
+        { public_key: key.publicJwk },
+        ['WIDGET_TOKEN_WRONG_TYPE'],
+      ],
+      [
+        'REVEAL_PIN token on set',
+        SET_PIN,
+        { authorization: `Bearer ${revealToken}` },
+        { encrypted_pin: 'a.b.c.d.e' },
+        ['WIDGET_TOKEN_WRONG_TYPE'],
+      ],
+      [
+        'origin-bound token without a parent origin',
+        SESSION,
+        { authorization: `Bearer ${bound}` },
+        undefined,
+        ['ORIGIN_MISMATCH'],
+      ],
+      [
+        'origin-bound token under another parent',
+        SESSION,
+        { authorization: `Bearer ${bound}`, 'pin-widget-parent-origin': 'https://evil.example' },
+        undefined,
+        ['ORIGIN_MISMATCH'],
+      ],
+      [
+        'origin-bound token, parent origin with a slash',
+        SESSION,
+        {
+          authorization: `Bearer ${bound}`,
+          'pin-widget-parent-origin': 'https://program.example/',
+        },
+        undefined,
+        ['ORIGIN_MISMATCH'],
+      ],
+      [
+        'top-level token claiming a parent',
+        SESSION,
+        {
+          authorization: `Bearer ${setToken}`,
+          'pin-widget-parent-origin': 'https://program.example',
+        },
+        undefined,
+        ['ORIGIN_MISMATCH'],
+      ],
+      [
+        'browser call from another origin',
+        SESSION,
+        { authorization: `Bearer ${setToken}`, origin: 'https://evil.example' },
+        undefined,
+        ['FORBIDDEN'],
+      ],
+      [
+        'browser call from the null origin',
+        SESSION,
+        { authorization: `Bearer ${setToken}`, origin: 'null' },
+        undefined,
+        ['FORBIDDEN'],
+      ],
+      ['no authorization', SESSION, {}, undefined, ['WIDGET_TOKEN_MISSING']],
+      [
+        'token and junk',
+        SESSION,
+        { authorization: `Bearer ${setToken} junk` },
+        undefined,
+        ['WIDGET_TOKEN_MISSING'],
+      ],
+      [
+        'Basic scheme',
+        SESSION,
+        { authorization: `Basic ${setToken}` },
+        undefined,
+        ['WIDGET_TOKEN_MISSING'],
+      ],
+      [
+        'a token one character off',
+        SESSION,
+        { authorization: `Bearer ${setToken.slice(0, -1)}${setToken.endsWith('A') ? 'B' : 'A'}` },
+        undefined,
+        ['WIDGET_TOKEN_INVALID'],
+      ],
+      ['the API key as a widget token', SESSION, api, undefined, ['WIDGET_TOKEN_INVALID']],
+      [
+        'an account token as a widget token',
+        SESSION,
+        { authorization: `Bearer ${world.accountToken}` },
+        undefined,
+        ['WIDGET_TOKEN_INVALID'],
+      ],
+      [
+        'reveal with a private key',
+        REVEAL,
+        { authorization: `Bearer ${revealToken}` },
+        { public_key: { ...key.publicJwk, d: b64z(32) } },
+        ['UNKNOWN_FIELD'],
+      ],
+      [
+        'reveal with a point off the curve',
+        REVEAL,
+        { authorization: `Bearer ${revealToken}` },
+        { public_key: { ...key.publicJwk, y: flip(key.publicJwk.y!, 31) } },
+        ['INVALID_PUBLIC_KEY'],
+      ],
+      [
+        'reveal with (0, 0)',
+        REVEAL,
+        { authorization: `Bearer ${revealToken}` },
+        { public_key: { kty: 'EC', crv: 'P-256', x: b64z(32), y: b64z(32) } },
+        ['INVALID_PUBLIC_KEY'],
+      ],
+      [
+        'reveal with a P-384 key',
+        REVEAL,
+        { authorization: `Bearer ${revealToken}` },
+        { public_key: { ...key.publicJwk, crv: 'P-384' } },
+        ['INVALID_FIELD'],
+      ],
+      [
+        'reveal with an RSA key',
+        REVEAL,
+        { authorization: `Bearer ${revealToken}` },
+        { public_key: { kty: 'RSA', n: 'AQAB', e: 'AQAB' } },
+        ['INVALID_FIELD', 'MISSING_FIELD', 'UNKNOWN_FIELD'],
+      ],
+    ];
+    for (const [label, url, headers, body, codes] of cases) {
+      await refuse(
+        label,
+        {
+          method: body === undefined ? 'GET' : 'POST',
+          url,
+          headers: { ...headers, ...(body === undefined ? {} : json) },
+          ...(body === undefined ? {} : { payload: JSON.stringify(body) }),
+        },
+        codes,
+      );
     }
   });
 

@@ -25,7 +25,7 @@ const post = (payload: string, contentType = 'application/json') =>
     payload,
   });
 
-describe('errors (SPEC §11)', () => {
+describe('errors (README “API overview”)', () => {
   it('413 for a body over the limit, and nothing is created', async () => {
     const response = await post(JSON.stringify({ name: 'x'.repeat(20_000), form: 'PHYSICAL' }));
     expect(response.statusCode).toBe(413);

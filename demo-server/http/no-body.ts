@@ -2,7 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import { ApiError } from './errors.js';
 
 /**
- * `preValidation` of a route that takes no body (SPEC §11: unknown fields are refused, never
+ * `preValidation` of a route that takes no body (README “API overview”: unknown fields are refused, never
  * ignored): no body or `{}` passes; anything else is a 400 before the handler runs, so a client
  * that thinks it sent options learns that none apply.
  */

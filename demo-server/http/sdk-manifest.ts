@@ -17,7 +17,7 @@ export interface SdkManifest {
 }
 
 /**
- * The versioned SDK (SPEC §16): every file under `/sdk/<version>/`, where the version names the
+ * The versioned SDK (README “Widgets and the host SDK”): every file under `/sdk/<version>/`, where the version names the
  * bytes (a hash of all the files together), so the URL is immutable and a page can pin exactly
  * the code it reviewed with Subresource Integrity (`sha384`, W3C SRI). The elements module
  * imports the core beside it, so both live under the same version.

@@ -14,7 +14,7 @@ const PACKAGE_VERSION = (
 export const DIST_DIR = path.resolve(import.meta.dirname, '../../dist');
 
 /**
- * Security headers of the widget documents (SPEC §7): only our own scripts and styles, calls
+ * Security headers of the widget documents (README “Widgets and the host SDK”): only our own scripts and styles, calls
  * only to this API, framing only by FRAME_ANCESTORS, and nothing leaking through referrers.
  */
 export function widgetDocumentHeaders(frameAncestors: readonly string[]): Record<string, string> {

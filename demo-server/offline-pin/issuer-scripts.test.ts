@@ -11,7 +11,7 @@ import { type ReceivedWebhook, startReceiver } from '../testing/receiver.js';
 /**
  * An EMV implementation written here with node:crypto only, apart from payment-crypto/, to check the
  * scripts the platform sends: Option A ICC master keys, secure-messaging session keys, the
- * ISO 9797-1 algorithm 3 MAC and the per-profile decipherment (EMV Book 2 A1.3/A1.4, SPEC §8).
+ * ISO 9797-1 algorithm 3 MAC and the per-profile decipherment (EMV Book 2 A1.3/A1.4, README “Offline PIN”).
  */
 const independent = {
   run(algorithm: 'des-ede-ecb' | 'des-ede-cbc', key: Buffer, data: Buffer, decrypt = false) {

@@ -53,7 +53,7 @@ function erasedCommand(
 }
 
 /**
- * The issuer side of offline-PIN synchronization (SPEC §8): queues a SYNC_PIN script when the
+ * The issuer side of offline-PIN synchronization (README “Offline PIN”): queues a SYNC_PIN script when the
  * program asks or the PIN changes, builds its command when a contact-chip authorization arrives
  * (the MAC and session keys need that authorization's ATC and ARQC), and settles it from the
  * chip's Issuer Script Results. Each step commits with its event in the caller's transaction,

@@ -5,7 +5,7 @@ import { type TestPlatform, startTestPlatform } from '../testing/platform.js';
 import { startReceiver } from '../testing/receiver.js';
 
 /**
- * Reveals and exports are audited events (SPEC §12): each is an event in the same transaction,
+ * Reveals and exports are audited events (README “Security: what holds, and what does not”): each is an event in the same transaction,
  * listable and delivered by webhook, saying who (API key, widget token, DPoP key), when and from
  * where (client IP, user agent), and never the PIN. Reveals have quotas per card, per account
  * and for the whole platform.

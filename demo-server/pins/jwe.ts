@@ -1,7 +1,7 @@
 import { type KeyObject, createPublicKey } from 'node:crypto';
 import { CompactEncrypt, type CompactJWEHeaderParameters, type JWK, compactDecrypt } from 'jose';
 
-/** The only algorithms accepted both ways (SPEC §6): no downgrade is negotiable. */
+/** The only algorithms accepted both ways (README “PINs”): no downgrade is negotiable. */
 export const PIN_JWE_ALG = 'ECDH-ES';
 export const PIN_JWE_ENC = 'A256GCM';
 const MAX_JWE_LENGTH = 4096;

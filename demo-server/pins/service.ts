@@ -18,7 +18,7 @@ import { pinPolicyViolation } from './policy.js';
 import type { TransportKeys } from './transport-keys.js';
 
 export interface PinServiceOptions {
-  /** Reveals allowed per card per window (SPEC §6: 5 an hour). */
+  /** Reveals allowed per card per window (README “PINs”: 5 an hour). */
   revealLimit: number;
   /** Reveals allowed per account, and for the whole platform, per window. */
   revealLimitPerAccount: number;

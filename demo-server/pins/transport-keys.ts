@@ -61,7 +61,7 @@ interface LoadedKey {
 }
 
 /**
- * The platform's PIN-transport keys (SPEC §6): the newest encrypts (it is the one published),
+ * The platform's PIN-transport keys (README “PINs”): the newest encrypts (it is the one published),
  * retired ones keep decrypting until their grace period ends. The file is re-read when it
  * changes, so `npm run keys:rotate` takes effect without a restart.
  */

@@ -42,7 +42,7 @@ export type ScriptTransit = (template: Buffer) => Buffer;
 /**
  * `POST /v1/simulations/authorizations`: one card-present or remote authorization, card side
  * (the virtual chip) and issuer side, in one transaction. Only a contact-chip authorization
- * carries a waiting issuer script (SPEC §8); any chip authorization reports the results of the
+ * carries a waiting issuer script (README “Offline PIN”); any chip authorization reports the results of the
  * scripts the chip ran since its previous one.
  */
 export class AuthorizationSimulator {

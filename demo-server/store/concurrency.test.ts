@@ -1,12 +1,11 @@
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issueCard, mintToken, testPan, widgetCall } from '../testing/cards.js';
-import { DatabaseReader } from '../testing/db-snapshot.js';
+import type { TestDatabase } from '../testing/db-snapshot.js';
 import { dpopKey, encryptPin, ephemeralKey } from '../testing/independent-jose.js';
 import { type TestPlatform, startTestPlatform } from '../testing/platform.js';
 
 /**
- * Concurrent requests never double-apply (SPEC §12): every race below starts all its requests
+ * Concurrent requests never double-apply (docs/store.md): every race below starts all its requests
  * before any is answered, then checks the outcome and that the events agree with the state.
  */
 
@@ -17,16 +16,15 @@ const OFFLINE = { pin_issuance_policy: 'REQUIRED', offline_pin: true } as const;
 const PARALLEL = 12;
 
 let platform: TestPlatform;
-let db: DatabaseReader;
+let db: TestDatabase;
 let jwks: { keys: object[] };
 
 beforeAll(async () => {
   platform = await startTestPlatform({ ISSUANCE_DELAY_MS: '3600000' });
-  db = new DatabaseReader(path.join(platform.dataDir, 'pin-widgets.db'));
+  db = platform.db;
   jwks = (await platform.app.inject({ method: 'GET', url: '/v1/pin_keys' })).json();
 });
 afterAll(async () => {
-  db.close();
   await platform.dispose();
 });
 
@@ -140,7 +138,7 @@ describe('one widget token used in parallel', () => {
     expect((await keys[winner]!.decrypt(results[winner]!.body.encrypted_pin)).payload.pin).toBe(
       '6275',
     );
-    expect(db.rows('SELECT * FROM pin_reveals WHERE card_id = ?', card.id)).toHaveLength(1);
+    expect(await db.rows('SELECT * FROM pin_reveals WHERE card_id = ?', card.id)).toHaveLength(1);
   });
 });
 
@@ -212,7 +210,7 @@ describe('parallel status changes on one card', () => {
       (e) => e.data.changed_fields.card_fulfillment_status === 'ISSUED',
     );
     expect(shipped).toHaveLength(1);
-    const jobs = db.rows<{ kind: string; status: string }>(
+    const jobs = await db.rows<{ kind: string; status: string }>(
       "SELECT kind, status FROM jobs WHERE card_id = ? AND status = 'DONE'",
       card.id,
     );
@@ -235,9 +233,12 @@ describe('parallel status changes on one card', () => {
     for (const card of cards) {
       const changes = await statusChanges(card.id);
       expect(changes.map((e) => e.data.changed_fields.card_status)).toEqual(['PENDING']);
-      const done = db.rows("SELECT id FROM jobs WHERE card_id = ? AND status = 'DONE'", card.id);
+      const done = await db.rows(
+        "SELECT id FROM jobs WHERE card_id = ? AND status = 'DONE'",
+        card.id,
+      );
       expect(done).toHaveLength(3);
-      expect(db.rows('SELECT card_id FROM pins WHERE card_id = ?', card.id)).toHaveLength(1);
+      expect(await db.rows('SELECT card_id FROM pins WHERE card_id = ?', card.id)).toHaveLength(1);
     }
   });
 });
@@ -256,7 +257,7 @@ describe('parallel offline-PIN syncs for one card', () => {
       }),
     );
     expect(results.map((r) => r.statusCode)).toEqual(Array(PARALLEL).fill(204));
-    const scripts = db.rows<{ id: string; status: string; script_identifier: string }>(
+    const scripts = await db.rows<{ id: string; status: string; script_identifier: string }>(
       'SELECT id, status, script_identifier FROM issuer_scripts WHERE card_id = ?',
       card.id,
     );

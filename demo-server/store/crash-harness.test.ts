@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { runCrashHarness } from '../testing/crash-harness.js';
 
 /**
- * kill -9 at random moments under a mixed workload (SPEC §12). `npm test` runs the short mode;
+ * kill -9 at random moments under a mixed workload (docs/store.md). `npm test` runs the short mode;
  * `npm run test:crash` the long one (CRASH_HARNESS=long): more cards, workers and kills.
  */
 const long = process.env.CRASH_HARNESS === 'long';

@@ -19,7 +19,7 @@ export interface CardProduct {
   offlinePin: boolean;
   pinLength: number;
   emvProfile: EmvProfile;
-  /** The weaker compatibility mode: widget tokens without `jkt` may be minted (SPEC §5). */
+  /** The weaker compatibility mode: widget tokens without `jkt` may be minted (README “PINs”). */
   allowBearerWidgetTokens: boolean;
   createdTime: string;
 }
@@ -170,7 +170,7 @@ export interface StoredPin {
   updatedTime: string;
 }
 
-/** Where a card's offline-PIN script stands (SPEC §8): CREATED → SENT → APPLIED | FAILED, or CANCELED. */
+/** Where a card's offline-PIN script stands (README “Offline PIN”): CREATED → SENT → APPLIED | FAILED, or CANCELED. */
 export type IssuerScriptStatus = 'CREATED' | 'SENT' | 'APPLIED' | 'FAILED' | 'CANCELED';
 
 /**

@@ -1,21 +1,25 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { TEST_KEYS } from '../config.js';
 import { decodeFormat0, tdesEcbDecrypt } from '../payment-crypto/index.js';
+import { rotateTransportKey } from '../pins/transport-keys.js';
 import { testPan } from './cards.js';
-import { DatabaseReader } from './db-snapshot.js';
+import { type TestDatabase, postgresTestDatabase, sqliteTestDatabase } from './db-snapshot.js';
 import { encryptPin } from './independent-jose.js';
 import { TEST_API_KEY, tempDataDir } from './platform.js';
 import { type ReceivedWebhook, startReceiver } from './receiver.js';
 import { ServerProcess, freePort } from './server-process.js';
 
 /**
- * The crash harness (SPEC §12 "kill -9 at any moment loses no committed state, no scheduled
- * transition, no webhook"): the real server as a child process, a mixed workload from parallel
- * workers, SIGKILLs at random moments, restarts on the same DATA_DIR, and at the end a check of
- * everything the server acknowledged, every scheduled transition, every event and every issuer
- * script, plus a search for the PINs in the logs, the raw database files and the webhook bodies.
+ * The crash harness (docs/store.md "kill -9 at any moment loses no committed state, no scheduled
+ * transition, no webhook"; docs/store.md for several instances): the real server as child processes,
+ * a mixed workload from parallel workers spread over the instances as a load balancer would,
+ * SIGKILLs of one instance at random moments and its restart, and at the end a check of
+ * everything any instance acknowledged, every scheduled transition, every event and every
+ * issuer script, plus a search for the PINs in the logs, the database's bytes at rest and the
+ * webhook bodies. On SQLite it is one instance on its DATA_DIR; on PostgreSQL, `instances` of
+ * them on one database, sharing keys through configuration as docs/deployment.md requires.
  */
 export interface CrashHarnessOptions {
   /** Card lifecycles to run at least (more run while kills are still due). */
@@ -28,12 +32,19 @@ export interface CrashHarnessOptions {
   uptimeMs: [number, number];
   seed?: number;
   log?: (line: string) => void;
+  /** PostgreSQL (a URL whose search_path is `schema`); absent: SQLite in a temp DATA_DIR. */
+  postgres?: { url: string; schema: string };
+  /** Instances on the one database (PostgreSQL only; default 1). */
+  instances?: number;
 }
 
 export interface CrashReport {
   seed: number;
   /** SIGKILLs the server came back from, the final one included. */
   killsSurvived: number;
+  /** Instances that served the workload, and the kills each took. */
+  instances: number;
+  killsByInstance: number[];
   /** Acknowledged (2xx) operations, by kind. */
   acknowledged: Record<string, number>;
   /** Requests whose answer was lost to a kill: they may or may not have committed. */
@@ -103,30 +114,68 @@ function prng(seed: number): () => number {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** The server, killed and restarted by the chaos loop; callers wait for it to be up. */
+/**
+ * The instances, one of them killed and restarted at a time by the chaos loop. A request goes to
+ * a random instance that is up, as through a load balancer; callers wait while none is.
+ */
 class Chaos {
   kills = 0;
-  private upNow = false;
+  readonly killsByInstance: number[];
+  private readonly up: boolean[];
   private waiters: (() => void)[] = [];
 
-  constructor(readonly server: ServerProcess) {}
+  constructor(
+    readonly servers: readonly ServerProcess[],
+    private readonly random: () => number,
+  ) {
+    this.up = servers.map(() => false);
+    this.killsByInstance = servers.map(() => 0);
+  }
 
-  async start(): Promise<void> {
-    await this.server.start();
-    this.upNow = true;
+  /** Starts every instance that is down. */
+  async startAll(): Promise<void> {
+    await Promise.all(this.servers.map((_, index) => this.start(index)));
+  }
+
+  async start(index: number): Promise<void> {
+    if (this.up[index]) return;
+    await this.servers[index]!.start();
+    this.up[index] = true;
     this.waiters.splice(0).forEach((wake) => wake());
   }
 
-  async kill(): Promise<void> {
-    this.upNow = false;
-    await this.server.kill();
+  /** SIGKILLs one instance that is up (a random one), or `index`; returns which. */
+  async kill(index?: number): Promise<number> {
+    const live = this.servers.map((_, i) => i).filter((i) => this.up[i]);
+    const victim = index ?? live[Math.floor(this.random() * live.length)]!;
+    this.up[victim] = false;
+    await this.servers[victim]!.kill();
     this.kills++;
+    this.killsByInstance[victim]!++;
+    return victim;
   }
 
-  waitUp(): Promise<void> {
-    return this.upNow ? Promise.resolve() : new Promise((resolve) => this.waiters.push(resolve));
+  async killAll(): Promise<void> {
+    for (let i = 0; i < this.servers.length; i++) if (this.up[i]) await this.kill(i);
+  }
+
+  /** An instance that is up, chosen at random (waits while none is). */
+  async pick(): Promise<ServerProcess> {
+    for (;;) {
+      const live = this.servers.filter((_, i) => this.up[i]);
+      if (live.length > 0) return live[Math.floor(this.random() * live.length)]!;
+      await new Promise<void>((resolve) => this.waiters.push(resolve));
+    }
+  }
+
+  /** Every instance's log, all runs. */
+  get output(): string {
+    return this.servers.map((server) => server.output).join('\n');
   }
 }
+
+/** A random 256-bit key, hex: the keys every instance of a PostgreSQL run shares. */
+const sharedKey = () => randomBytes(32).toString('hex');
 
 interface CardRecord {
   id: string;
@@ -147,10 +196,10 @@ export async function runCrashHarness(options: CrashHarnessOptions): Promise<Cra
   const seed = options.seed ?? Math.floor(Math.random() * 2 ** 31);
   const random = prng(seed);
   const log = options.log ?? (() => undefined);
+  const instances = options.postgres ? (options.instances ?? 1) : 1;
   const dataDir = tempDataDir();
   const receiver = await startReceiver(() => (random() < 0.1 ? 500 : 200));
-  const server = new ServerProcess(await freePort(), {
-    DATA_DIR: dataDir,
+  const env: Record<string, string> = {
     API_KEY: TEST_API_KEY,
     ISSUANCE_DELAY_MS: '300',
     SCHEDULER_POLL_MS: '50',
@@ -159,10 +208,40 @@ export async function runCrashHarness(options: CrashHarnessOptions): Promise<Cra
     WEBHOOK_TIMEOUT_MS: '2000',
     WEBHOOK_MAX_ATTEMPTS: '40',
     LOG_LEVEL: 'info',
-  });
-  const chaos = new Chaos(server);
+  };
+  if (options.postgres) {
+    // One database, so one set of keys for all instances: from configuration (docs/store.md).
+    const transportKeys = path.join(dataDir, 'shared-pin-transport-keys.json');
+    await rotateTransportKey(transportKeys, 0);
+    Object.assign(env, {
+      DATABASE_URL: options.postgres.url,
+      PIN_ENCRYPTION_KEY: sharedKey(),
+      PAN_ENCRYPTION_KEY: sharedKey(),
+      PAN_HASH_KEY: sharedKey(),
+      PIN_TRANSPORT_KEYS_FILE: transportKeys,
+    });
+  }
+  const ports = await Promise.all(Array.from({ length: instances }, () => freePort()));
+  // Behind a load balancer every instance serves one public URL (tokens name it as issuer).
+  // The demo site is one process by design (docs/deployment.md): none beside several instances.
+  if (instances > 1)
+    Object.assign(env, { PUBLIC_URL: `http://localhost:${ports[0]}`, DEMO_SITE: '0' });
+  const servers = ports.map(
+    (port, i) =>
+      // Each instance its own DATA_DIR: nothing may be shared through files.
+      new ServerProcess(port, {
+        ...env,
+        DATA_DIR: instances === 1 ? dataDir : path.join(dataDir, `instance-${i}`),
+      }),
+  );
+  const chaos = new Chaos(servers, random);
+  const db: TestDatabase = options.postgres
+    ? postgresTestDatabase(options.postgres.url, options.postgres.schema)
+    : sqliteTestDatabase(path.join(dataDir, 'pin-widgets.db'));
   const report: CrashReport = {
     seed,
+    instances,
+    killsByInstance: chaos.killsByInstance,
     killsSurvived: 0,
     acknowledged: {},
     uncertain: 0,
@@ -184,6 +263,7 @@ export async function runCrashHarness(options: CrashHarnessOptions): Promise<Cra
   };
 
   async function request(method: string, url: string, body?: unknown, auth = TEST_API_KEY) {
+    const server = await chaos.pick();
     let response: Response;
     try {
       response = await fetch(`${server.url}${url}`, {
@@ -224,7 +304,6 @@ export async function runCrashHarness(options: CrashHarnessOptions): Promise<Cra
     done: (outcome: Outcome & { kind: 'refused' }) => boolean = () => false,
   ): Promise<Outcome & { kind: 'ack' | 'refused' }> {
     for (let tries = 0; tries < 60; tries++) {
-      await chaos.waitUp();
       const outcome = await attempt();
       if (outcome.kind === 'ack') {
         if (!name.startsWith('read ')) {
@@ -254,8 +333,9 @@ export async function runCrashHarness(options: CrashHarnessOptions): Promise<Cra
   };
 
   // ---- set-up (before the chaos starts) ------------------------------------------------------
-  await chaos.start();
-  const spec = (await (await fetch(`${server.url}/openapi.json`)).json()) as {
+  await chaos.startAll();
+  const first = servers[0]!;
+  const spec = (await (await fetch(`${first.url}/openapi.json`)).json()) as {
     paths: Record<string, unknown>;
   };
   report.offlinePin = [
@@ -264,7 +344,7 @@ export async function runCrashHarness(options: CrashHarnessOptions): Promise<Cra
     '/v1/simulations/authorizations',
   ].every((route) => route in spec.paths);
   log(`offline-PIN endpoints ${report.offlinePin ? 'present' : 'absent: offline steps skipped'}`);
-  const jwks = (await (await fetch(`${server.url}/v1/pin_keys`)).json()) as { keys: object[] };
+  const jwks = (await (await fetch(`${first.url}/v1/pin_keys`)).json()) as { keys: object[] };
   const webhook = await operation('create webhook', () =>
     request('POST', '/v1/webhooks', { url: receiver.url, enabled_events: ['*'] }),
   );
@@ -432,10 +512,10 @@ export async function runCrashHarness(options: CrashHarnessOptions): Promise<Cra
       const [min, max] = options.uptimeMs;
       await sleep(min + random() * (max - min));
       if (workloadDone) break;
-      await chaos.kill();
-      log(`SIGKILL #${chaos.kills} (${started} lifecycles started)`);
+      const victim = await chaos.kill();
+      log(`SIGKILL #${chaos.kills} of instance ${victim} (${started} lifecycles started)`);
       await sleep(random() * 300);
-      await chaos.start();
+      await chaos.start(victim);
     }
   })();
   const maxCards = options.cards * 6;
@@ -454,41 +534,40 @@ export async function runCrashHarness(options: CrashHarnessOptions): Promise<Cra
     problem(`only ${chaos.kills} of ${options.kills} kills happened`);
   log(`workload done: ${cards.length} lifecycles, ${chaos.kills} kills`);
 
-  // ---- quiescence, then one more kill at rest ----------------------------------------------
-  const db = new DatabaseReader(path.join(dataDir, 'pin-widgets.db'));
+  // ---- quiescence, then one more kill at rest (every instance) ------------------------------
   try {
-    const quiet = () =>
-      db.rows<{ n: number }>(
-        `SELECT (SELECT count(*) FROM jobs WHERE status = 'PENDING' AND run_at <= ?) +
-                (SELECT count(*) FROM deliveries WHERE status <> 'SUCCEEDED') AS n`,
-        Date.now() + 1000,
-      )[0]!.n === 0;
+    const quiet = async () =>
+      (
+        await db.rows<{ n: number }>(
+          `SELECT (SELECT count(*) FROM jobs WHERE status = 'PENDING' AND run_at <= ?) +
+                  (SELECT count(*) FROM deliveries WHERE status <> 'SUCCEEDED') AS n`,
+          Date.now() + 1000,
+        )
+      )[0]!.n == 0;
     const deadline = Date.now() + 30_000;
-    while (!quiet()) {
+    while (!(await quiet())) {
       if (Date.now() > deadline) {
         problem('jobs or webhook deliveries still pending 30 s after the workload');
         break;
       }
       await sleep(100);
     }
-    const before = await snapshotCards(server.url);
-    await chaos.kill();
-    log(`SIGKILL #${chaos.kills} at rest`);
+    const before = await snapshotCards(first.url);
+    await chaos.killAll();
+    log(`SIGKILL of every instance at rest (${chaos.kills} kills)`);
 
-    // The PINs and widget tokens appear in no database file, read raw (WAL included).
-    const files = fs.readdirSync(dataDir).filter((name) => name.startsWith('pin-widgets.db'));
-    if (!files.includes('pin-widgets.db-wal')) problem('no WAL file to search after the kill');
-    const raw = files.map((name) => [
-      name,
-      fs.readFileSync(path.join(dataDir, name)).toString('latin1'),
-    ]);
+    // The PINs and widget tokens appear nowhere in the database's bytes at rest (SQLite: the
+    // file and its WAL; PostgreSQL: the relation files and a dump of every row).
+    const images = await db.images();
     for (const secret of secrets) {
       report.secretsSearched++;
-      for (const [name, text] of raw) if (text!.includes(secret)) problem(`a secret is in ${name}`);
+      for (const { name, bytes } of images) {
+        if (bytes.includes(secret, 0, 'latin1')) problem(`a secret is in ${name}`);
+      }
     }
 
-    await chaos.start();
-    const after = await snapshotCards(server.url);
+    await chaos.startAll();
+    const after = await snapshotCards(first.url);
     report.checks++;
     if (JSON.stringify(after) !== JSON.stringify(before)) {
       report.lost.push('state read before the kill at rest differs from after the restart');
@@ -500,19 +579,19 @@ export async function runCrashHarness(options: CrashHarnessOptions): Promise<Cra
       cards,
       receiver: receiver.received,
       webhookId: webhook.body.id,
-      server,
     });
 
-    // Nor in the logs of every run of the server, nor in any webhook body.
-    if (!server.output.includes('/v1/widget/pin')) problem('the server logs show no PIN requests');
+    // Nor in the logs of every run of every instance, nor in any webhook body.
+    const output = chaos.output;
+    if (!output.includes('/v1/widget/pin')) problem('the server logs show no PIN requests');
     for (const secret of [...secrets, TEST_API_KEY]) {
-      if (server.output.includes(secret)) problem('a secret is in the server logs');
+      if (output.includes(secret)) problem('a secret is in the server logs');
       if (receiver.received.some((w) => w.body.includes(secret)))
         problem('a secret is in a webhook');
     }
   } finally {
-    db.close();
-    await server.stop();
+    await db.close();
+    await Promise.all(servers.map((server) => server.stop()));
     await receiver.close();
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
@@ -520,57 +599,58 @@ export async function runCrashHarness(options: CrashHarnessOptions): Promise<Cra
 
   async function verify(context: {
     report: CrashReport;
-    db: DatabaseReader;
+    db: TestDatabase;
     cards: CardRecord[];
     receiver: ReceivedWebhook[];
     webhookId: string;
-    server: ServerProcess;
   }) {
     const { db } = context;
+    /** A flag as stored: 0/1 on SQLite, a boolean on PostgreSQL. */
+    const flag = (value: unknown) => value === 1 || value === true;
     const check = (ok: boolean, lostWhat: string | undefined, otherwise?: string) => {
       report.checks++;
       if (ok) return;
       if (lostWhat) report.lost.push(lostWhat);
       else problem(otherwise!);
     };
-    const integrity = db.rows<{ integrity_check: string }>('PRAGMA integrity_check');
-    check(
-      integrity[0]?.integrity_check === 'ok',
-      undefined,
-      `integrity: ${JSON.stringify(integrity)}`,
-    );
+    if (db.kind === 'sqlite') {
+      const integrity = await db.rows<{ integrity_check: string }>('PRAGMA integrity_check');
+      check(
+        integrity[0]?.integrity_check === 'ok',
+        undefined,
+        `integrity: ${JSON.stringify(integrity)}`,
+      );
+    }
 
-    const events = db
-      .rows<{ id: string; type: string; data: string }>(
-        'SELECT id, type, data FROM events ORDER BY id',
-      )
-      .map((e) => ({ ...e, data: JSON.parse(e.data) as any }));
+    // By id: time order to the millisecond across instances, and creation order within one.
+    const events = [...(await db.events())].sort((a, b) => (a.id < b.id ? -1 : 1));
     report.events = events.length;
     const eventsOf = (cardId: string) =>
       events.filter((e) => (e.data.card?.id ?? e.data.card_id) === cardId);
-    const allCards = db.rows<any>('SELECT * FROM cards ORDER BY id');
+    const allCards = await db.rows<any>('SELECT * FROM cards ORDER BY id');
     report.cards = allCards.length;
     const productPolicy = new Map(
-      db
-        .rows<{ id: string; pin_issuance_policy: string | null }>(
+      (
+        await db.rows<{ id: string; pin_issuance_policy: string | null }>(
           'SELECT id, pin_issuance_policy FROM card_products',
         )
-        .map((p) => [p.id, p.pin_issuance_policy]),
+      ).map((p) => [p.id, p.pin_issuance_policy]),
     );
 
     // Acknowledged operations: each one's effect is there.
     for (const [name, id] of [...products].map(([n, i]) => [`product ${n}`, i] as const)) {
-      check(db.rows('SELECT id FROM card_products WHERE id = ?', id).length === 1, `${name} ${id}`);
+      const rows = await db.rows('SELECT id FROM card_products WHERE id = ?', id);
+      check(rows.length === 1, `${name} ${id}`);
     }
     check(
-      db.rows('SELECT id FROM webhooks WHERE id = ?', context.webhookId).length === 1,
+      (await db.rows('SELECT id FROM webhooks WHERE id = ?', context.webhookId)).length === 1,
       'webhook',
     );
     for (const token of secrets) {
       if (!token.startsWith('wt_')) continue;
       const hash = createHash('sha256').update(token).digest('hex');
       check(
-        db.rows('SELECT id FROM widget_tokens WHERE token_hash = ?', hash).length === 1,
+        (await db.rows('SELECT id FROM widget_tokens WHERE token_hash = ?', hash)).length === 1,
         'a minted widget token',
       );
     }
@@ -588,7 +668,7 @@ export async function runCrashHarness(options: CrashHarnessOptions): Promise<Cra
         );
       }
       if (card.pins.length > 0) {
-        check(row.is_pin_set === 1, `${card.id}: the PIN set`);
+        check(flag(row.is_pin_set), `${card.id}: the PIN set`);
         if (row.card_status !== 'TERMINATED') {
           const exported = await request('GET', `/v1/cards/${card.id}/pin_block?format=ISO_9564_0`);
           const pin =
@@ -601,7 +681,7 @@ export async function runCrashHarness(options: CrashHarnessOptions): Promise<Cra
           check(pin === card.pins.at(-1), `${card.id}: the last PIN set (stored PIN differs)`);
         }
       }
-      const scripts = db.rows<{
+      const scripts = await db.rows<{
         id: string;
         script_identifier: string;
         requested_by: string;
@@ -635,10 +715,10 @@ export async function runCrashHarness(options: CrashHarnessOptions): Promise<Cra
     }
 
     // Every card in the database (orphans of lost answers included): transitions and events.
-    const jobs = db.rows<{ card_id: string; kind: string; status: string }>(
+    const jobs = await db.rows<{ card_id: string; kind: string; status: string }>(
       'SELECT card_id, kind, status FROM jobs',
     );
-    const scripts = db.rows<any>('SELECT * FROM issuer_scripts');
+    const scripts = await db.rows<any>('SELECT * FROM issuer_scripts');
     report.scripts = scripts.length;
     for (const row of allCards) {
       const own = eventsOf(row.id);
@@ -646,7 +726,7 @@ export async function runCrashHarness(options: CrashHarnessOptions): Promise<Cra
       const policy = productPolicy.get(row.card_product_id);
       const fromPending = updates.filter((e) => e.data.changed_fields.card_status === 'PENDING');
       const expected =
-        policy === 'RANDOM' || (policy === 'REQUIRED' && row.is_pin_set === 1) ? 1 : 0;
+        policy === 'RANDOM' || (policy === 'REQUIRED' && flag(row.is_pin_set)) ? 1 : 0;
       check(
         fromPending.length === expected,
         undefined,
@@ -726,7 +806,9 @@ export async function runCrashHarness(options: CrashHarnessOptions): Promise<Cra
     const received = new Set(context.receiver.map((w) => String(w.headers['webhook-id'])));
     report.webhooksReceived = context.receiver.length;
     // Read again: the checks above exported PIN blocks, and each export is an audit event too.
-    const eventIds = new Set(db.rows<{ id: string }>('SELECT id FROM events').map((e) => e.id));
+    const eventIds = new Set(
+      (await db.rows<{ id: string }>('SELECT id FROM events')).map((e) => e.id),
+    );
     for (const event of events)
       check(received.has(event.id), `webhook for event ${event.id} (${event.type})`);
     for (const id of received) {

@@ -4,7 +4,10 @@ import path from 'node:path';
 import { buildPlatform, type Platform, type PlatformDeps } from '../app.js';
 import { loadConfig } from '../config.js';
 import { rotateTransportKey } from '../pins/transport-keys.js';
-import { SqliteStore } from '../store/sqlite/store.js';
+import { openStore } from '../store/open.js';
+import type { Store } from '../store/types.js';
+import { type TestDatabase, postgresTestDatabase, sqliteTestDatabase } from './db-snapshot.js';
+import { type TestSchema, createTestSchema, testPostgresUrl } from './postgres.js';
 
 export const TEST_API_KEY = 'sk_test_0123456789abcdefghijklmnop';
 /** Strict mode refuses TEST_API_KEY (it is not random): its tests get this generated one. */
@@ -28,8 +31,43 @@ export const PRODUCTION_SECRETS = {
   IMK_SMC: '33'.repeat(16),
 } as const;
 
+/**
+ * The backend test platforms run on: SQLite in DATA_DIR, or (PIN_WIDGETS_TEST_STORE=postgres,
+ * the `postgres` Vitest project) a fresh schema of the run's PostgreSQL cluster.
+ */
+export function testStoreKind(): Store['kind'] {
+  const kind = process.env.PIN_WIDGETS_TEST_STORE ?? 'sqlite';
+  if (kind !== 'sqlite' && kind !== 'postgres') {
+    throw new Error(`PIN_WIDGETS_TEST_STORE must be sqlite or postgres, got "${kind}"`);
+  }
+  return kind;
+}
+
+/**
+ * The schema of each DATA_DIR in use: a platform started again on the same DATA_DIR (a restart)
+ * finds the database it left, as on SQLite. `dispose()` drops it.
+ */
+const schemas = new Map<string, TestSchema>();
+
+async function testDatabaseUrl(dataDir: string): Promise<TestSchema> {
+  let schema = schemas.get(dataDir);
+  if (!schema) {
+    const url = testPostgresUrl();
+    if (!url) {
+      throw new Error(
+        'PIN_WIDGETS_TEST_STORE=postgres needs the test cluster: run the `postgres` Vitest project (vitest run --project postgres)',
+      );
+    }
+    schema = await createTestSchema(url);
+    schemas.set(dataDir, schema);
+  }
+  return schema;
+}
+
 export interface TestPlatform extends Platform {
-  store: SqliteStore;
+  store: Store;
+  /** The platform's database seen from outside (raw rows, snapshots, bytes at rest). */
+  db: TestDatabase;
   dataDir: string;
   auth: { authorization: string };
   /** JSON request through the real HTTP stack (in-process inject). */
@@ -41,7 +79,10 @@ export function tempDataDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'pin-widgets-test-'));
 }
 
-/** A platform on a fresh SQLite file in a temp DATA_DIR, configured from `env` like the real one. */
+/**
+ * A platform on a fresh database (a SQLite file in a temp DATA_DIR, or a PostgreSQL schema of
+ * its own: `testStoreKind()`), configured from `env` like the real one.
+ */
 export async function startTestPlatform(
   env: Record<string, string> = {},
   log: PlatformDeps['log'] = false,
@@ -52,7 +93,7 @@ export async function startTestPlatform(
   const apiKey = env.API_KEY ?? (strict ? STRICT_TEST_API_KEY : TEST_API_KEY);
   const keysFile = path.join(dataDir, 'operator-pin-transport-keys.json');
   if (strict && !env.PIN_TRANSPORT_KEYS_FILE) await rotateTransportKey(keysFile, 0);
-  const config = loadConfig({
+  const settings = loadConfig({
     DEMO_MODE: '1',
     ...(strict && !env.PIN_TRANSPORT_KEYS_FILE ? { PIN_TRANSPORT_KEYS_FILE: keysFile } : {}),
     ISSUANCE_DELAY_MS: '200',
@@ -64,18 +105,26 @@ export async function startTestPlatform(
     DATA_DIR: dataDir,
     API_KEY: apiKey,
   });
-  const store = SqliteStore.open(path.join(dataDir, 'pin-widgets.db'));
-  const platform = await buildPlatform({
-    config,
-    store,
-    apiKey,
-    log,
-    ...deps,
-  });
+  // After the configuration is known to be good, so a refused one leaves no schema behind.
+  const schema = testStoreKind() === 'postgres' ? await testDatabaseUrl(dataDir) : undefined;
+  const config = schema ? { ...settings, databaseUrl: schema.url } : settings;
+  const store = await openStore(config);
+  const db = schema
+    ? postgresTestDatabase(schema.url, schema.name)
+    : sqliteTestDatabase(path.join(dataDir, 'pin-widgets.db'));
+  let platform: Platform;
+  try {
+    platform = await buildPlatform({ config, store, apiKey, log, ...deps });
+  } catch (error) {
+    await store.close();
+    await db.close();
+    throw error;
+  }
   const auth = { authorization: `Bearer ${apiKey}` };
   return {
     ...platform,
     store,
+    db,
     dataDir,
     auth,
     async call(method, url, body) {
@@ -93,6 +142,11 @@ export async function startTestPlatform(
     async dispose() {
       await platform.close();
       await store.close();
+      await db.close();
+      if (schema) {
+        schemas.delete(dataDir);
+        await schema.drop();
+      }
       fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };

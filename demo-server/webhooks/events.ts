@@ -5,7 +5,7 @@ export const EVENT_TYPES = [
   'CARD.CREATED',
   'CARD.UPDATED',
   'CARD.ISSUER_SCRIPT.UPDATED',
-  // Audit events (SPEC §12): who saw or exported a PIN, when, from where; never the PIN.
+  // Audit events (README “Security: what holds, and what does not”): who saw or exported a PIN, when, from where; never the PIN.
   'CARD.PIN.REVEALED',
   'CARD.PIN_BLOCK.EXPORTED',
 ] as const;

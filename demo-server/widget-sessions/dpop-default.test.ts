@@ -1,5 +1,3 @@
-import path from 'node:path';
-import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issueCard, mintToken, widgetCall } from '../testing/cards.js';
 import { dpopKey } from '../testing/independent-jose.js';
@@ -13,17 +11,13 @@ afterAll(() => platform.dispose());
 
 const JKT = 'A'.repeat(43);
 
-/** Widget tokens in the database file, read as another process would (committed rows only). */
-function countTokens(): number {
-  const db = new Database(path.join(platform.dataDir, 'pin-widgets.db'), { readonly: true });
-  try {
-    return (db.prepare('SELECT count(*) AS n FROM widget_tokens').get() as { n: number }).n;
-  } finally {
-    db.close();
-  }
+/** Widget tokens in the database, read as another process would (committed rows only). */
+async function countTokens(): Promise<number> {
+  const [row] = await platform.db.rows<{ n: number }>('SELECT count(*) AS n FROM widget_tokens');
+  return row!.n;
 }
 
-describe('DPoP by default (SPEC §5)', () => {
+describe('DPoP by default (README “PINs”)', () => {
   it('a product is created without bearer tokens unless it opts in', async () => {
     const created = await platform.call('POST', '/v1/card_products', {
       name: 'Default',
@@ -40,7 +34,7 @@ describe('DPoP by default (SPEC §5)', () => {
       pin_issuance_policy: 'REQUIRED',
       allow_bearer_widget_tokens: false,
     });
-    const tokensBefore = countTokens();
+    const tokensBefore = await countTokens();
     for (const body of [
       { widget_type: 'SET_PIN' },
       { widget_type: 'REVEAL_PIN', origin: 'https://program.example' },
@@ -50,7 +44,7 @@ describe('DPoP by default (SPEC §5)', () => {
       expect(refused.body).toMatchObject({ code: 'DPOP_BINDING_REQUIRED', field: 'jkt' });
       expect(refused.body.message).toContain('allow_bearer_widget_tokens');
     }
-    expect(countTokens()).toBe(tokensBefore);
+    expect(await countTokens()).toBe(tokensBefore);
     const bound = await platform.call('POST', `/v1/cards/${card.id}/widget_token`, {
       widget_type: 'SET_PIN',
       jkt: JKT,

@@ -29,7 +29,7 @@ export interface WidgetSessionOptions {
 }
 
 /**
- * Widget tokens (SPEC §5): minted by the program's backend for one card and one widget type,
+ * Widget tokens (README “PINs”): minted by the program's backend for one card and one widget type,
  * short-lived, single use, origin-bound, optionally sender-constrained (DPoP). Only the token's
  * SHA-256 is stored; a lookup by hash does not leak the token through timing.
  */
@@ -55,7 +55,7 @@ export class WidgetSessions {
         'The card is terminated: its PIN can no longer be used',
       );
     }
-    // DPoP is the default (SPEC §5): a bearer token only where the product opted into it.
+    // DPoP is the default (README “PINs”): a bearer token only where the product opted into it.
     if (request.jkt === undefined) {
       const product = await this.store.read.getProduct(card.cardProductId);
       if (!product?.allowBearerWidgetTokens) {

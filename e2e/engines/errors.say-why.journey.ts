@@ -3,7 +3,7 @@ import { useEngine, waitFor } from './engine.js';
 import { FIXTURE_URL, HOSTILE_URL, PLATFORM_URL, SITE_URL, selectedEngines } from './env.js';
 import { events, issueCard, waitForEvent, widgetUrl } from './support.js';
 
-/** A widget that cannot start says why, with a stable code, to the host (STYLE.md §14). */
+/** A widget that cannot start says why, with a stable code, to the host (docs/engines.md). */
 describe.each(selectedEngines())('%s: misuse is reported with a reason', (engine) => {
   const newPage = useEngine(engine);
 
@@ -67,7 +67,7 @@ describe.each(selectedEngines())('%s: misuse is reported with a reason', (engine
       page.evaluate(() => (window as any).frameLoads > 0),
     );
     const frame = page.frame(widgetUrl('set-pin'));
-    // A hint only (STYLE.md §14): an engine without ancestorOrigins (Firefox 140) cannot tell the
+    // A hint only (docs/engines.md): an engine without ancestorOrigins (Firefox 140) cannot tell the
     // widget who really framed it; then it waits for an init that never comes, and stays silent
     // rather than post to a guess.
     const knowsParent = await frame.evaluate(() => {

@@ -14,7 +14,7 @@ import {
 
 /**
  * Windows that are not the widget's parent post commands to it with the real channel id (the
- * worst case); the widget must drop them all (SPEC §7: source window first). The smaller set of
+ * worst case); the widget must drop them all (README “Widgets and the host SDK”: source window first). The smaller set of
  * e2e/forged-messages.ignored.spec.ts, in every engine: each would show if it were accepted.
  */
 const ATTACKER = `${HOSTILE_URL}/attacker.html`;

@@ -32,7 +32,7 @@ describe.each(selectedEngines())('%s: the set-PIN widget’s events, in order', 
     await typePins(frame, WEAK_PIN);
     await frame.press('Enter');
     const [failure] = await waitForEvent(page, 'failure');
-    // Which rule the PIN broke stays in the frame (SPEC §7): the host hears only that it was
+    // Which rule the PIN broke stays in the frame (README “Widgets and the host SDK”): the host hears only that it was
     // refused, the cardholder reads why.
     expect(failure!.payload).toEqual({
       code: 'PIN_REJECTED',

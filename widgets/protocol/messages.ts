@@ -1,5 +1,5 @@
 /**
- * The one message protocol between the host SDK and the widget iframes (SPEC §7). Every message
+ * The one message protocol between the host SDK and the widget iframes (README “Widgets and the host SDK”). Every message
  * is `{ ns, v, channel, type, payload }`; both sides import these types and guards, and nothing
  * else invents message shapes. No message ever carries PIN data.
  */

@@ -1,11 +1,11 @@
 /**
- * The rules every widget option follows (SPEC §7), in one place: the SDK's `mount()` and
+ * The rules every widget option follows (README “Widgets and the host SDK”), in one place: the SDK's `mount()` and
  * `update()` check options against them before anything is framed, and the widget checks the
  * `init` and `update` it receives against the same rules. A problem is reported with the option's
  * name and the fix, never with the option's value (a token or label may be private).
  */
 
-/** Host-overridable labels (SPEC §7). Other strings come from the widget's catalogs. */
+/** Host-overridable labels (README “Widgets and the host SDK”). Other strings come from the widget's catalogs. */
 export const LABEL_KEYS = [
   'widgetTitle',
   'pinLabel',

@@ -66,7 +66,7 @@ export interface DpopKey {
   proof(method: string, url: string, token: string): Promise<string>;
 }
 
-/** The sender-constraining key (SPEC §5): ES256, non-extractable; `jkt` is its thumbprint. */
+/** The sender-constraining key (README “PINs”): ES256, non-extractable; `jkt` is its thumbprint. */
 export async function dpopKey(): Promise<DpopKey> {
   const pair = await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, [
     'sign',

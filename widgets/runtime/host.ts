@@ -11,7 +11,7 @@ import { type OptionProblem, describeProblem, widgetOptionsProblem } from '../pr
 
 /**
  * Where the widget runs and how it talks to what embeds it: framed (postMessage to the parent
- * SDK, with the checks of SPEC §7 and docs/engines.md) or top-level in a mobile webview (options
+ * SDK, with the checks of README “Widgets and the host SDK” and docs/engines.md) or top-level in a mobile webview (options
  * from the fragment, events to the native bridge).
  */
 export interface Host {

@@ -17,7 +17,7 @@ function defineElements(): void {
       super();
     }
 
-    /** The recommended way in: a JS property, so no token sits in the DOM (SPEC §5). */
+    /** The recommended way in: a JS property, so no token sits in the DOM (README “PINs”). */
     get fetchToken(): MountOptions['fetchToken'] {
       return this.tokenCallback;
     }

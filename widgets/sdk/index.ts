@@ -17,7 +17,7 @@ export interface MountOptions extends WidgetOptions {
   widget: WidgetKind;
   /** A token the program's backend minted (bearer mode). */
   token?: string;
-  /** Recommended: mint a DPoP-bound token for the iframe's key thumbprint `jkt` (SPEC §5). */
+  /** Recommended: mint a DPoP-bound token for the iframe's key thumbprint `jkt` (README “PINs”). */
   fetchToken?: (request: { jkt: string; widgetType: WidgetType }) => Promise<string>;
   /** Default: the origin this SDK was loaded from. */
   platformUrl?: string;

@@ -16,7 +16,7 @@ const POLICY_MESSAGE = {
 
 /**
  * What the host hears of a PIN the policy refuses: that it was refused, never which rule. "It
- * matches the card number" would tell a host that knows the last four what was typed (SPEC §7);
+ * matches the card number" would tell a host that knows the last four what was typed (README “Widgets and the host SDK”);
  * the reason is shown to the cardholder inside this document only.
  */
 const rejected = (t: Catalog) => ({
@@ -120,7 +120,7 @@ export function SetPinApp({ ctx }: { ctx: WidgetContext }) {
   useAnnounce(ctx, loaded, session.error ?? platformKey.error);
 
   // After `load` (this effect runs after useAnnounce's), and only `{ complete, valid }`: which
-  // rule the PIN breaks is shown here, never told to the host (SPEC §7).
+  // rule the PIN breaks is shown here, never told to the host (README “Widgets and the host SDK”).
   useEffect(() => {
     if (loaded) host.send('change', { complete, valid });
   }, [host, loaded, complete, valid]);

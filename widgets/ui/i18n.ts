@@ -1,7 +1,7 @@
 import { LABEL_KEYS } from '../protocol/options.js';
 
 /**
- * Every string the widgets show, per locale. Hosts may override the labels SPEC §7 names;
+ * Every string the widgets show, per locale. Hosts may override the labels README “Widgets and the host SDK” names;
  * everything else comes from these catalogs. Placeholders: {length}, {seconds}, {minutes}.
  */
 const en = {

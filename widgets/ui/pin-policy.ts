@@ -1,5 +1,5 @@
 /**
- * The PIN policy (SPEC §6), one module for both sides: the server is the authority
+ * The PIN policy (README “PINs”), one module for both sides: the server is the authority
  * (demo-server/pins/policy.ts re-exports it), the widget runs the same rules for instant
  * feedback. No dependencies: it is bundled into the widget documents.
  */

@@ -1,7 +1,7 @@
 import { STYLE_GRAMMAR, type StyleToken } from '../protocol/options.js';
 
 /**
- * Appearance as data (SPEC §7): two themes plus allow-listed design tokens. A host never passes
+ * Appearance as data (README “Widgets and the host SDK”): two themes plus allow-listed design tokens. A host never passes
  * CSS: each token has a strict value grammar (protocol/options.ts) and becomes one CSS custom property, set through the
  * CSSOM (allowed under our CSP, unlike style attributes or <style> text).
  */

@@ -188,7 +188,7 @@ export const migrations: readonly { version: number; sql: string }[] = [
   },
   {
     // DPoP by default (bearer widget tokens only for products that allow them), who minted each
-    // token, and the per-account and platform-wide reveal quotas (SPEC §5, §12).
+    // token, and the per-account and platform-wide reveal quotas (README “PINs”).
     version: 4,
     sql: `
       ALTER TABLE card_products ADD COLUMN allow_bearer_widget_tokens INTEGER NOT NULL DEFAULT 0

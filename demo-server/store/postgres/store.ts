@@ -1,0 +1,1036 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
+import type {
+  AccountTokenKey,
+  ApiKeyRecord,
+  Card,
+  CardFilter,
+  CardPatch,
+  CardProduct,
+  ChipState,
+  Delivery,
+  DeliveryAttempt,
+  EventRecord,
+  IssuerScript,
+  IssuerScriptPatch,
+  Job,
+  Lease,
+  Page,
+  PageQuery,
+  PinReveal,
+  Repositories,
+  SealedPan,
+  Store,
+  StoredPin,
+  Webhook,
+  WidgetToken,
+} from '../types.js';
+import { migrate } from './migrations.js';
+
+type Row = Record<string, unknown>;
+
+/** Anything that runs a query: the pool (autocommit) or one checked-out client (a transaction). */
+interface Queryable {
+  query(text: string, values?: unknown[]): Promise<pg.QueryResult<Row>>;
+}
+
+/**
+ * Type parsers for this store's connections only (never pg's global ones): `bigint` times and
+ * counts as JS numbers (every one is a millisecond time or a count, far below 2^53), `json`
+ * parsed (pg's default), `bytea` as Buffer (pg's default).
+ */
+export const pgTypes = new pg.TypeOverrides();
+pgTypes.setTypeParser(pg.types.builtins.INT8, (value: string) => Number(value));
+
+/**
+ * SQLSTATEs after which the whole transaction is run again (it lost a race), and how many runs
+ * each allows in all. A unique violation (23505) is also what READ COMMITTED reports when a
+ * concurrent transaction committed the same key between this one's check and its insert (the race
+ * SERIALIZABLE would report as 40001): run once more, the check sees the committed row and the
+ * domain answers as SQLite would (PAN_ALREADY_ISSUED, the other instance's current signing key).
+ * A second violation is a real duplicate, and is thrown.
+ */
+const ATTEMPTS: Readonly<Record<string, number>> = { '40001': 5, '40P01': 5, '23505': 2 };
+
+/** The SQLSTATE of a driver error, also when domain code wrapped it (as `cause`). */
+function sqlState(error: unknown): string | undefined {
+  for (let e = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    if (e instanceof pg.DatabaseError) return e.code;
+  }
+  return undefined;
+}
+
+/**
+ * A unique violation reads as SQLite's does ("UNIQUE constraint failed: …"), the error the store
+ * contract promises (`insertCard`); the driver's error stays as `cause`, its SQLSTATE as `code`.
+ */
+export class UniqueConstraintError extends Error {
+  override readonly name = 'UniqueConstraintError';
+  readonly code = '23505';
+
+  constructor(cause: pg.DatabaseError) {
+    super(`UNIQUE constraint failed: ${cause.table ?? '?'} (${cause.constraint ?? '?'})`, {
+      cause,
+    });
+  }
+}
+
+const byRunAt = (a: Job, b: Job): number => a.runAt - b.runAt || (a.id < b.id ? -1 : 1);
+
+function toProduct(row: Row): CardProduct {
+  return {
+    id: row.id as string,
+    name: row.name as string,
+    form: row.form as CardProduct['form'],
+    pinIssuancePolicy: row.pin_issuance_policy as CardProduct['pinIssuancePolicy'],
+    offlinePin: row.offline_pin as boolean,
+    pinLength: row.pin_length as number,
+    emvProfile: row.emv_profile as CardProduct['emvProfile'],
+    allowBearerWidgetTokens: row.allow_bearer_widget_tokens as boolean,
+    createdTime: row.created_time as string,
+  };
+}
+
+function toCard(row: Row): Card {
+  return {
+    id: row.id as string,
+    accountId: row.account_id as string,
+    customerId: row.customer_id as string | null,
+    cardProductId: row.card_product_id as string,
+    form: row.form as Card['form'],
+    sealedPan: {
+      ciphertext: row.pan_ciphertext as Buffer,
+      iv: row.pan_iv as Buffer,
+      tag: row.pan_tag as Buffer,
+      keyId: row.pan_key_id as string,
+    },
+    panSequenceNumber: row.pan_sequence_number as string,
+    lastFour: row.last_four as string,
+    cardStatus: row.card_status as Card['cardStatus'],
+    statusReason: row.status_reason as string | null,
+    memo: row.memo as string | null,
+    isWaitingForPin: row.is_waiting_for_pin as boolean,
+    fulfillmentStatus: row.fulfillment_status as Card['fulfillmentStatus'],
+    isPinSet: row.is_pin_set as boolean,
+    timestampPinSet: row.timestamp_pin_set as string | null,
+    offlinePinEnabled: row.offline_pin_enabled as boolean,
+    offlinePinInSync: row.offline_pin_in_sync as boolean,
+    pendingScriptId: row.pending_script_id as string | null,
+    createdTime: row.created_time as string,
+    lastModifiedTime: row.last_modified_time as string,
+  };
+}
+
+function toJob(row: Row): Job {
+  return {
+    id: row.id as string,
+    cardId: row.card_id as string,
+    kind: row.kind as Job['kind'],
+    runAt: row.run_at as number,
+    status: row.status as Job['status'],
+    createdTime: row.created_time as string,
+    finishedTime: row.finished_time as string | null,
+    claimToken: row.claim_token as string | null,
+    claimUntil: row.claim_until as number | null,
+  };
+}
+
+function toEvent(row: Row): EventRecord {
+  return {
+    id: row.id as string,
+    type: row.type as string,
+    createdTime: row.created_time as string,
+    data: row.data as Record<string, unknown>,
+  };
+}
+
+function toWebhook(row: Row): Webhook {
+  return {
+    id: row.id as string,
+    url: row.url as string,
+    enabledEvents: row.enabled_events as string[],
+    isEnabled: row.is_enabled as boolean,
+    description: row.description as string | null,
+    secret: row.secret as string,
+    previousSecret: row.previous_secret as string | null,
+    previousSecretExpiresAt: row.previous_secret_expires_at as number | null,
+    createdTime: row.created_time as string,
+    deleted: row.deleted as boolean,
+  };
+}
+
+function toDelivery(row: Row): Delivery {
+  return {
+    id: row.id as string,
+    eventId: row.event_id as string,
+    webhookId: row.webhook_id as string,
+    status: row.status as Delivery['status'],
+    attemptCount: row.attempt_count as number,
+    nextAttemptAt: row.next_attempt_at as number,
+    createdTime: row.created_time as string,
+    leaseToken: row.lease_token as string | null,
+  };
+}
+
+function toAttempt(row: Row): DeliveryAttempt {
+  return {
+    deliveryId: row.delivery_id as string,
+    webhookId: row.webhook_id as string,
+    attemptNumber: row.attempt_number as number,
+    attemptedTime: row.attempted_time as string,
+    statusCode: row.status_code as number | null,
+    error: row.error as string | null,
+    durationMs: row.duration_ms as number,
+    responseBody: row.response_body as string | null,
+  };
+}
+
+function toWidgetToken(row: Row): WidgetToken {
+  return {
+    id: row.id as string,
+    tokenHash: row.token_hash as string,
+    cardId: row.card_id as string,
+    widgetType: row.widget_type as WidgetToken['widgetType'],
+    origin: row.origin as string | null,
+    jkt: row.jkt as string | null,
+    apiKeyId: row.api_key_id as string | null,
+    expiresAt: row.expires_at as number,
+    consumedAt: row.consumed_at as number | null,
+    failures: row.failures as number,
+    createdTime: row.created_time as string,
+  };
+}
+
+function toStoredPin(row: Row): StoredPin {
+  return {
+    cardId: row.card_id as string,
+    pinBlock: row.pin_block as string,
+    keyId: row.key_id as string,
+    updatedTime: row.updated_time as string,
+  };
+}
+
+function toIssuerScript(row: Row): IssuerScript {
+  return {
+    id: row.id as string,
+    scriptIdentifier: row.script_identifier as string,
+    cardId: row.card_id as string,
+    scriptType: row.script_type as IssuerScript['scriptType'],
+    requestedBy: row.requested_by as IssuerScript['requestedBy'],
+    status: row.status as IssuerScript['status'],
+    createdTime: row.created_time as string,
+    sentTime: row.sent_time as string | null,
+    finishedTime: row.finished_time as string | null,
+    atc: row.atc as string | null,
+    arqc: row.arqc as string | null,
+    commandApdu: row.command_apdu as string | null,
+    commandApduSha256: row.command_apdu_sha256 as string | null,
+    pinVersion: row.pin_version as string | null,
+    reason: row.reason as string | null,
+  };
+}
+
+function toChipState(row: Row): ChipState {
+  return {
+    cardId: row.card_id as string,
+    atc: row.atc as number,
+    offlinePinOrigin: row.offline_pin_origin as ChipState['offlinePinOrigin'],
+    offlinePinScriptIdentifier: row.offline_pin_script_identifier as string | null,
+    offlinePinUpdatedTime: row.offline_pin_updated_time as string,
+    pendingScriptResults: row.pending_script_results as string,
+    lastScriptError: row.last_script_error as string | null,
+    createdTime: row.created_time as string,
+    updatedTime: row.updated_time as string,
+  };
+}
+
+function toApiKey(row: Row): ApiKeyRecord {
+  return {
+    id: row.id as string,
+    name: row.name as string,
+    keyHash: row.key_hash as string,
+    scopes: row.scopes as string[],
+    createdTime: row.created_time as string,
+    revokedTime: row.revoked_time as string | null,
+  };
+}
+
+function toAccountTokenKey(row: Row): AccountTokenKey {
+  return {
+    kid: row.kid as string,
+    secret: row.secret as string,
+    createdAt: row.created_at as number,
+    retiresAt: row.retires_at as number | null,
+  };
+}
+
+const ISSUER_SCRIPT_COLUMNS: Record<keyof IssuerScriptPatch, string> = {
+  status: 'status',
+  sentTime: 'sent_time',
+  finishedTime: 'finished_time',
+  atc: 'atc',
+  arqc: 'arqc',
+  commandApdu: 'command_apdu',
+  commandApduSha256: 'command_apdu_sha256',
+  pinVersion: 'pin_version',
+  reason: 'reason',
+};
+
+const CARD_COLUMNS: Record<keyof CardPatch, string> = {
+  cardStatus: 'card_status',
+  statusReason: 'status_reason',
+  memo: 'memo',
+  isWaitingForPin: 'is_waiting_for_pin',
+  fulfillmentStatus: 'fulfillment_status',
+  isPinSet: 'is_pin_set',
+  timestampPinSet: 'timestamp_pin_set',
+  offlinePinInSync: 'offline_pin_in_sync',
+  pendingScriptId: 'pending_script_id',
+};
+
+/**
+ * PostgreSQL text cannot hold U+0000. A receiver's response excerpt is whatever it sent (already
+ * decoded lossily, invalid UTF-8 as U+FFFD): a NUL in it becomes U+FFFD too, rather than failing
+ * the attempt's record (the delivery would then be retried forever, never counted).
+ */
+const storableText = (text: string): string => text.replaceAll('\0', '\uFFFD');
+
+/** `$1, $2, …, $n` */
+const placeholders = (n: number, from = 1): string =>
+  Array.from({ length: n }, (_, i) => `$${i + from}`).join(', ');
+
+/** The repositories over one `Queryable`: the pool for reads, a client inside a transaction. */
+class PostgresRepositories implements Repositories {
+  constructor(private readonly db: Queryable) {}
+
+  private async sql(text: string, values: unknown[] = []): Promise<pg.QueryResult<Row>> {
+    try {
+      return await this.db.query(text, values);
+    } catch (error) {
+      if (error instanceof pg.DatabaseError && error.code === '23505') {
+        throw new UniqueConstraintError(error);
+      }
+      throw error;
+    }
+  }
+
+  private async one(text: string, values: unknown[] = []): Promise<Row | undefined> {
+    return (await this.sql(text, values)).rows[0];
+  }
+
+  private async all(text: string, values: unknown[] = []): Promise<Row[]> {
+    return (await this.sql(text, values)).rows;
+  }
+
+  private async insert(table: string, row: Record<string, unknown>): Promise<void> {
+    const columns = Object.keys(row);
+    await this.sql(
+      `INSERT INTO ${table} (${columns.join(', ')}) VALUES (${placeholders(columns.length)})`,
+      Object.values(row),
+    );
+  }
+
+  /** Cursor pagination by id (ids are time-ordered): newest first, `starting_after` = last id seen. */
+  private async page<T>(
+    table: string,
+    where: [string, unknown][],
+    query: PageQuery,
+    map: (row: Row) => T,
+  ): Promise<Page<T>> {
+    const clauses: string[] = [];
+    const params: unknown[] = [];
+    for (const [column, value] of where) {
+      params.push(value);
+      clauses.push(`${column} = $${params.length}`);
+    }
+    if (query.startingAfter !== undefined) {
+      params.push(query.startingAfter);
+      clauses.push(`id < $${params.length}`);
+    }
+    params.push(query.limit + 1);
+    const filter = clauses.length ? `WHERE ${clauses.join(' AND ')}` : '';
+    const rows = await this.all(
+      `SELECT * FROM ${table} ${filter} ORDER BY id DESC LIMIT $${params.length}`,
+      params,
+    );
+    return { data: rows.slice(0, query.limit).map(map), hasMore: rows.length > query.limit };
+  }
+
+  async insertProduct(p: CardProduct): Promise<void> {
+    await this.insert('card_products', {
+      id: p.id,
+      name: p.name,
+      form: p.form,
+      pin_issuance_policy: p.pinIssuancePolicy,
+      offline_pin: p.offlinePin,
+      pin_length: p.pinLength,
+      emv_profile: p.emvProfile,
+      allow_bearer_widget_tokens: p.allowBearerWidgetTokens,
+      created_time: p.createdTime,
+    });
+  }
+
+  async getProduct(id: string): Promise<CardProduct | undefined> {
+    const row = await this.one('SELECT * FROM card_products WHERE id = $1', [id]);
+    return row && toProduct(row);
+  }
+
+  listProducts(query: PageQuery): Promise<Page<CardProduct>> {
+    return this.page('card_products', [], query, toProduct);
+  }
+
+  async insertCard(c: Card, panHash: string): Promise<void> {
+    await this.insert('cards', {
+      id: c.id,
+      account_id: c.accountId,
+      customer_id: c.customerId,
+      card_product_id: c.cardProductId,
+      form: c.form,
+      pan_ciphertext: c.sealedPan.ciphertext,
+      pan_iv: c.sealedPan.iv,
+      pan_tag: c.sealedPan.tag,
+      pan_key_id: c.sealedPan.keyId,
+      pan_hash: panHash,
+      pan_sequence_number: c.panSequenceNumber,
+      last_four: c.lastFour,
+      card_status: c.cardStatus,
+      status_reason: c.statusReason,
+      memo: c.memo,
+      is_waiting_for_pin: c.isWaitingForPin,
+      fulfillment_status: c.fulfillmentStatus,
+      is_pin_set: c.isPinSet,
+      timestamp_pin_set: c.timestampPinSet,
+      offline_pin_enabled: c.offlinePinEnabled,
+      offline_pin_in_sync: c.offlinePinInSync,
+      pending_script_id: c.pendingScriptId,
+      created_time: c.createdTime,
+      last_modified_time: c.lastModifiedTime,
+    });
+  }
+
+  async getCard(id: string): Promise<Card | undefined> {
+    const row = await this.one('SELECT * FROM cards WHERE id = $1', [id]);
+    return row && toCard(row);
+  }
+
+  async lockCard(id: string): Promise<Card | undefined> {
+    const row = await this.one('SELECT * FROM cards WHERE id = $1 FOR UPDATE', [id]);
+    return row && toCard(row);
+  }
+
+  /** Held until the transaction ends; 64-bit hash, so two scopes sharing a lock is negligible. */
+  async lockScope(scope: string): Promise<void> {
+    await this.sql('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [scope]);
+  }
+
+  async panHashUsed(panHash: string): Promise<boolean> {
+    return (await this.one('SELECT 1 FROM cards WHERE pan_hash = $1', [panHash])) !== undefined;
+  }
+
+  async cardsWithPanNotUnderKey(keyId: string, limit: number): Promise<Card[]> {
+    const rows = await this.all('SELECT * FROM cards WHERE pan_key_id <> $1 ORDER BY id LIMIT $2', [
+      keyId,
+      limit,
+    ]);
+    return rows.map(toCard);
+  }
+
+  async updateCardPan(cardId: string, sealed: SealedPan, panHash?: string | null): Promise<void> {
+    await this.sql(
+      `UPDATE cards SET pan_ciphertext = $1, pan_iv = $2, pan_tag = $3, pan_key_id = $4,
+        pan_hash = CASE WHEN $5::boolean THEN $6::text ELSE pan_hash END WHERE id = $7`,
+      [
+        sealed.ciphertext,
+        sealed.iv,
+        sealed.tag,
+        sealed.keyId,
+        panHash !== undefined,
+        panHash ?? null,
+        cardId,
+      ],
+    );
+  }
+
+  /**
+   * SQLite keeps the clear PANs of databases older than its migration 5 here until they are
+   * enciphered at start. A PostgreSQL database began with enciphered PANs: there are none, and
+   * no table that could hold one.
+   */
+  async legacyPans(): Promise<{ cardId: string; pan: string }[]> {
+    return [];
+  }
+
+  async deleteLegacyPan(): Promise<void> {}
+
+  async updateCard(id: string, patch: CardPatch, modifiedTime: string): Promise<void> {
+    const entries = Object.entries(patch) as [keyof CardPatch, unknown][];
+    const sets = entries.map(([key], i) => `${CARD_COLUMNS[key]} = $${i + 1}`);
+    const n = entries.length;
+    await this.sql(
+      `UPDATE cards SET ${[...sets, `last_modified_time = $${n + 1}`].join(', ')} WHERE id = $${n + 2}`,
+      [...entries.map(([, value]) => value), modifiedTime, id],
+    );
+  }
+
+  listCards(filter: CardFilter): Promise<Page<Card>> {
+    const where: [string, unknown][] = [];
+    if (filter.accountId !== undefined) where.push(['account_id', filter.accountId]);
+    if (filter.cardStatus !== undefined) where.push(['card_status', filter.cardStatus]);
+    return this.page('cards', where, filter, toCard);
+  }
+
+  async insertJob(j: Job): Promise<void> {
+    await this.insert('jobs', {
+      id: j.id,
+      card_id: j.cardId,
+      kind: j.kind,
+      run_at: j.runAt,
+      status: j.status,
+      created_time: j.createdTime,
+      finished_time: j.finishedTime,
+      claim_token: j.claimToken,
+      claim_until: j.claimUntil,
+    });
+  }
+
+  async claimDueJobs(lease: Lease, limit: number): Promise<Job[]> {
+    const rows = await this.all(
+      `UPDATE jobs SET claim_token = $1, claim_until = $2
+       WHERE id IN (SELECT id FROM jobs WHERE status = 'PENDING' AND run_at <= $3
+                      AND (claim_until IS NULL OR claim_until <= $3)
+                    ORDER BY run_at, id LIMIT $4 FOR UPDATE SKIP LOCKED)
+       RETURNING *`,
+      [lease.token, lease.until, lease.now, limit],
+    );
+    return rows.map(toJob).sort(byRunAt);
+  }
+
+  async claimCardJobs(cardId: string, lease: Lease): Promise<Job[]> {
+    const rows = await this.all(
+      `UPDATE jobs SET claim_token = $1, claim_until = $2
+       WHERE id IN (SELECT id FROM jobs WHERE card_id = $3 AND status = 'PENDING'
+                      AND (claim_until IS NULL OR claim_until <= $4)
+                    FOR UPDATE SKIP LOCKED)
+       RETURNING *`,
+      [lease.token, lease.until, cardId, lease.now],
+    );
+    return rows.map(toJob).sort(byRunAt);
+  }
+
+  async finishJob(
+    id: string,
+    token: string,
+    status: 'DONE' | 'SKIPPED',
+    time: string,
+  ): Promise<boolean> {
+    const result = await this.sql(
+      `UPDATE jobs SET status = $1, finished_time = $2, claim_token = NULL, claim_until = NULL
+       WHERE id = $3 AND status = 'PENDING' AND claim_token = $4`,
+      [status, time, id, token],
+    );
+    return result.rowCount === 1;
+  }
+
+  async insertEvent(e: EventRecord): Promise<void> {
+    await this.insert('events', {
+      id: e.id,
+      type: e.type,
+      created_time: e.createdTime,
+      data: JSON.stringify(e.data),
+    });
+  }
+
+  async getEvent(id: string): Promise<EventRecord | undefined> {
+    const row = await this.one('SELECT * FROM events WHERE id = $1', [id]);
+    return row && toEvent(row);
+  }
+
+  listEvents(query: PageQuery & { type?: string | undefined }): Promise<Page<EventRecord>> {
+    const where: [string, unknown][] = query.type === undefined ? [] : [['type', query.type]];
+    return this.page('events', where, query, toEvent);
+  }
+
+  async insertWebhook(w: Webhook): Promise<void> {
+    await this.insert('webhooks', {
+      id: w.id,
+      url: w.url,
+      enabled_events: JSON.stringify(w.enabledEvents),
+      is_enabled: w.isEnabled,
+      description: w.description,
+      secret: w.secret,
+      previous_secret: w.previousSecret,
+      previous_secret_expires_at: w.previousSecretExpiresAt,
+      created_time: w.createdTime,
+      deleted: w.deleted,
+    });
+  }
+
+  async getWebhook(id: string): Promise<Webhook | undefined> {
+    const row = await this.one('SELECT * FROM webhooks WHERE id = $1 AND NOT deleted', [id]);
+    return row && toWebhook(row);
+  }
+
+  listWebhooks(query: PageQuery): Promise<Page<Webhook>> {
+    return this.page('webhooks', [['deleted', false]], query, toWebhook);
+  }
+
+  async enabledWebhooks(): Promise<Webhook[]> {
+    const rows = await this.all(
+      'SELECT * FROM webhooks WHERE is_enabled AND NOT deleted ORDER BY id',
+    );
+    return rows.map(toWebhook);
+  }
+
+  async updateWebhook(w: Webhook): Promise<void> {
+    await this.sql(
+      `UPDATE webhooks SET url = $1, enabled_events = $2, is_enabled = $3, description = $4,
+        secret = $5, previous_secret = $6, previous_secret_expires_at = $7, deleted = $8
+       WHERE id = $9`,
+      [
+        w.url,
+        JSON.stringify(w.enabledEvents),
+        w.isEnabled,
+        w.description,
+        w.secret,
+        w.previousSecret,
+        w.previousSecretExpiresAt,
+        w.deleted,
+        w.id,
+      ],
+    );
+  }
+
+  async insertDelivery(d: Delivery): Promise<void> {
+    await this.insert('deliveries', {
+      id: d.id,
+      event_id: d.eventId,
+      webhook_id: d.webhookId,
+      status: d.status,
+      attempt_count: d.attemptCount,
+      next_attempt_at: d.nextAttemptAt,
+      created_time: d.createdTime,
+      lease_token: d.leaseToken,
+    });
+  }
+
+  async deliveriesForEvent(eventId: string): Promise<Delivery[]> {
+    const rows = await this.all('SELECT * FROM deliveries WHERE event_id = $1 ORDER BY id', [
+      eventId,
+    ]);
+    return rows.map(toDelivery);
+  }
+
+  async leaseDueDeliveries(lease: Lease, limit: number): Promise<Delivery[]> {
+    // Sorted by the due time they had: RETURNING shows the new one (the lease's end).
+    const rows = await this.all(
+      `WITH due AS (
+         SELECT id, next_attempt_at AS due_at FROM deliveries
+         WHERE status = 'PENDING' AND next_attempt_at <= $3
+         ORDER BY next_attempt_at, id LIMIT $4 FOR UPDATE SKIP LOCKED)
+       UPDATE deliveries SET next_attempt_at = $1, lease_token = $2
+       FROM due WHERE deliveries.id = due.id
+       RETURNING deliveries.*, due.due_at`,
+      [lease.until, lease.token, lease.now, limit],
+    );
+    rows.sort((a, b) => {
+      const byDue = (a.due_at as number) - (b.due_at as number);
+      return byDue || ((a.id as string) < (b.id as string) ? -1 : 1);
+    });
+    return rows.map(toDelivery);
+  }
+
+  async finishDeliveryAttempt(
+    id: string,
+    token: string,
+    patch: Pick<Delivery, 'status' | 'attemptCount' | 'nextAttemptAt'>,
+    a: Omit<DeliveryAttempt, 'deliveryId' | 'webhookId'>,
+  ): Promise<boolean> {
+    const row = await this.one(
+      `UPDATE deliveries SET status = $1, attempt_count = $2, next_attempt_at = $3,
+         lease_token = NULL
+       WHERE id = $4 AND lease_token = $5 RETURNING webhook_id, event_id`,
+      [patch.status, patch.attemptCount, patch.nextAttemptAt, id, token],
+    );
+    if (!row) return false;
+    await this.insert('delivery_attempts', {
+      delivery_id: id,
+      webhook_id: row.webhook_id,
+      event_id: row.event_id,
+      attempt_number: a.attemptNumber,
+      attempted_time: a.attemptedTime,
+      status_code: a.statusCode,
+      error: a.error && storableText(a.error),
+      duration_ms: a.durationMs,
+      response_body: a.responseBody && storableText(a.responseBody),
+    });
+    return true;
+  }
+
+  async attemptsForEvent(eventId: string): Promise<DeliveryAttempt[]> {
+    const rows = await this.all('SELECT * FROM delivery_attempts WHERE event_id = $1 ORDER BY id', [
+      eventId,
+    ]);
+    return rows.map(toAttempt);
+  }
+
+  async insertWidgetToken(t: WidgetToken): Promise<void> {
+    await this.insert('widget_tokens', {
+      id: t.id,
+      token_hash: t.tokenHash,
+      card_id: t.cardId,
+      widget_type: t.widgetType,
+      origin: t.origin,
+      jkt: t.jkt,
+      api_key_id: t.apiKeyId,
+      expires_at: t.expiresAt,
+      consumed_at: t.consumedAt,
+      failures: t.failures,
+      created_time: t.createdTime,
+    });
+  }
+
+  async getWidgetTokenByHash(tokenHash: string): Promise<WidgetToken | undefined> {
+    const row = await this.one('SELECT * FROM widget_tokens WHERE token_hash = $1', [tokenHash]);
+    return row && toWidgetToken(row);
+  }
+
+  /** A racing consumer waits for the row, then finds `consumed_at` set: exactly one wins. */
+  async consumeWidgetToken(id: string, now: number): Promise<boolean> {
+    const result = await this.sql(
+      'UPDATE widget_tokens SET consumed_at = $1 WHERE id = $2 AND consumed_at IS NULL',
+      [now, id],
+    );
+    return result.rowCount === 1;
+  }
+
+  async recordWidgetTokenFailure(id: string): Promise<number> {
+    const row = await this.one(
+      'UPDATE widget_tokens SET failures = failures + 1 WHERE id = $1 RETURNING failures',
+      [id],
+    );
+    return (row?.failures as number | undefined) ?? 0;
+  }
+
+  async upsertPin(p: StoredPin): Promise<void> {
+    await this.sql(
+      `INSERT INTO pins (card_id, pin_block, key_id, updated_time) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (card_id) DO UPDATE SET pin_block = excluded.pin_block,
+         key_id = excluded.key_id, updated_time = excluded.updated_time`,
+      [p.cardId, p.pinBlock, p.keyId, p.updatedTime],
+    );
+  }
+
+  async getPin(cardId: string): Promise<StoredPin | undefined> {
+    const row = await this.one('SELECT * FROM pins WHERE card_id = $1', [cardId]);
+    return row && toStoredPin(row);
+  }
+
+  async pinsNotUnderKey(keyId: string, limit: number): Promise<StoredPin[]> {
+    const rows = await this.all('SELECT * FROM pins WHERE key_id <> $1 ORDER BY card_id LIMIT $2', [
+      keyId,
+      limit,
+    ]);
+    return rows.map(toStoredPin);
+  }
+
+  async insertPinReveal(r: PinReveal): Promise<void> {
+    await this.insert('pin_reveals', {
+      id: r.id,
+      card_id: r.cardId,
+      account_id: r.accountId,
+      token_id: r.tokenId,
+      origin: r.origin,
+      revealed_at: r.revealedAt,
+    });
+  }
+
+  async revealWindow(
+    since: number,
+    limit: number,
+    accountId?: string,
+  ): Promise<{ count: number; agesOut: number | null }> {
+    const scope = accountId === undefined ? '' : 'account_id = $2 AND ';
+    const args = accountId === undefined ? [since] : [since, accountId];
+    const counted = await this.one(
+      `SELECT count(*) AS count FROM pin_reveals WHERE ${scope}revealed_at > $1`,
+      args,
+    );
+    const count = counted?.count as number;
+    if (count < limit) return { count, agesOut: null };
+    const row = await this.one(
+      `SELECT revealed_at FROM pin_reveals WHERE ${scope}revealed_at > $1
+        ORDER BY revealed_at LIMIT 1 OFFSET $${args.length + 1}`,
+      [...args, count - limit],
+    );
+    return { count, agesOut: row?.revealed_at as number };
+  }
+
+  async pinRevealTimes(cardId: string, since: number): Promise<number[]> {
+    const rows = await this.all(
+      `SELECT revealed_at FROM pin_reveals WHERE card_id = $1 AND revealed_at > $2
+       ORDER BY revealed_at`,
+      [cardId, since],
+    );
+    return rows.map((row) => row.revealed_at as number);
+  }
+
+  /** A racing insert of the same id waits for the first to commit, then does nothing: false. */
+  async rememberProofId(jti: string, expiresAt: number, now: number): Promise<boolean> {
+    await this.sql('DELETE FROM dpop_proofs WHERE expires_at < $1', [now]);
+    const result = await this.sql(
+      'INSERT INTO dpop_proofs (jti, expires_at) VALUES ($1, $2) ON CONFLICT (jti) DO NOTHING',
+      [jti, expiresAt],
+    );
+    return result.rowCount === 1;
+  }
+
+  async insertIssuerScript(x: IssuerScript): Promise<void> {
+    await this.insert('issuer_scripts', {
+      id: x.id,
+      script_identifier: x.scriptIdentifier,
+      card_id: x.cardId,
+      script_type: x.scriptType,
+      requested_by: x.requestedBy,
+      status: x.status,
+      created_time: x.createdTime,
+      sent_time: x.sentTime,
+      finished_time: x.finishedTime,
+      atc: x.atc,
+      arqc: x.arqc,
+      command_apdu: x.commandApdu,
+      command_apdu_sha256: x.commandApduSha256,
+      pin_version: x.pinVersion,
+      reason: x.reason,
+    });
+  }
+
+  async getIssuerScript(id: string): Promise<IssuerScript | undefined> {
+    const row = await this.one('SELECT * FROM issuer_scripts WHERE id = $1', [id]);
+    return row && toIssuerScript(row);
+  }
+
+  async openIssuerScripts(cardId: string): Promise<IssuerScript[]> {
+    const rows = await this.all(
+      `SELECT * FROM issuer_scripts WHERE card_id = $1 AND status IN ('CREATED', 'SENT')
+       ORDER BY id`,
+      [cardId],
+    );
+    return rows.map(toIssuerScript);
+  }
+
+  async issuerScriptIdentifierUsed(cardId: string, scriptIdentifier: string): Promise<boolean> {
+    const row = await this.one(
+      'SELECT 1 FROM issuer_scripts WHERE card_id = $1 AND script_identifier = $2',
+      [cardId, scriptIdentifier],
+    );
+    return row !== undefined;
+  }
+
+  async updateIssuerScript(id: string, patch: IssuerScriptPatch): Promise<void> {
+    const entries = Object.entries(patch) as [keyof IssuerScriptPatch, unknown][];
+    if (entries.length === 0) return;
+    const sets = entries.map(([key], i) => `${ISSUER_SCRIPT_COLUMNS[key]} = $${i + 1}`);
+    await this.sql(
+      `UPDATE issuer_scripts SET ${sets.join(', ')} WHERE id = $${entries.length + 1}`,
+      [...entries.map(([, value]) => value), id],
+    );
+  }
+
+  async getChipState(cardId: string): Promise<ChipState | undefined> {
+    const row = await this.one('SELECT * FROM virtual_chips WHERE card_id = $1', [cardId]);
+    return row && toChipState(row);
+  }
+
+  async upsertChipState(c: ChipState): Promise<void> {
+    await this.sql(
+      `INSERT INTO virtual_chips (card_id, atc, offline_pin_origin, offline_pin_script_identifier,
+        offline_pin_updated_time, pending_script_results, last_script_error, created_time,
+        updated_time) VALUES (${placeholders(9)})
+       ON CONFLICT (card_id) DO UPDATE SET atc = excluded.atc,
+         offline_pin_origin = excluded.offline_pin_origin,
+         offline_pin_script_identifier = excluded.offline_pin_script_identifier,
+         offline_pin_updated_time = excluded.offline_pin_updated_time,
+         pending_script_results = excluded.pending_script_results,
+         last_script_error = excluded.last_script_error,
+         updated_time = excluded.updated_time`,
+      [
+        c.cardId,
+        c.atc,
+        c.offlinePinOrigin,
+        c.offlinePinScriptIdentifier,
+        c.offlinePinUpdatedTime,
+        c.pendingScriptResults,
+        c.lastScriptError,
+        c.createdTime,
+        c.updatedTime,
+      ],
+    );
+  }
+
+  async insertApiKey(k: ApiKeyRecord): Promise<void> {
+    await this.insert('api_keys', {
+      id: k.id,
+      name: k.name,
+      key_hash: k.keyHash,
+      scopes: JSON.stringify(k.scopes),
+      created_time: k.createdTime,
+      revoked_time: k.revokedTime,
+    });
+  }
+
+  async getApiKeyByHash(keyHash: string): Promise<ApiKeyRecord | undefined> {
+    const row = await this.one('SELECT * FROM api_keys WHERE key_hash = $1', [keyHash]);
+    return row && toApiKey(row);
+  }
+
+  async listApiKeys(): Promise<ApiKeyRecord[]> {
+    return (await this.all('SELECT * FROM api_keys ORDER BY id')).map(toApiKey);
+  }
+
+  async revokeApiKey(id: string, time: string): Promise<boolean> {
+    const result = await this.sql(
+      'UPDATE api_keys SET revoked_time = $1 WHERE id = $2 AND revoked_time IS NULL',
+      [time, id],
+    );
+    return result.rowCount === 1;
+  }
+
+  async insertAccountTokenKey(k: AccountTokenKey): Promise<void> {
+    await this.insert('account_token_keys', {
+      kid: k.kid,
+      secret: k.secret,
+      created_at: k.createdAt,
+      retires_at: k.retiresAt,
+    });
+  }
+
+  async accountTokenKeys(now: number): Promise<AccountTokenKey[]> {
+    const rows = await this.all(
+      `SELECT * FROM account_token_keys WHERE retires_at IS NULL OR retires_at > $1
+       ORDER BY retires_at IS NOT NULL, created_at DESC`,
+      [now],
+    );
+    return rows.map(toAccountTokenKey);
+  }
+
+  async retireCurrentAccountTokenKey(retiresAt: number): Promise<void> {
+    await this.sql('UPDATE account_token_keys SET retires_at = $1 WHERE retires_at IS NULL', [
+      retiresAt,
+    ]);
+  }
+
+  async deleteRetiredAccountTokenKeys(now: number): Promise<void> {
+    await this.sql('DELETE FROM account_token_keys WHERE retires_at <= $1', [now]);
+  }
+}
+
+export interface PostgresStoreOptions {
+  /** `postgres://user:password@host:port/database` (DATABASE_URL). */
+  connectionString: string;
+  /**
+   * The schema the tables live in (default: the server's search_path, normally `public`);
+   * created when missing. Every connection of the pool has it as its search_path.
+   */
+  schema?: string | undefined;
+  /** Connections in the pool (default 10). */
+  max?: number | undefined;
+  /** Shown in `pg_stat_activity` (default `pin-widgets`). */
+  applicationName?: string | undefined;
+}
+
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/**
+ * The PostgreSQL store: a pool of connections shared by any number of instances. Transactions
+ * are READ COMMITTED; what the contract needs beyond that is taken explicitly: row locks
+ * (`lockCard`), advisory locks (`lockScope`), `SKIP LOCKED` claims, and single-statement
+ * conditional updates for single use (widget tokens, DPoP proof ids).
+ */
+export class PostgresStore implements Store {
+  readonly kind = 'postgres' as const;
+  readonly read: Repositories;
+  private closed: Promise<void> | undefined;
+
+  private constructor(private readonly pool: pg.Pool) {
+    this.read = new PostgresRepositories(pool);
+  }
+
+  /** Connects, creates the schema when one is named and missing, and migrates it. */
+  static async open(options: PostgresStoreOptions): Promise<PostgresStore> {
+    const { schema } = options;
+    if (schema !== undefined && !SCHEMA_NAME.test(schema)) {
+      throw new Error(`PostgreSQL schema "${schema}" must be a lower-case SQL identifier`);
+    }
+    const pool = new pg.Pool({
+      connectionString: options.connectionString,
+      max: options.max ?? 10,
+      // A request waiting this long for a connection fails rather than hangs.
+      connectionTimeoutMillis: 10_000,
+      application_name: options.applicationName ?? 'pin-widgets',
+      types: pgTypes,
+      ...(schema === undefined ? {} : { options: `-c search_path=${schema}` }),
+    });
+    // An idle client whose connection drops must not crash the process; the next query
+    // checks out another one.
+    pool.on('error', () => undefined);
+    try {
+      const client = await pool.connect();
+      try {
+        await migrate(client, schema);
+      } finally {
+        client.release();
+      }
+    } catch (error) {
+      await pool.end();
+      throw error;
+    }
+    return new PostgresStore(pool);
+  }
+
+  async transaction<T>(work: (tx: Repositories) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.once(work);
+      } catch (error) {
+        if (attempt >= (ATTEMPTS[sqlState(error) ?? ''] ?? 1)) throw error;
+        // Jittered, growing: the transactions that collided should not collide again.
+        await sleep(Math.random() * 10 * 2 ** attempt);
+      }
+    }
+  }
+
+  private async once<T>(work: (tx: Repositories) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    let broken: Error | undefined;
+    try {
+      await client.query('BEGIN ISOLATION LEVEL READ COMMITTED');
+      try {
+        const result = await work(new PostgresRepositories(client));
+        await client.query('COMMIT');
+        return result;
+      } catch (error) {
+        try {
+          await client.query('ROLLBACK');
+        } catch (rollbackError) {
+          // The connection is gone: the server rolled back; the pool must not reuse it.
+          broken = rollbackError as Error;
+        }
+        throw error;
+      }
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  /** Nothing to do: PostgreSQL's WAL is the server's to manage. */
+  async checkpoint(): Promise<void> {}
+
+  async ping(): Promise<void> {
+    await this.pool.query('SELECT 1');
+  }
+
+  close(): Promise<void> {
+    this.closed ??= this.pool.end();
+    return this.closed;
+  }
+}
