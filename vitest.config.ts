@@ -18,11 +18,16 @@ const SQLITE_ONLY = [
   'demo-server/api-keys/cli.test.ts',
 ];
 
+/** What only PostgreSQL has: its own store tests, and several instances on one database. */
+const POSTGRES_ONLY = [
+  'demo-server/store/postgres/**',
+  'demo-server/store/multi-instance.test.ts',
+  'demo-server/store/across-instances.test.ts',
+];
+
 /** Unit tests that never open a store: one run (in `sqlite`) is enough. */
 const NO_STORE = [
   'demo-server/payment-crypto/**',
-  'demo-server/offline-pin/emv/**',
-  'demo-server/pins/iso9564/**',
   'demo-server/lib/**',
   'demo-server/secrets/**',
   'demo-server/cards/state-machine.test.ts',
@@ -43,6 +48,7 @@ export default defineConfig({
         test: {
           name: 'sqlite',
           include: ['demo-server/**/*.test.ts', 'widgets/**/*.test.{ts,tsx}'],
+          exclude: POSTGRES_ONLY,
         },
       },
       {

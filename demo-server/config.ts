@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { weakApiKeyReason } from './secrets/api-key.js';
+import { PaymentCryptoError, assertTdesKey } from './payment-crypto/index.js';
 
 /**
  * Every setting the platform reads from the environment, parsed once at start.
@@ -99,6 +100,21 @@ function hexKey(
     throw new ConfigError(`${label} must be ${lengths.join(' or ')} hex characters`);
   }
   return raw.toUpperCase();
+}
+
+/**
+ * A double-length 3DES key (16 bytes) whose halves differ: K1 = K2 would make it single DES
+ * (payment-crypto's one key rule, checked here so a bad key stops the start, not a request).
+ */
+function tdesKey(env: Env, name: keyof typeof TEST_KEYS, demoMode: boolean): string {
+  const key = secretKey(env, name, [16], demoMode);
+  try {
+    assertTdesKey(Buffer.from(key, 'hex'), name, [16]);
+  } catch (error) {
+    if (!(error instanceof PaymentCryptoError)) throw error;
+    throw new ConfigError(`${name} must not repeat its first half: that is single DES`);
+  }
+  return key;
 }
 
 /** A key with a documented test default in DEMO_MODE; required outside it. */
@@ -224,10 +240,10 @@ export function loadConfig(env: Env = process.env): Config {
     pinTransportKeyGraceS: transportKeySettings(env).graceSeconds,
     pinTransportKeysFile: transportKeySettings(env).file,
     zonePinKeyAes: secretKey(env, 'ZONE_PIN_KEY_AES', [32], demoMode),
-    zonePinKeyTdes: secretKey(env, 'ZONE_PIN_KEY_TDES', [16], demoMode),
-    imkAc: secretKey(env, 'IMK_AC', [16], demoMode),
-    imkSmi: secretKey(env, 'IMK_SMI', [16], demoMode),
-    imkSmc: secretKey(env, 'IMK_SMC', [16], demoMode),
+    zonePinKeyTdes: tdesKey(env, 'ZONE_PIN_KEY_TDES', demoMode),
+    imkAc: tdesKey(env, 'IMK_AC', demoMode),
+    imkSmi: tdesKey(env, 'IMK_SMI', demoMode),
+    imkSmc: tdesKey(env, 'IMK_SMC', demoMode),
     widgetTokenMaxFailures: integer(env, 'WIDGET_TOKEN_MAX_FAILURES', 5, 1, 100),
     revealLimitPerHour: integer(env, 'REVEAL_LIMIT_PER_HOUR', 5, 1, 10_000),
     revealLimitPerAccountPerHour: integer(env, 'REVEAL_LIMIT_PER_ACCOUNT_PER_HOUR', 20, 1, 100_000),
@@ -272,6 +288,28 @@ export function loadConfig(env: Env = process.env): Config {
       throw new ConfigError('FRAME_ANCESTORS must list the program origins outside DEMO_MODE');
     }
     requireHttps('FRAME_ANCESTORS', config.frameAncestors);
+  }
+  if (config.databaseUrl !== undefined) {
+    // Instances on one database must read what the others stored: no key may be generated per
+    // instance (the demo's DATA_DIR key files), even in DEMO_MODE (docs/deployment.md).
+    for (const [name, value] of [
+      ['API_KEY', config.apiKey],
+      ['PIN_ENCRYPTION_KEY', config.pinEncryptionKey],
+      ['PAN_ENCRYPTION_KEY', config.panEncryptionKey],
+      ['PAN_HASH_KEY', config.panHashKey],
+      ['PIN_TRANSPORT_KEYS_FILE', env.PIN_TRANSPORT_KEYS_FILE],
+    ] as const) {
+      if (!value) {
+        throw new ConfigError(
+          `${name} must be set with DATABASE_URL: every instance on the database shares it (generated per-instance key files are for SQLite only)`,
+        );
+      }
+    }
+    if (!fs.existsSync(config.pinTransportKeysFile)) {
+      throw new ConfigError(
+        'PIN_TRANSPORT_KEYS_FILE must name an existing key file with DATABASE_URL, shared by every instance (create one with `npm run keys:rotate`)',
+      );
+    }
   }
   if (config.apiKey !== undefined && config.apiKey.length < 24) {
     throw new ConfigError('API_KEY must be at least 24 characters');

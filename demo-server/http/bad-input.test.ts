@@ -498,7 +498,7 @@ describe('hand-picked transport-level bad input', () => {
     }
   });
 
-  it('bytes that are not UTF-8, lone surrogates, other charsets and codings are refused', async () => {
+  it('bytes that are not UTF-8, lone surrogates, U+0000, other charsets and codings are refused', async () => {
     const utf8 = (...parts: (string | number[])[]) =>
       Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : Buffer.from(p))));
     const product = (name: string | number[]) => utf8('{"name":"', name, '","form":"PHYSICAL"}');
@@ -517,6 +517,8 @@ describe('hand-picked transport-level bad input', () => {
       ],
       ['lone high surrogate escape', product('\\ud800'), json, 'MALFORMED_JSON'],
       ['lone low surrogate escape', product('\\udc00x'), json, 'MALFORMED_JSON'],
+      // PostgreSQL text cannot hold it; both backends refuse it before it reaches either.
+      ['U+0000 escape in a value', product('a\\u0000b'), json, 'MALFORMED_JSON'],
       [
         'lone surrogate in a key',
         utf8('{"name":"x","form":"PHYSICAL","\\ud834":1}'),

@@ -101,6 +101,12 @@ describe('auth helpers and config', () => {
       /PIN_ENCRYPTION_KEY must be 64 hex/,
     );
     expect(() => loadConfig({ ...demo, FRAME_ANCESTORS: 'not a url' })).toThrow(/FRAME_ANCESTORS/);
+    // A double-length 3DES key whose halves are equal is single DES: refused at start.
+    for (const name of ['IMK_AC', 'IMK_SMI', 'IMK_SMC', 'ZONE_PIN_KEY_TDES']) {
+      expect(() => loadConfig({ ...demo, [name]: '0123456789ABCDEF'.repeat(2) })).toThrow(
+        new RegExp(`${name} must not repeat its first half`),
+      );
+    }
     const keysFile = path.join(tempDataDir(), 'keys.json');
     fs.writeFileSync(keysFile, '{"keys":[]}');
     const strict = { ...PRODUCTION_SECRETS, PIN_TRANSPORT_KEYS_FILE: keysFile };

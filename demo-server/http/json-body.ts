@@ -2,8 +2,12 @@ import type { FastifyInstance } from 'fastify';
 import { ApiError } from './errors.js';
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
-/** With the `u` flag a well-formed surrogate pair is one code point: only a lone half matches. */
-const LONE_SURROGATE = /\p{Cs}/u;
+/**
+ * What no stored text may hold: a lone UTF-16 surrogate (with the `u` flag a well-formed pair is
+ * one code point, so only a lone half matches), or U+0000, which PostgreSQL text cannot store and
+ * no field of this API means (SQLite would keep it, so both backends refuse it alike).
+ */
+const UNSTORABLE = /\p{Cs}|\u0000/u;
 
 /** The charset parameter of a Content-Type, lower-cased and unquoted, if any. */
 function charsetOf(contentType: string | undefined): string | undefined {
@@ -11,16 +15,16 @@ function charsetOf(contentType: string | undefined): string | undefined {
   return match?.[1]?.toLowerCase();
 }
 
-/** Whether any string in a parsed body (key or value) holds a lone UTF-16 surrogate. */
-function hasLoneSurrogate(value: unknown): boolean {
+/** Whether any string in a parsed body (key or value) holds an unstorable character. */
+function hasUnstorable(value: unknown): boolean {
   const pending: unknown[] = [value];
   while (pending.length > 0) {
     const next = pending.pop();
     if (typeof next === 'string') {
-      if (LONE_SURROGATE.test(next)) return true;
+      if (UNSTORABLE.test(next)) return true;
     } else if (typeof next === 'object' && next !== null) {
       for (const [key, child] of Object.entries(next)) {
-        if (LONE_SURROGATE.test(key)) return true;
+        if (UNSTORABLE.test(key)) return true;
         pending.push(child);
       }
     }
@@ -32,7 +36,7 @@ function hasLoneSurrogate(value: unknown): boolean {
  * Request bodies are JSON text in UTF-8 (RFC 8259 §8.1), and nothing else. Fastify's own parser
  * decodes invalid bytes to U+FFFD and ignores `charset` and `Content-Encoding`, so a body could
  * be stored differently from how it was sent; here such a body is refused instead: invalid
- * UTF-8 or a lone surrogate escape is a 400, another charset or a content coding a 415.
+ * UTF-8, a lone surrogate escape or a U+0000 is a 400, another charset or a content coding a 415.
  */
 export function installJsonBodyParser(app: FastifyInstance): void {
   const parseJson = app.getDefaultJsonParser('error', 'error');
@@ -59,8 +63,11 @@ export function installJsonBodyParser(app: FastifyInstance): void {
     }
     parseJson(request, text, (error, parsed) => {
       if (error) done(error, undefined);
-      else if (hasLoneSurrogate(parsed)) {
-        done(new ApiError('MALFORMED_JSON', 'The body holds a lone UTF-16 surrogate'), undefined);
+      else if (hasUnstorable(parsed)) {
+        done(
+          new ApiError('MALFORMED_JSON', 'The body holds a lone UTF-16 surrogate or a U+0000'),
+          undefined,
+        );
       } else done(null, parsed);
     });
   });

@@ -11,6 +11,7 @@ export { fromHex, toHex, xor } from './bytes.js';
 export {
   DES_BLOCK_SIZE,
   adjustOddParity,
+  assertTdesKey,
   desEcbDecrypt,
   desEcbEncrypt,
   hasOddParity,

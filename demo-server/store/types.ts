@@ -434,7 +434,8 @@ export interface Store {
    * Runs `work` atomically: all of its writes commit together, or none do. Isolation is READ
    * COMMITTED or stronger (SQLite: serializable, one transaction at a time); a decision that
    * depends on what it read takes the locks above first. A transaction that loses a deadlock or
-   * serialization race is retried from the start (so `work` must only touch the database).
+   * serialization race, or once a unique-constraint race (another transaction inserted the same
+   * key after this one checked), is retried from the start: `work` must only touch the database.
    */
   transaction<T>(work: (tx: Repositories) => Promise<T>): Promise<T>;
   /** SQLite: moves the journal into the main file and empties it, so erased data is in neither. */

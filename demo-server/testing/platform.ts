@@ -26,9 +26,10 @@ export const PRODUCTION_SECRETS = {
   PAN_HASH_KEY: '5A'.repeat(32),
   ZONE_PIN_KEY_AES: 'CD'.repeat(32),
   ZONE_PIN_KEY_TDES: '0123456789ABCDEFFEDCBA9876543210',
-  IMK_AC: '11'.repeat(16),
-  IMK_SMI: '22'.repeat(16),
-  IMK_SMC: '33'.repeat(16),
+  // Double-length 3DES keys with distinct halves (K1 = K2 would be single DES: refused).
+  IMK_AC: '11223344556677888877665544332211',
+  IMK_SMI: '22334455667788999988776655443322',
+  IMK_SMC: '33445566778899AAAA99887766554433',
 } as const;
 
 /**

@@ -17,7 +17,18 @@ import { PostgresStore } from './store.js';
  */
 
 describe('DATABASE_URL', () => {
-  const config = (url: string | undefined) => loadConfig({ DEMO_MODE: '1', DATABASE_URL: url });
+  // Every key an instance shares with the others on the database (docs/deployment.md).
+  const keysFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'pin-widgets-keys-')), 'k.json');
+  fs.writeFileSync(keysFile, '{}');
+  const shared = {
+    API_KEY: 'sk_test_0123456789abcdefghijklmnop',
+    PIN_ENCRYPTION_KEY: 'AB'.repeat(32),
+    PAN_ENCRYPTION_KEY: 'CD'.repeat(32),
+    PAN_HASH_KEY: 'EF'.repeat(32),
+    PIN_TRANSPORT_KEYS_FILE: keysFile,
+  };
+  const config = (url: string | undefined, env: Record<string, string> = shared) =>
+    loadConfig({ DEMO_MODE: '1', ...env, DATABASE_URL: url });
 
   it('selects PostgreSQL with a postgres:// or postgresql:// URL; unset or empty keeps SQLite', () => {
     for (const url of [
@@ -29,6 +40,18 @@ describe('DATABASE_URL', () => {
     }
     expect(config(undefined).databaseUrl).toBeUndefined();
     expect(config('').databaseUrl).toBeUndefined();
+  });
+
+  it('needs every shared key from configuration, even in DEMO_MODE: none is generated per instance', () => {
+    const url = 'postgres://app@db.internal/pin_widgets';
+    for (const name of Object.keys(shared) as (keyof typeof shared)[]) {
+      const { [name]: _missing, ...rest } = shared;
+      expect(() => config(url, rest)).toThrow(new RegExp(`${name} must .*DATABASE_URL`));
+    }
+    const gone = { ...shared, PIN_TRANSPORT_KEYS_FILE: `${keysFile}.missing` };
+    expect(() => config(url, gone)).toThrow(/PIN_TRANSPORT_KEYS_FILE must name an existing/);
+    // Without DATABASE_URL, the demo still generates them in DATA_DIR.
+    expect(config(undefined, {}).databaseUrl).toBeUndefined();
   });
 
   it('refuses anything else, without echoing it (it may hold the password)', () => {

@@ -558,13 +558,15 @@ class SqliteRepositories implements Repositories {
   }
 
   async leaseDueDeliveries(lease: Lease, limit: number): Promise<Delivery[]> {
-    const rows = this.sql(
-      `UPDATE deliveries SET next_attempt_at = ?, lease_token = ?
-       WHERE id IN (SELECT id FROM deliveries WHERE status = 'PENDING' AND next_attempt_at <= ?
-                    ORDER BY next_attempt_at, id LIMIT ?)
-       RETURNING *`,
-    ).all(lease.until, lease.token, lease.now, limit) as Row[];
-    return rows.map(toDelivery);
+    // Read then lease, in the writer's transaction (one at a time): oldest due first, as promised.
+    const due = this.sql(
+      `SELECT id FROM deliveries WHERE status = 'PENDING' AND next_attempt_at <= ?
+       ORDER BY next_attempt_at, id LIMIT ?`,
+    ).all(lease.now, limit) as Row[];
+    const leaseOne = this.sql(
+      'UPDATE deliveries SET next_attempt_at = ?, lease_token = ? WHERE id = ? RETURNING *',
+    );
+    return due.map((row) => toDelivery(leaseOne.get(lease.until, lease.token, row.id) as Row));
   }
 
   async finishDeliveryAttempt(
