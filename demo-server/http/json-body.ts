@@ -7,7 +7,8 @@ const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
  * one code point, so only a lone half matches), or U+0000, which PostgreSQL text cannot store and
  * no field of this API means (SQLite would keep it, so both backends refuse it alike).
  */
-const UNSTORABLE = /\p{Cs}|\u0000/u;
+const LONE_SURROGATE = /\p{Cs}/u;
+const unstorable = (text: string): boolean => LONE_SURROGATE.test(text) || text.includes('\u0000');
 
 /** The charset parameter of a Content-Type, lower-cased and unquoted, if any. */
 function charsetOf(contentType: string | undefined): string | undefined {
@@ -21,10 +22,10 @@ function hasUnstorable(value: unknown): boolean {
   while (pending.length > 0) {
     const next = pending.pop();
     if (typeof next === 'string') {
-      if (UNSTORABLE.test(next)) return true;
+      if (unstorable(next)) return true;
     } else if (typeof next === 'object' && next !== null) {
       for (const [key, child] of Object.entries(next)) {
-        if (UNSTORABLE.test(key)) return true;
+        if (unstorable(key)) return true;
         pending.push(child);
       }
     }
