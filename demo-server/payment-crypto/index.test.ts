@@ -18,6 +18,7 @@ describe('payment-crypto public surface', () => {
         'PaymentCryptoError',
         'PaymentCryptoErrorCode',
         'adjustOddParity',
+        'assertTdesKey',
         'buildIssuerScriptTemplate',
         'buildIssuerScriptTemplate2',
         'buildPinChangeCommand',
