@@ -27,225 +27,28 @@ import type {
   Webhook,
 } from '../types.js';
 import { PRIVATE_FILE_MODE, ensurePrivateDir, restrictFile } from '../../lib/private-files.js';
+import {
+  type Row,
+  CARD_COLUMNS,
+  ISSUER_SCRIPT_COLUMNS,
+  byRunAt,
+  toAccountTokenKey,
+  toApiKey,
+  toCard,
+  toChipState,
+  toDelivery,
+  toAttempt,
+  toEvent,
+  toIssuerScript,
+  toJob,
+  toProduct,
+  toStoredPin,
+  toWebhook,
+  toWidgetToken,
+} from '../rows.js';
 import { migrate } from './migrations.js';
 
-type Row = Record<string, unknown>;
-
-const bool = (value: unknown): boolean => value === 1;
-/** RETURNING gives rows in no promised order: claims are handed out oldest first. */
-const byRunAt = (a: Job, b: Job): number => a.runAt - b.runAt || (a.id < b.id ? -1 : 1);
 const int = (value: boolean): number => (value ? 1 : 0);
-
-function toProduct(row: Row): CardProduct {
-  return {
-    id: row.id as string,
-    name: row.name as string,
-    form: row.form as CardProduct['form'],
-    pinIssuancePolicy: row.pin_issuance_policy as CardProduct['pinIssuancePolicy'],
-    offlinePin: bool(row.offline_pin),
-    pinLength: row.pin_length as number,
-    emvProfile: row.emv_profile as CardProduct['emvProfile'],
-    allowBearerWidgetTokens: bool(row.allow_bearer_widget_tokens),
-    createdTime: row.created_time as string,
-  };
-}
-
-function toCard(row: Row): Card {
-  return {
-    id: row.id as string,
-    accountId: row.account_id as string,
-    customerId: row.customer_id as string | null,
-    cardProductId: row.card_product_id as string,
-    form: row.form as Card['form'],
-    sealedPan: {
-      ciphertext: row.pan_ciphertext as Buffer,
-      iv: row.pan_iv as Buffer,
-      tag: row.pan_tag as Buffer,
-      keyId: row.pan_key_id as string,
-    },
-    panSequenceNumber: row.pan_sequence_number as string,
-    lastFour: row.last_four as string,
-    cardStatus: row.card_status as Card['cardStatus'],
-    statusReason: row.status_reason as string | null,
-    memo: row.memo as string | null,
-    isWaitingForPin: bool(row.is_waiting_for_pin),
-    fulfillmentStatus: row.fulfillment_status as Card['fulfillmentStatus'],
-    isPinSet: bool(row.is_pin_set),
-    timestampPinSet: row.timestamp_pin_set as string | null,
-    offlinePinEnabled: bool(row.offline_pin_enabled),
-    offlinePinInSync: bool(row.offline_pin_in_sync),
-    pendingScriptId: row.pending_script_id as string | null,
-    createdTime: row.created_time as string,
-    lastModifiedTime: row.last_modified_time as string,
-  };
-}
-
-function toJob(row: Row): Job {
-  return {
-    id: row.id as string,
-    cardId: row.card_id as string,
-    kind: row.kind as Job['kind'],
-    runAt: row.run_at as number,
-    status: row.status as Job['status'],
-    createdTime: row.created_time as string,
-    finishedTime: row.finished_time as string | null,
-    claimToken: row.claim_token as string | null,
-    claimUntil: row.claim_until as number | null,
-  };
-}
-
-function toEvent(row: Row): EventRecord {
-  return {
-    id: row.id as string,
-    type: row.type as string,
-    createdTime: row.created_time as string,
-    data: JSON.parse(row.data as string) as Record<string, unknown>,
-  };
-}
-
-function toWebhook(row: Row): Webhook {
-  return {
-    id: row.id as string,
-    url: row.url as string,
-    enabledEvents: JSON.parse(row.enabled_events as string) as string[],
-    isEnabled: bool(row.is_enabled),
-    description: row.description as string | null,
-    secret: row.secret as string,
-    previousSecret: row.previous_secret as string | null,
-    previousSecretExpiresAt: row.previous_secret_expires_at as number | null,
-    createdTime: row.created_time as string,
-    deleted: bool(row.deleted),
-  };
-}
-
-function toDelivery(row: Row): Delivery {
-  return {
-    id: row.id as string,
-    eventId: row.event_id as string,
-    webhookId: row.webhook_id as string,
-    status: row.status as Delivery['status'],
-    attemptCount: row.attempt_count as number,
-    nextAttemptAt: row.next_attempt_at as number,
-    createdTime: row.created_time as string,
-    leaseToken: row.lease_token as string | null,
-  };
-}
-
-function toAttempt(row: Row): DeliveryAttempt {
-  return {
-    deliveryId: row.delivery_id as string,
-    webhookId: row.webhook_id as string,
-    attemptNumber: row.attempt_number as number,
-    attemptedTime: row.attempted_time as string,
-    statusCode: row.status_code as number | null,
-    error: row.error as string | null,
-    durationMs: row.duration_ms as number,
-    responseBody: row.response_body as string | null,
-  };
-}
-
-function toWidgetToken(row: Row): WidgetToken {
-  return {
-    id: row.id as string,
-    tokenHash: row.token_hash as string,
-    cardId: row.card_id as string,
-    widgetType: row.widget_type as WidgetToken['widgetType'],
-    origin: row.origin as string | null,
-    jkt: row.jkt as string | null,
-    apiKeyId: row.api_key_id as string | null,
-    expiresAt: row.expires_at as number,
-    consumedAt: row.consumed_at as number | null,
-    failures: row.failures as number,
-    createdTime: row.created_time as string,
-  };
-}
-
-function toStoredPin(row: Row): StoredPin {
-  return {
-    cardId: row.card_id as string,
-    pinBlock: row.pin_block as string,
-    keyId: row.key_id as string,
-    updatedTime: row.updated_time as string,
-  };
-}
-
-function toIssuerScript(row: Row): IssuerScript {
-  return {
-    id: row.id as string,
-    scriptIdentifier: row.script_identifier as string,
-    cardId: row.card_id as string,
-    scriptType: row.script_type as IssuerScript['scriptType'],
-    requestedBy: row.requested_by as IssuerScript['requestedBy'],
-    status: row.status as IssuerScript['status'],
-    createdTime: row.created_time as string,
-    sentTime: row.sent_time as string | null,
-    finishedTime: row.finished_time as string | null,
-    atc: row.atc as string | null,
-    arqc: row.arqc as string | null,
-    commandApdu: row.command_apdu as string | null,
-    commandApduSha256: row.command_apdu_sha256 as string | null,
-    pinVersion: row.pin_version as string | null,
-    reason: row.reason as string | null,
-  };
-}
-
-function toChipState(row: Row): ChipState {
-  return {
-    cardId: row.card_id as string,
-    atc: row.atc as number,
-    offlinePinOrigin: row.offline_pin_origin as ChipState['offlinePinOrigin'],
-    offlinePinScriptIdentifier: row.offline_pin_script_identifier as string | null,
-    offlinePinUpdatedTime: row.offline_pin_updated_time as string,
-    pendingScriptResults: row.pending_script_results as string,
-    lastScriptError: row.last_script_error as string | null,
-    createdTime: row.created_time as string,
-    updatedTime: row.updated_time as string,
-  };
-}
-
-function toApiKey(row: Row): ApiKeyRecord {
-  return {
-    id: row.id as string,
-    name: row.name as string,
-    keyHash: row.key_hash as string,
-    scopes: JSON.parse(row.scopes as string) as string[],
-    createdTime: row.created_time as string,
-    revokedTime: row.revoked_time as string | null,
-  };
-}
-
-function toAccountTokenKey(row: Row): AccountTokenKey {
-  return {
-    kid: row.kid as string,
-    secret: row.secret as string,
-    createdAt: row.created_at as number,
-    retiresAt: row.retires_at as number | null,
-  };
-}
-
-const ISSUER_SCRIPT_COLUMNS: Record<keyof IssuerScriptPatch, string> = {
-  status: 'status',
-  sentTime: 'sent_time',
-  finishedTime: 'finished_time',
-  atc: 'atc',
-  arqc: 'arqc',
-  commandApdu: 'command_apdu',
-  commandApduSha256: 'command_apdu_sha256',
-  pinVersion: 'pin_version',
-  reason: 'reason',
-};
-
-const CARD_COLUMNS: Record<keyof CardPatch, string> = {
-  cardStatus: 'card_status',
-  statusReason: 'status_reason',
-  memo: 'memo',
-  isWaitingForPin: 'is_waiting_for_pin',
-  fulfillmentStatus: 'fulfillment_status',
-  isPinSet: 'is_pin_set',
-  timestampPinSet: 'timestamp_pin_set',
-  offlinePinInSync: 'offline_pin_in_sync',
-  pendingScriptId: 'pending_script_id',
-};
 
 /** One SQLite connection's view of the repositories, with its prepared statements cached. */
 class SqliteRepositories implements Repositories {
