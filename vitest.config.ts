@@ -10,10 +10,6 @@ const SQLITE_ONLY = [
   // The single-process crash tests: SIGKILL a server on its SQLite file in DATA_DIR.
   'demo-server/store/crash.test.ts',
   'demo-server/store/crash-harness.test.ts',
-  // Searches the SQLite file and WAL bytes for PANs, and runs SQLite's migration 5 on a file
-  // made by an older version. (Its UNIQUE pan_hash and rotation queries are in the
-  // conformance suite.)
-  'demo-server/cards/pan-at-rest.test.ts',
   // Runs the CLI the way an operator does, with DATA_DIR only: the SQLite file there.
   'demo-server/api-keys/cli.test.ts',
 ];

@@ -1,40 +1,14 @@
 import { createHash } from 'node:crypto';
-import fs from 'node:fs';
-import path from 'node:path';
-import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { symmetricKeyId } from '../lib/private-files.js';
-import { migrations } from '../store/sqlite/migrations.js';
 import type { Card } from '../store/types.js';
-import { issueCard, testPan } from '../testing/cards.js';
-import { DatabaseReader } from '../testing/db-snapshot.js';
+import { issueCard, panForms, testPan } from '../testing/cards.js';
 import { type TestPlatform, startTestPlatform, tempDataDir } from '../testing/platform.js';
-
-const DB = 'pin-widgets.db';
 
 async function cardOf(platform: TestPlatform, id: string): Promise<Card> {
   const card = await platform.store.read.getCard(id);
   if (!card) throw new Error(`no card ${id}`);
   return card;
-}
-
-/** Every form a PAN could take in a file: ASCII digits, their hex (both cases), packed BCD. */
-function panForms(pan: string): Buffer[] {
-  const ascii = Buffer.from(pan, 'latin1');
-  const forms = [
-    ascii,
-    Buffer.from(ascii.toString('hex'), 'latin1'),
-    Buffer.from(ascii.toString('hex').toUpperCase(), 'latin1'),
-  ];
-  if (pan.length % 2 === 0) forms.push(Buffer.from(pan, 'hex'));
-  return forms;
-}
-
-/** A byte copy of the database and its WAL, as a backup or a stolen disk would have it. */
-function databaseBytes(dataDir: string): { name: string; bytes: Buffer }[] {
-  const names = fs.readdirSync(dataDir).filter((name) => name.startsWith(DB));
-  expect(names).toContain(`${DB}-wal`);
-  return names.map((name) => ({ name, bytes: fs.readFileSync(path.join(dataDir, name)) }));
 }
 
 async function accountToken(platform: TestPlatform): Promise<string> {
@@ -68,7 +42,7 @@ async function syncedCard(platform: TestPlatform, profile: string, pan?: string)
   return { id: card.id, template: sent.body.issuer_script_template as string };
 }
 
-describe('PANs at rest', () => {
+describe('PANs at rest (on both stores)', () => {
   it('after a workload, no byte of the database or its WAL holds a PAN or a PIN', async () => {
     const platform = await startTestPlatform();
     try {
@@ -95,7 +69,8 @@ describe('PANs at rest', () => {
       }
       expect([secrets[0], secrets[2]]).toEqual(chosen);
 
-      for (const { name, bytes } of databaseBytes(platform.dataDir)) {
+      // What a backup or a stolen disk holds: SQLite's file and WAL, PostgreSQL's relation files.
+      for (const { name, bytes } of await platform.db.images()) {
         expect(bytes.length, name).toBeGreaterThan(0);
         for (const secret of secrets) {
           for (const form of panForms(secret)) {
@@ -104,16 +79,13 @@ describe('PANs at rest', () => {
         }
       }
 
-      const db = new DatabaseReader(path.join(platform.dataDir, DB));
-      try {
-        const columns = db.rows<{ name: string }>('PRAGMA table_info(cards)').map((c) => c.name);
-        expect(columns).not.toContain('pan');
-        expect(columns).toEqual(expect.arrayContaining(['pan_ciphertext', 'pan_hash']));
-        const keyIds = db.rows<{ pan_key_id: string }>('SELECT DISTINCT pan_key_id FROM cards');
-        expect(keyIds).toEqual([{ pan_key_id: platform.cards.currentPanKeyId }]);
-      } finally {
-        db.close();
-      }
+      const columns = await platform.db.columns('cards');
+      expect(columns).not.toContain('pan');
+      expect(columns).toEqual(expect.arrayContaining(['pan_ciphertext', 'pan_hash']));
+      const keyIds = await platform.db.rows<{ pan_key_id: string }>(
+        'SELECT DISTINCT pan_key_id FROM cards',
+      );
+      expect(keyIds).toEqual([{ pan_key_id: platform.cards.currentPanKeyId }]);
     } finally {
       await platform.dispose();
     }
@@ -198,70 +170,9 @@ describe('PANs at rest', () => {
       expect(
         (await second.call('GET', `/v1/cards/${ids[0]}/pin_block?format=ISO_9564_4`)).status,
       ).toBe(200);
-      const db = new DatabaseReader(path.join(dataDir, DB));
-      try {
-        expect(db.rows('SELECT id FROM cards WHERE pan_key_id = ?', oldId)).toEqual([]);
-      } finally {
-        db.close();
-      }
+      expect(await second.db.rows('SELECT id FROM cards WHERE pan_key_id = ?', oldId)).toEqual([]);
     } finally {
       await second.dispose();
-    }
-  });
-
-  it('migration 5 enciphers the clear PANs of an older database and leaves none behind', async () => {
-    const dataDir = tempDataDir();
-    const file = path.join(dataDir, DB);
-    const pans = [testPan('400000111111111'), testPan('400000222222222')];
-    const raw = new Database(file);
-    raw.pragma('journal_mode = WAL');
-    for (const migration of migrations.filter((m) => m.version < 5)) raw.exec(migration.sql);
-    raw.pragma('user_version = 4');
-    raw.exec(`INSERT INTO card_products (id, name, form, pin_issuance_policy, offline_pin,
-      pin_length, emv_profile, created_time) VALUES ('cp_old', 'p', 'PHYSICAL', 'NOT_REQUIRED',
-      0, 4, 'EMV_CCD', '2026-01-01T00:00:00.000Z')`);
-    const insert = raw.prepare(`INSERT INTO cards (id, account_id, card_product_id, form, pan,
-      pan_sequence_number, last_four, card_status, is_waiting_for_pin, fulfillment_status,
-      is_pin_set, offline_pin_enabled, offline_pin_in_sync, created_time, last_modified_time)
-      VALUES (?, 'acct_1', 'cp_old', 'PHYSICAL', ?, '00', ?, 'ACTIVE', 0, 'SHIPPED', 0, 0, 0,
-      '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z')`);
-    pans.forEach((pan, index) => insert.run(`card_old${index}`, pan, pan.slice(-4)));
-    const apdu = '8424000218' + 'AB'.repeat(24);
-    raw.exec(`INSERT INTO issuer_scripts (id, script_identifier, card_id, script_type,
-      requested_by, status, created_time, command_apdu) VALUES ('scr_old', '0000000A',
-      'card_old0', 'SYNC_PIN', 'SYNC_ENDPOINT', 'APPLIED', '2026-01-01T00:00:00.000Z',
-      '${apdu}')`);
-    raw.close();
-
-    const platform = await startTestPlatform({ DATA_DIR: dataDir });
-    try {
-      for (const [index, pan] of pans.entries()) {
-        expect(platform.cards.panOf(await cardOf(platform, `card_old${index}`))).toBe(pan);
-      }
-      const again = await platform.call('POST', '/v1/cards', {
-        card_product_id: 'cp_old',
-        account_id: 'acct_1',
-        pan: pans[0],
-      });
-      expect(again.body.code).toBe('PAN_ALREADY_ISSUED');
-      const script = await platform.store.read.getIssuerScript('scr_old');
-      expect(script).toMatchObject({
-        commandApdu: null,
-        commandApduSha256: createHash('sha256').update(Buffer.from(apdu, 'hex')).digest('hex'),
-      });
-      const db = new DatabaseReader(file);
-      try {
-        expect(db.rows('SELECT * FROM legacy_pans')).toEqual([]);
-      } finally {
-        db.close();
-      }
-      for (const { name, bytes } of databaseBytes(dataDir)) {
-        for (const pan of pans) {
-          for (const form of panForms(pan)) expect(bytes.includes(form), name).toBe(false);
-        }
-      }
-    } finally {
-      await platform.dispose();
     }
   });
 });

@@ -68,3 +68,15 @@ export async function widgetCall(
     body: response.body === '' ? undefined : response.json(),
   };
 }
+
+/** Every form a PAN could take in stored bytes: ASCII digits, their hex (both cases), packed BCD. */
+export function panForms(pan: string): Buffer[] {
+  const ascii = Buffer.from(pan, 'latin1');
+  const forms = [
+    ascii,
+    Buffer.from(ascii.toString('hex'), 'latin1'),
+    Buffer.from(ascii.toString('hex').toUpperCase(), 'latin1'),
+  ];
+  if (pan.length % 2 === 0) forms.push(Buffer.from(pan, 'hex'));
+  return forms;
+}
