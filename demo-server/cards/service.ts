@@ -46,6 +46,9 @@ export type CardChange =
   | { allowed: true; card: Card; before: Card; product: CardProduct }
   | { allowed: false; card: Card; product: CardProduct };
 
+/** Claimed jobs one instance runs at once. */
+const JOB_CONCURRENCY = 8;
+
 /** How long a worker's claim on a due job lasts before another instance may take it over. */
 const JOB_CLAIM_MS = 10_000;
 
@@ -327,7 +330,17 @@ export class CardService implements PanReader {
   async runDueJobs(now: number = Date.now(), limit = 200): Promise<number> {
     const lease = { token: randomUUID(), now, until: now + JOB_CLAIM_MS };
     const due = await this.store.transaction((tx) => tx.claimDueJobs(lease, limit));
-    for (const job of due) await this.runJob(job, lease.token);
+    // A few at a time: on PostgreSQL each waits on round trips, not on the others (two jobs of
+    // one card still take turns on its lock); SQLite's writer queues them all the same.
+    let next = 0;
+    const worker = async () => {
+      while (next < due.length) await this.runJob(due[next++]!, lease.token);
+    };
+    const ran = await Promise.allSettled(
+      Array.from({ length: Math.min(JOB_CONCURRENCY, due.length) }, worker),
+    );
+    const failed = ran.find((result) => result.status === 'rejected');
+    if (failed) throw failed.reason;
     return due.length;
   }
 

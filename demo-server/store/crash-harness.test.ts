@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { runCrashHarness } from '../testing/crash-harness.js';
+import { runCrashHarness, summarize } from '../testing/crash-harness.js';
 
 /**
  * kill -9 at random moments under a mixed workload (docs/store.md). `npm test` runs the short mode;
@@ -20,15 +20,7 @@ describe(`crash harness (${long ? 'long' : 'short'} mode)`, () => {
         ...(process.env.CRASH_SEED ? { seed: Number(process.env.CRASH_SEED) } : {}),
         log: (line) => lines.push(line),
       });
-      const acknowledged = Object.values(report.acknowledged).reduce((a, b) => a + b, 0);
-      console.info(
-        `crash harness (seed ${report.seed}): ${report.killsSurvived} kills survived, ` +
-          `${acknowledged} acknowledged operations ${JSON.stringify(report.acknowledged)}, ` +
-          `${report.uncertain} answers lost to kills, ${report.cards} cards, ${report.events} events, ` +
-          `${report.webhooksReceived} webhooks received, ${report.scripts} issuer scripts, ` +
-          `${report.checks} checks, ${report.secretsSearched} secrets searched, ` +
-          `${report.lost.length} lost, ${report.problems.length} problems`,
-      );
+      console.info(`crash harness (${summarize(report)})`);
       expect(report.problems, lines.join('\n')).toEqual([]);
       expect(report.lost, lines.join('\n')).toEqual([]);
       expect(report.killsSurvived).toBeGreaterThanOrEqual(options.kills + 1);

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCrashHarness } from '../testing/crash-harness.js';
+import { runCrashHarness, summarize } from '../testing/crash-harness.js';
 import { createTestSchema, testPostgresUrl } from '../testing/postgres.js';
 
 /**
@@ -33,16 +33,7 @@ describe.runIf(url)(
           ...(process.env.CRASH_SEED ? { seed: Number(process.env.CRASH_SEED) } : {}),
           log: (line) => lines.push(line),
         });
-        const acknowledged = Object.values(report.acknowledged).reduce((a, b) => a + b, 0);
-        console.info(
-          `multi-instance harness (seed ${report.seed}): ${report.instances} instances, ` +
-            `${report.killsSurvived} kills survived (by instance ${JSON.stringify(report.killsByInstance)}), ` +
-            `${acknowledged} acknowledged operations ${JSON.stringify(report.acknowledged)}, ` +
-            `${report.uncertain} answers lost to kills, ${report.cards} cards, ${report.events} events, ` +
-            `${report.webhooksReceived} webhooks received, ${report.scripts} issuer scripts, ` +
-            `${report.checks} checks, ${report.secretsSearched} secrets searched, ` +
-            `${report.lost.length} lost, ${report.problems.length} problems`,
-        );
+        console.info(`multi-instance harness (${summarize(report)})`);
         expect(report.problems, lines.join('\n')).toEqual([]);
         expect(report.lost, lines.join('\n')).toEqual([]);
         expect(report.killsSurvived).toBeGreaterThanOrEqual(options.kills + options.instances);

@@ -192,6 +192,20 @@ interface CardRecord {
   scriptsReceived: string[];
 }
 
+/** The report in one line, for the test's output (and the closing notes' figures). */
+export function summarize(report: CrashReport): string {
+  const acknowledged = Object.values(report.acknowledged).reduce((a, b) => a + b, 0);
+  return (
+    `seed ${report.seed}: ${report.instances} instance(s), ${report.killsSurvived} kills survived ` +
+    `(by instance ${JSON.stringify(report.killsByInstance)}), ` +
+    `${acknowledged} acknowledged operations ${JSON.stringify(report.acknowledged)}, ` +
+    `${report.uncertain} answers lost to kills, ${report.cards} cards, ${report.events} events, ` +
+    `${report.webhooksReceived} webhooks received, ${report.scripts} issuer scripts, ` +
+    `${report.checks} checks, ${report.secretsSearched} secrets searched, ` +
+    `${report.lost.length} lost, ${report.problems.length} problems`
+  );
+}
+
 export async function runCrashHarness(options: CrashHarnessOptions): Promise<CrashReport> {
   const seed = options.seed ?? Math.floor(Math.random() * 2 ** 31);
   const random = prng(seed);
