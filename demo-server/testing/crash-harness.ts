@@ -341,6 +341,25 @@ export async function runCrashHarness(options: CrashHarnessOptions): Promise<Cra
     throw new Error(`${name}: never acknowledged`);
   }
 
+  /** The card a lost answer created: the account's card with this customer id. */
+  async function createdEarlier(account: string, customer: string): Promise<string> {
+    let cursor: string | null = null;
+    do {
+      const page: any = (
+        await operation('read cards', () =>
+          request(
+            'GET',
+            `/v1/cards?account_id=${account}&limit=100${cursor ? `&starting_after=${cursor}` : ''}`,
+          ),
+        )
+      ).body;
+      const found = page.data.find((c: any) => c.customer_id === customer);
+      if (found) return found.id as string;
+      cursor = page.next_cursor;
+    } while (cursor);
+    throw new Error(`${customer}: refused as PAN_ALREADY_ISSUED, yet no card of theirs exists`);
+  }
+
   const cardNow = async (id: string) => {
     const outcome = await operation('read card', () => request('GET', `/v1/cards/${id}`));
     return outcome.body;
@@ -479,15 +498,24 @@ export async function runCrashHarness(options: CrashHarnessOptions): Promise<Cra
     const digits = String(Math.floor(random() * 1e8)).padStart(8, '0');
     const pan = testPan(`4${String(index).padStart(6, '0')}${digits}`);
     const account = `acct_crash_${index % 5}`;
-    const created = await operation('create card', () =>
-      request('POST', '/v1/cards', {
-        card_product_id: products.get(policy.name),
-        account_id: account,
-        pan,
-      }),
+    // The customer id tags the lifecycle: an answer lost to a kill may hide a card that was
+    // created, and its retry is then refused as PAN_ALREADY_ISSUED; the tag finds that card.
+    const customer = `cust_crash_${index}`;
+    const created = await operation(
+      'create card',
+      () =>
+        request('POST', '/v1/cards', {
+          card_product_id: products.get(policy.name),
+          account_id: account,
+          customer_id: customer,
+          pan,
+        }),
+      (refused) => refused.body?.code === 'PAN_ALREADY_ISSUED',
     );
+    const id: string =
+      created.kind === 'ack' ? created.body.id : await createdEarlier(account, customer);
     const card: CardRecord = {
-      id: created.body.id,
+      id,
       policy,
       pan,
       account,
