@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { ApiError, notFound } from '../http/errors.js';
-import { newId } from '../lib/ids.js';
+import { newId, timeOfId } from '../lib/ids.js';
 import type {
   Card,
   CardFilter,
@@ -387,14 +387,20 @@ export class CardService implements PanReader {
   private async write(tx: Repositories, card: Card, patch: CardPatch, now: number) {
     const changed = changedFields(card, patch);
     if (Object.keys(changed).length === 0) return card;
-    const time = new Date(now).toISOString();
+    // The event's id is made first, and the card's modification time is the id's own: an id can
+    // carry a later millisecond than `now` (ids stay increasing within a process), and the next
+    // change to this card must sort after this one (see `change`).
+    const eventId = newId('evt', now);
+    const at = timeOfId(eventId);
+    const time = new Date(at).toISOString();
     await tx.updateCard(card.id, patch, time);
     const updated: Card = { ...card, ...patch, lastModifiedTime: time };
     await emitEvent(
       tx,
       'CARD.UPDATED',
       { card: cardResource(updated), changed_fields: changed },
-      now,
+      at,
+      eventId,
     );
     return updated;
   }

@@ -46,3 +46,15 @@ export function newId(prefix: string, now: number = Date.now()): string {
   }
   return `${prefix}_${encodeTime(lastTime)}${lastRandom.map((d) => CROCKFORD[d]).join('')}`;
 }
+
+/** The millisecond time an id was made with (its first 10 characters after the prefix). */
+export function timeOfId(id: string): number {
+  const encoded = id.slice(id.indexOf('_') + 1, id.indexOf('_') + 11);
+  let time = 0;
+  for (const char of encoded) {
+    const digit = CROCKFORD.indexOf(char);
+    if (digit < 0) throw new Error(`not an id: ${id}`);
+    time = time * 32 + digit;
+  }
+  return time;
+}

@@ -35,9 +35,10 @@ export async function emitEvent(
   type: EventType,
   data: Record<string, unknown>,
   now: number = Date.now(),
+  id: string = newId('evt', now),
 ): Promise<EventRecord> {
   const event: EventRecord = {
-    id: newId('evt', now),
+    id,
     type,
     createdTime: new Date(now).toISOString(),
     data,
