@@ -42,9 +42,11 @@ export interface NewCard {
 }
 
 /** What `CardService.change` did: the card after it, or that the state machine refused. */
-export type CardChange =
-  | { allowed: true; card: Card; before: Card; product: CardProduct }
-  | { allowed: false; card: Card; product: CardProduct };
+export interface CardChange {
+  allowed: boolean;
+  /** The card as it is now: changed, or as the refusal found it. */
+  card: Card;
+}
 
 /** Claimed jobs one instance runs at once. */
 const JOB_CONCURRENCY = 8;
@@ -186,8 +188,7 @@ export class CardService implements PanReader {
         lastModifiedTime: time,
       };
       await tx.insertCard(card, panHash);
-      const runAt = now + this.options.issuanceDelayMs;
-      for (const kind of initial.schedule) await tx.insertJob(newJob(card.id, kind, runAt, now));
+      await this.schedule(tx, card.id, initial.schedule, now);
       await emitEvent(tx, 'CARD.CREATED', { card: cardResource(card) }, now);
       return card;
     });
@@ -306,15 +307,14 @@ export class CardService implements PanReader {
   ): Promise<CardChange> {
     const { card, product } = await this.lock(tx, cardId);
     const outcome = decide(card, product, event);
-    if (!outcome.allowed) return { allowed: false, card, product };
+    if (!outcome.allowed) return { allowed: false, card };
     if (outcome.assignRandomPin) await this.pins.assignRandom(tx, card, product, now);
-    const runAt = now + this.options.issuanceDelayMs;
-    for (const kind of outcome.schedule) await tx.insertJob(newJob(card.id, kind, runAt, now));
+    await this.schedule(tx, card.id, outcome.schedule, now);
     // Strictly after the card's last change, whichever instance (and clock) made it: a card's
     // CARD.UPDATED events then sort by id in the order they happened (ids are time-ordered).
     const at = Math.max(now, Date.parse(card.lastModifiedTime) + 1);
     const updated = await this.write(tx, card, outcome.patch, at);
-    return { allowed: true, card: updated, before: card, product };
+    return { allowed: true, card: updated };
   }
 
   /** Reads a card with its product and locks the card until `tx` ends (Store contract). */
@@ -404,18 +404,21 @@ export class CardService implements PanReader {
     );
     return updated;
   }
-}
 
-function newJob(cardId: string, kind: JobKind, runAt: number, now: number): Job {
-  return {
-    id: newId('job', now),
-    cardId,
-    kind,
-    runAt,
-    status: 'PENDING',
-    createdTime: new Date(now).toISOString(),
-    finishedTime: null,
-    claimToken: null,
-    claimUntil: null,
-  };
+  /** Schedules each job `ISSUANCE_DELAY_MS` from now. */
+  private async schedule(tx: Repositories, cardId: string, kinds: JobKind[], now: number) {
+    for (const kind of kinds) {
+      await tx.insertJob({
+        id: newId('job', now),
+        cardId,
+        kind,
+        runAt: now + this.options.issuanceDelayMs,
+        status: 'PENDING',
+        createdTime: new Date(now).toISOString(),
+        finishedTime: null,
+        claimToken: null,
+        claimUntil: null,
+      });
+    }
+  }
 }

@@ -158,16 +158,16 @@ export class IssuerScripts implements PinChangeListener {
   /**
    * Settles the card's sent scripts from the Issuer Script Results (9F5B) of its next chip
    * authorization: applied, failed, or failed because the result is missing. The card is in sync
-   * once a script carrying the current PIN is applied.
+   * once a script carrying the current PIN is applied. Returns the card as it is then.
    */
   async recordResults(
     tx: Repositories,
     card: Card,
     results: readonly IssuerScriptResult[],
     now: number,
-  ): Promise<void> {
+  ): Promise<Card> {
     const sent = (await tx.openIssuerScripts(card.id)).filter((s) => s.status === 'SENT');
-    if (sent.length === 0) return;
+    if (sent.length === 0) return card;
     const time = new Date(now).toISOString();
     const currentPin = await tx.getPin(card.id);
     let inSync = card.offlinePinInSync;
@@ -202,12 +202,8 @@ export class IssuerScripts implements PinChangeListener {
     }
     const open = await tx.openIssuerScripts(card.id);
     const pendingScriptId = open.at(-1)?.id ?? null;
-    await this.cards.change(
-      tx,
-      card.id,
-      { type: 'OFFLINE_PIN_SCRIPTS_SETTLED', inSync, pendingScriptId },
-      now,
-    );
+    const settled = { type: 'OFFLINE_PIN_SCRIPTS_SETTLED', inSync, pendingScriptId } as const;
+    return (await this.cards.change(tx, card.id, settled, now)).card;
   }
 
   /** Cancels a script not sent yet (only the newest PIN matters), then queues a new one. */

@@ -126,27 +126,30 @@ export class PinService {
 
     const now = Date.now();
     return this.store.transaction(async (tx) => {
-      const { card } = await this.cards.lock(tx, session.card.id);
-      this.assertPinCapable(card);
+      // The card core locks the card and decides; a refusal rolls back with nothing written.
+      const time = new Date(now).toISOString();
+      const result = await this.cards.change(tx, session.card.id, { type: 'PIN_SET', time }, now);
+      const updated = result.card;
+      if (!result.allowed) {
+        this.assertPinCapable(updated);
+        throw new ApiError(
+          'INVALID_REQUEST',
+          `A PIN cannot be set on a ${updated.cardStatus} card`,
+        );
+      }
       if (!(await tx.consumeWidgetToken(session.token.id, now))) {
         throw new ApiError(
           'WIDGET_TOKEN_USED',
           'The widget token was already used: ask for a new one',
         );
       }
-      await this.records.store(tx, card, pin, now);
-      const time = new Date(now).toISOString();
-      const result = await this.cards.change(tx, card.id, { type: 'PIN_SET', time }, now);
-      if (!result.allowed) {
-        throw new ApiError('INVALID_REQUEST', `A PIN cannot be set on a ${card.cardStatus} card`);
-      }
-      const updated = result.card;
+      await this.records.store(tx, updated, pin, now);
       await this.pinChanges.onPinChanged(tx, updated, {
         syncOfflinePin: body.sync_offline_pin ?? true,
         now,
       });
       return {
-        card_id: card.id,
+        card_id: updated.id,
         is_pin_set: true as const,
         timestamp_pin_set: updated.timestampPinSet!,
       };

@@ -102,8 +102,7 @@ export class AuthorizationSimulator {
         now,
       });
       const results = reported ?? parseIssuerScriptResults(txn.scriptResults);
-      await this.scripts.recordResults(tx, card, results, now);
-      const { card: settled } = await this.cards.lock(tx, card.id);
+      const settled = await this.scripts.recordResults(tx, card, results, now);
 
       let template: Buffer | undefined;
       // EMV lets an issuer send scripts with a decline too; a terminated card gets none.
