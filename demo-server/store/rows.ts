@@ -11,6 +11,7 @@ import type {
   IssuerScript,
   IssuerScriptPatch,
   Job,
+  PinReveal,
   StoredPin,
   Webhook,
   WidgetToken,
@@ -241,3 +242,175 @@ export const CARD_COLUMNS: Record<keyof CardPatch, string> = {
   offlinePinInSync: 'offline_pin_in_sync',
   pendingScriptId: 'pending_script_id',
 };
+
+/** The columns of a new `card_products` row. */
+export function productColumns(p: CardProduct): Row {
+  return {
+    id: p.id,
+    name: p.name,
+    form: p.form,
+    pin_issuance_policy: p.pinIssuancePolicy,
+    offline_pin: p.offlinePin,
+    pin_length: p.pinLength,
+    emv_profile: p.emvProfile,
+    allow_bearer_widget_tokens: p.allowBearerWidgetTokens,
+    created_time: p.createdTime,
+  };
+}
+
+/** The columns of a new `cards` row. */
+export function cardColumns(c: Card, panHash: string): Row {
+  return {
+    id: c.id,
+    account_id: c.accountId,
+    customer_id: c.customerId,
+    card_product_id: c.cardProductId,
+    form: c.form,
+    pan_ciphertext: c.sealedPan.ciphertext,
+    pan_iv: c.sealedPan.iv,
+    pan_tag: c.sealedPan.tag,
+    pan_key_id: c.sealedPan.keyId,
+    pan_hash: panHash,
+    pan_sequence_number: c.panSequenceNumber,
+    last_four: c.lastFour,
+    card_status: c.cardStatus,
+    status_reason: c.statusReason,
+    memo: c.memo,
+    is_waiting_for_pin: c.isWaitingForPin,
+    fulfillment_status: c.fulfillmentStatus,
+    is_pin_set: c.isPinSet,
+    timestamp_pin_set: c.timestampPinSet,
+    offline_pin_enabled: c.offlinePinEnabled,
+    offline_pin_in_sync: c.offlinePinInSync,
+    pending_script_id: c.pendingScriptId,
+    created_time: c.createdTime,
+    last_modified_time: c.lastModifiedTime,
+  };
+}
+
+/** The columns of a new `jobs` row. */
+export function jobColumns(j: Job): Row {
+  return {
+    id: j.id,
+    card_id: j.cardId,
+    kind: j.kind,
+    run_at: j.runAt,
+    status: j.status,
+    created_time: j.createdTime,
+    finished_time: j.finishedTime,
+    claim_token: j.claimToken,
+    claim_until: j.claimUntil,
+  };
+}
+
+/** The columns of a new `events` row. */
+export function eventColumns(e: EventRecord): Row {
+  return {
+    id: e.id,
+    type: e.type,
+    created_time: e.createdTime,
+    data: JSON.stringify(e.data),
+  };
+}
+
+/** The columns of a new `webhooks` row. */
+export function webhookColumns(w: Webhook): Row {
+  return {
+    id: w.id,
+    url: w.url,
+    enabled_events: JSON.stringify(w.enabledEvents),
+    is_enabled: w.isEnabled,
+    description: w.description,
+    secret: w.secret,
+    previous_secret: w.previousSecret,
+    previous_secret_expires_at: w.previousSecretExpiresAt,
+    created_time: w.createdTime,
+    deleted: w.deleted,
+  };
+}
+
+/** The columns of a new `deliveries` row. */
+export function deliveryColumns(d: Delivery): Row {
+  return {
+    id: d.id,
+    event_id: d.eventId,
+    webhook_id: d.webhookId,
+    status: d.status,
+    attempt_count: d.attemptCount,
+    next_attempt_at: d.nextAttemptAt,
+    created_time: d.createdTime,
+    lease_token: d.leaseToken,
+  };
+}
+
+/** The columns of a new `widget_tokens` row. */
+export function widgetTokenColumns(t: WidgetToken): Row {
+  return {
+    id: t.id,
+    token_hash: t.tokenHash,
+    card_id: t.cardId,
+    widget_type: t.widgetType,
+    origin: t.origin,
+    jkt: t.jkt,
+    api_key_id: t.apiKeyId,
+    expires_at: t.expiresAt,
+    consumed_at: t.consumedAt,
+    failures: t.failures,
+    created_time: t.createdTime,
+  };
+}
+
+/** The columns of a new `pin_reveals` row. */
+export function pinRevealColumns(r: PinReveal): Row {
+  return {
+    id: r.id,
+    card_id: r.cardId,
+    account_id: r.accountId,
+    token_id: r.tokenId,
+    origin: r.origin,
+    revealed_at: r.revealedAt,
+  };
+}
+
+/** The columns of a new `issuer_scripts` row. */
+export function issuerScriptColumns(x: IssuerScript): Row {
+  return {
+    id: x.id,
+    script_identifier: x.scriptIdentifier,
+    card_id: x.cardId,
+    script_type: x.scriptType,
+    requested_by: x.requestedBy,
+    status: x.status,
+    created_time: x.createdTime,
+    sent_time: x.sentTime,
+    finished_time: x.finishedTime,
+    atc: x.atc,
+    arqc: x.arqc,
+    command_apdu: x.commandApdu,
+    command_apdu_sha256: x.commandApduSha256,
+    pin_version: x.pinVersion,
+    reason: x.reason,
+  };
+}
+
+/** The columns of a new `api_keys` row. */
+export function apiKeyColumns(k: ApiKeyRecord): Row {
+  return {
+    id: k.id,
+    name: k.name,
+    key_hash: k.keyHash,
+    scopes: JSON.stringify(k.scopes),
+    created_time: k.createdTime,
+    revoked_time: k.revokedTime,
+  };
+}
+
+/** The columns of a new `account_token_keys` row. */
+export function accountTokenKeyColumns(k: AccountTokenKey): Row {
+  return {
+    kid: k.kid,
+    secret: k.secret,
+    created_at: k.createdAt,
+    retires_at: k.retiresAt,
+  };
+}

@@ -30,6 +30,17 @@ import {
   CARD_COLUMNS,
   ISSUER_SCRIPT_COLUMNS,
   byRunAt,
+  accountTokenKeyColumns,
+  apiKeyColumns,
+  cardColumns,
+  deliveryColumns,
+  eventColumns,
+  issuerScriptColumns,
+  jobColumns,
+  pinRevealColumns,
+  productColumns,
+  webhookColumns,
+  widgetTokenColumns,
   toAccountTokenKey,
   toApiKey,
   toCard,
@@ -161,17 +172,7 @@ class PostgresRepositories implements Repositories {
   }
 
   async insertProduct(p: CardProduct): Promise<void> {
-    await this.insert('card_products', {
-      id: p.id,
-      name: p.name,
-      form: p.form,
-      pin_issuance_policy: p.pinIssuancePolicy,
-      offline_pin: p.offlinePin,
-      pin_length: p.pinLength,
-      emv_profile: p.emvProfile,
-      allow_bearer_widget_tokens: p.allowBearerWidgetTokens,
-      created_time: p.createdTime,
-    });
+    await this.insert('card_products', productColumns(p));
   }
 
   async getProduct(id: string): Promise<CardProduct | undefined> {
@@ -184,32 +185,7 @@ class PostgresRepositories implements Repositories {
   }
 
   async insertCard(c: Card, panHash: string): Promise<void> {
-    await this.insert('cards', {
-      id: c.id,
-      account_id: c.accountId,
-      customer_id: c.customerId,
-      card_product_id: c.cardProductId,
-      form: c.form,
-      pan_ciphertext: c.sealedPan.ciphertext,
-      pan_iv: c.sealedPan.iv,
-      pan_tag: c.sealedPan.tag,
-      pan_key_id: c.sealedPan.keyId,
-      pan_hash: panHash,
-      pan_sequence_number: c.panSequenceNumber,
-      last_four: c.lastFour,
-      card_status: c.cardStatus,
-      status_reason: c.statusReason,
-      memo: c.memo,
-      is_waiting_for_pin: c.isWaitingForPin,
-      fulfillment_status: c.fulfillmentStatus,
-      is_pin_set: c.isPinSet,
-      timestamp_pin_set: c.timestampPinSet,
-      offline_pin_enabled: c.offlinePinEnabled,
-      offline_pin_in_sync: c.offlinePinInSync,
-      pending_script_id: c.pendingScriptId,
-      created_time: c.createdTime,
-      last_modified_time: c.lastModifiedTime,
-    });
+    await this.insert('cards', cardColumns(c, panHash));
   }
 
   async getCard(id: string): Promise<Card | undefined> {
@@ -284,17 +260,7 @@ class PostgresRepositories implements Repositories {
   }
 
   async insertJob(j: Job): Promise<void> {
-    await this.insert('jobs', {
-      id: j.id,
-      card_id: j.cardId,
-      kind: j.kind,
-      run_at: j.runAt,
-      status: j.status,
-      created_time: j.createdTime,
-      finished_time: j.finishedTime,
-      claim_token: j.claimToken,
-      claim_until: j.claimUntil,
-    });
+    await this.insert('jobs', jobColumns(j));
   }
 
   async claimDueJobs(lease: Lease, limit: number): Promise<Job[]> {
@@ -336,12 +302,7 @@ class PostgresRepositories implements Repositories {
   }
 
   async insertEvent(e: EventRecord): Promise<void> {
-    await this.insert('events', {
-      id: e.id,
-      type: e.type,
-      created_time: e.createdTime,
-      data: JSON.stringify(e.data),
-    });
+    await this.insert('events', eventColumns(e));
   }
 
   async getEvent(id: string): Promise<EventRecord | undefined> {
@@ -355,18 +316,7 @@ class PostgresRepositories implements Repositories {
   }
 
   async insertWebhook(w: Webhook): Promise<void> {
-    await this.insert('webhooks', {
-      id: w.id,
-      url: w.url,
-      enabled_events: JSON.stringify(w.enabledEvents),
-      is_enabled: w.isEnabled,
-      description: w.description,
-      secret: w.secret,
-      previous_secret: w.previousSecret,
-      previous_secret_expires_at: w.previousSecretExpiresAt,
-      created_time: w.createdTime,
-      deleted: w.deleted,
-    });
+    await this.insert('webhooks', webhookColumns(w));
   }
 
   async getWebhook(id: string): Promise<Webhook | undefined> {
@@ -405,16 +355,7 @@ class PostgresRepositories implements Repositories {
   }
 
   async insertDelivery(d: Delivery): Promise<void> {
-    await this.insert('deliveries', {
-      id: d.id,
-      event_id: d.eventId,
-      webhook_id: d.webhookId,
-      status: d.status,
-      attempt_count: d.attemptCount,
-      next_attempt_at: d.nextAttemptAt,
-      created_time: d.createdTime,
-      lease_token: d.leaseToken,
-    });
+    await this.insert('deliveries', deliveryColumns(d));
   }
 
   async deliveriesForEvent(eventId: string): Promise<Delivery[]> {
@@ -478,19 +419,7 @@ class PostgresRepositories implements Repositories {
   }
 
   async insertWidgetToken(t: WidgetToken): Promise<void> {
-    await this.insert('widget_tokens', {
-      id: t.id,
-      token_hash: t.tokenHash,
-      card_id: t.cardId,
-      widget_type: t.widgetType,
-      origin: t.origin,
-      jkt: t.jkt,
-      api_key_id: t.apiKeyId,
-      expires_at: t.expiresAt,
-      consumed_at: t.consumedAt,
-      failures: t.failures,
-      created_time: t.createdTime,
-    });
+    await this.insert('widget_tokens', widgetTokenColumns(t));
   }
 
   async getWidgetTokenByHash(tokenHash: string): Promise<WidgetToken | undefined> {
@@ -538,14 +467,7 @@ class PostgresRepositories implements Repositories {
   }
 
   async insertPinReveal(r: PinReveal): Promise<void> {
-    await this.insert('pin_reveals', {
-      id: r.id,
-      card_id: r.cardId,
-      account_id: r.accountId,
-      token_id: r.tokenId,
-      origin: r.origin,
-      revealed_at: r.revealedAt,
-    });
+    await this.insert('pin_reveals', pinRevealColumns(r));
   }
 
   async revealWindow(
@@ -589,23 +511,7 @@ class PostgresRepositories implements Repositories {
   }
 
   async insertIssuerScript(x: IssuerScript): Promise<void> {
-    await this.insert('issuer_scripts', {
-      id: x.id,
-      script_identifier: x.scriptIdentifier,
-      card_id: x.cardId,
-      script_type: x.scriptType,
-      requested_by: x.requestedBy,
-      status: x.status,
-      created_time: x.createdTime,
-      sent_time: x.sentTime,
-      finished_time: x.finishedTime,
-      atc: x.atc,
-      arqc: x.arqc,
-      command_apdu: x.commandApdu,
-      command_apdu_sha256: x.commandApduSha256,
-      pin_version: x.pinVersion,
-      reason: x.reason,
-    });
+    await this.insert('issuer_scripts', issuerScriptColumns(x));
   }
 
   async getIssuerScript(id: string): Promise<IssuerScript | undefined> {
@@ -672,14 +578,7 @@ class PostgresRepositories implements Repositories {
   }
 
   async insertApiKey(k: ApiKeyRecord): Promise<void> {
-    await this.insert('api_keys', {
-      id: k.id,
-      name: k.name,
-      key_hash: k.keyHash,
-      scopes: JSON.stringify(k.scopes),
-      created_time: k.createdTime,
-      revoked_time: k.revokedTime,
-    });
+    await this.insert('api_keys', apiKeyColumns(k));
   }
 
   async getApiKeyByHash(keyHash: string): Promise<ApiKeyRecord | undefined> {
@@ -700,12 +599,7 @@ class PostgresRepositories implements Repositories {
   }
 
   async insertAccountTokenKey(k: AccountTokenKey): Promise<void> {
-    await this.insert('account_token_keys', {
-      kid: k.kid,
-      secret: k.secret,
-      created_at: k.createdAt,
-      retires_at: k.retiresAt,
-    });
+    await this.insert('account_token_keys', accountTokenKeyColumns(k));
   }
 
   async accountTokenKeys(now: number): Promise<AccountTokenKey[]> {

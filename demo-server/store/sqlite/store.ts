@@ -32,6 +32,17 @@ import {
   CARD_COLUMNS,
   ISSUER_SCRIPT_COLUMNS,
   byRunAt,
+  accountTokenKeyColumns,
+  apiKeyColumns,
+  cardColumns,
+  deliveryColumns,
+  eventColumns,
+  issuerScriptColumns,
+  jobColumns,
+  pinRevealColumns,
+  productColumns,
+  webhookColumns,
+  widgetTokenColumns,
   toAccountTokenKey,
   toApiKey,
   toCard,
@@ -49,6 +60,8 @@ import {
 import { migrate } from './migrations.js';
 
 const int = (value: boolean): number => (value ? 1 : 0);
+/** A value as SQLite stores it: a flag as 0/1, anything else as it is. */
+const storable = (value: unknown): unknown => (typeof value === 'boolean' ? int(value) : value);
 
 /** One SQLite connection's view of the repositories, with its prepared statements cached. */
 class SqliteRepositories implements Repositories {
@@ -63,6 +76,14 @@ class SqliteRepositories implements Repositories {
       this.statements.set(text, statement);
     }
     return statement;
+  }
+
+  /** A new row from its columns (store/rows.ts, shared with PostgreSQL): flags as 0/1. */
+  private insert(table: string, row: Row): void {
+    const columns = Object.keys(row);
+    this.sql(
+      `INSERT INTO ${table} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`,
+    ).run(...Object.values(row).map(storable));
   }
 
   /** Cursor pagination by id (ids are time-ordered): newest first, `starting_after` = last id seen. */
@@ -87,20 +108,7 @@ class SqliteRepositories implements Repositories {
   }
 
   async insertProduct(p: CardProduct): Promise<void> {
-    this.sql(
-      `INSERT INTO card_products (id, name, form, pin_issuance_policy, offline_pin, pin_length,
-        emv_profile, allow_bearer_widget_tokens, created_time) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    ).run(
-      p.id,
-      p.name,
-      p.form,
-      p.pinIssuancePolicy,
-      int(p.offlinePin),
-      p.pinLength,
-      p.emvProfile,
-      int(p.allowBearerWidgetTokens),
-      p.createdTime,
-    );
+    this.insert('card_products', productColumns(p));
   }
 
   async getProduct(id: string): Promise<CardProduct | undefined> {
@@ -113,38 +121,7 @@ class SqliteRepositories implements Repositories {
   }
 
   async insertCard(c: Card, panHash: string): Promise<void> {
-    this.sql(
-      `INSERT INTO cards (id, account_id, customer_id, card_product_id, form, pan_ciphertext,
-        pan_iv, pan_tag, pan_key_id, pan_hash, pan_sequence_number, last_four, card_status, status_reason, memo, is_waiting_for_pin,
-        fulfillment_status, is_pin_set, timestamp_pin_set, offline_pin_enabled,
-        offline_pin_in_sync, pending_script_id, created_time, last_modified_time)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    ).run(
-      c.id,
-      c.accountId,
-      c.customerId,
-      c.cardProductId,
-      c.form,
-      c.sealedPan.ciphertext,
-      c.sealedPan.iv,
-      c.sealedPan.tag,
-      c.sealedPan.keyId,
-      panHash,
-      c.panSequenceNumber,
-      c.lastFour,
-      c.cardStatus,
-      c.statusReason,
-      c.memo,
-      int(c.isWaitingForPin),
-      c.fulfillmentStatus,
-      int(c.isPinSet),
-      c.timestampPinSet,
-      int(c.offlinePinEnabled),
-      int(c.offlinePinInSync),
-      c.pendingScriptId,
-      c.createdTime,
-      c.lastModifiedTime,
-    );
+    this.insert('cards', cardColumns(c, panHash));
   }
 
   async getCard(id: string): Promise<Card | undefined> {
@@ -200,7 +177,7 @@ class SqliteRepositories implements Repositories {
   async updateCard(id: string, patch: CardPatch, modifiedTime: string): Promise<void> {
     const entries = Object.entries(patch) as [keyof CardPatch, unknown][];
     const sets = entries.map(([key]) => `${CARD_COLUMNS[key]} = ?`);
-    const values = entries.map(([, value]) => (typeof value === 'boolean' ? int(value) : value));
+    const values = entries.map(([, value]) => storable(value));
     this.sql(`UPDATE cards SET ${[...sets, 'last_modified_time = ?'].join(', ')} WHERE id = ?`).run(
       ...values,
       modifiedTime,
@@ -216,20 +193,7 @@ class SqliteRepositories implements Repositories {
   }
 
   async insertJob(j: Job): Promise<void> {
-    this.sql(
-      `INSERT INTO jobs (id, card_id, kind, run_at, status, created_time, finished_time,
-        claim_token, claim_until) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    ).run(
-      j.id,
-      j.cardId,
-      j.kind,
-      j.runAt,
-      j.status,
-      j.createdTime,
-      j.finishedTime,
-      j.claimToken,
-      j.claimUntil,
-    );
+    this.insert('jobs', jobColumns(j));
   }
 
   async claimDueJobs(lease: Lease, limit: number): Promise<Job[]> {
@@ -266,12 +230,7 @@ class SqliteRepositories implements Repositories {
   }
 
   async insertEvent(e: EventRecord): Promise<void> {
-    this.sql('INSERT INTO events (id, type, created_time, data) VALUES (?, ?, ?, ?)').run(
-      e.id,
-      e.type,
-      e.createdTime,
-      JSON.stringify(e.data),
-    );
+    this.insert('events', eventColumns(e));
   }
 
   async getEvent(id: string): Promise<EventRecord | undefined> {
@@ -285,22 +244,7 @@ class SqliteRepositories implements Repositories {
   }
 
   async insertWebhook(w: Webhook): Promise<void> {
-    this.sql(
-      `INSERT INTO webhooks (id, url, enabled_events, is_enabled, description, secret,
-        previous_secret, previous_secret_expires_at, created_time, deleted)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    ).run(
-      w.id,
-      w.url,
-      JSON.stringify(w.enabledEvents),
-      int(w.isEnabled),
-      w.description,
-      w.secret,
-      w.previousSecret,
-      w.previousSecretExpiresAt,
-      w.createdTime,
-      int(w.deleted),
-    );
+    this.insert('webhooks', webhookColumns(w));
   }
 
   async getWebhook(id: string): Promise<Webhook | undefined> {
@@ -338,19 +282,7 @@ class SqliteRepositories implements Repositories {
   }
 
   async insertDelivery(d: Delivery): Promise<void> {
-    this.sql(
-      `INSERT INTO deliveries (id, event_id, webhook_id, status, attempt_count, next_attempt_at,
-        created_time, lease_token) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-    ).run(
-      d.id,
-      d.eventId,
-      d.webhookId,
-      d.status,
-      d.attemptCount,
-      d.nextAttemptAt,
-      d.createdTime,
-      d.leaseToken,
-    );
+    this.insert('deliveries', deliveryColumns(d));
   }
 
   async deliveriesForEvent(eventId: string): Promise<Delivery[]> {
@@ -409,22 +341,7 @@ class SqliteRepositories implements Repositories {
   }
 
   async insertWidgetToken(t: WidgetToken): Promise<void> {
-    this.sql(
-      `INSERT INTO widget_tokens (id, token_hash, card_id, widget_type, origin, jkt, api_key_id,
-        expires_at, consumed_at, failures, created_time) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    ).run(
-      t.id,
-      t.tokenHash,
-      t.cardId,
-      t.widgetType,
-      t.origin,
-      t.jkt,
-      t.apiKeyId,
-      t.expiresAt,
-      t.consumedAt,
-      t.failures,
-      t.createdTime,
-    );
+    this.insert('widget_tokens', widgetTokenColumns(t));
   }
 
   async getWidgetTokenByHash(tokenHash: string): Promise<WidgetToken | undefined> {
@@ -469,10 +386,7 @@ class SqliteRepositories implements Repositories {
   }
 
   async insertPinReveal(r: PinReveal): Promise<void> {
-    this.sql(
-      `INSERT INTO pin_reveals (id, card_id, account_id, token_id, origin, revealed_at)
-        VALUES (?, ?, ?, ?, ?, ?)`,
-    ).run(r.id, r.cardId, r.accountId, r.tokenId, r.origin, r.revealedAt);
+    this.insert('pin_reveals', pinRevealColumns(r));
   }
 
   async revealWindow(
@@ -509,28 +423,7 @@ class SqliteRepositories implements Repositories {
   }
 
   async insertIssuerScript(x: IssuerScript): Promise<void> {
-    this.sql(
-      `INSERT INTO issuer_scripts (id, script_identifier, card_id, script_type, requested_by,
-        status, created_time, sent_time, finished_time, atc, arqc, command_apdu,
-        command_apdu_sha256, pin_version, reason)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    ).run(
-      x.id,
-      x.scriptIdentifier,
-      x.cardId,
-      x.scriptType,
-      x.requestedBy,
-      x.status,
-      x.createdTime,
-      x.sentTime,
-      x.finishedTime,
-      x.atc,
-      x.arqc,
-      x.commandApdu,
-      x.commandApduSha256,
-      x.pinVersion,
-      x.reason,
-    );
+    this.insert('issuer_scripts', issuerScriptColumns(x));
   }
 
   async getIssuerScript(id: string): Promise<IssuerScript | undefined> {
@@ -597,10 +490,7 @@ class SqliteRepositories implements Repositories {
   }
 
   async insertApiKey(k: ApiKeyRecord): Promise<void> {
-    this.sql(
-      `INSERT INTO api_keys (id, name, key_hash, scopes, created_time, revoked_time)
-       VALUES (?, ?, ?, ?, ?, ?)`,
-    ).run(k.id, k.name, k.keyHash, JSON.stringify(k.scopes), k.createdTime, k.revokedTime);
+    this.insert('api_keys', apiKeyColumns(k));
   }
 
   async getApiKeyByHash(keyHash: string): Promise<ApiKeyRecord | undefined> {
@@ -621,9 +511,7 @@ class SqliteRepositories implements Repositories {
   }
 
   async insertAccountTokenKey(k: AccountTokenKey): Promise<void> {
-    this.sql(
-      `INSERT INTO account_token_keys (kid, secret, created_at, retires_at) VALUES (?, ?, ?, ?)`,
-    ).run(k.kid, k.secret, k.createdAt, k.retiresAt);
+    this.insert('account_token_keys', accountTokenKeyColumns(k));
   }
 
   async accountTokenKeys(now: number): Promise<AccountTokenKey[]> {
