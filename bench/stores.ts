@@ -1,13 +1,13 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { CompactEncrypt, type JWK, importJWK } from 'jose';
 import pg from 'pg';
 import { rotateTransportKey } from '../demo-server/pins/transport-keys.js';
 import { startTestCluster } from '../demo-server/testing/postgres.js';
 import { BenchPlatform, freePort, pool } from './platform.js';
+import { setPinBody } from './throughput.js';
 
 /** One backend set-up: SQLite (one process), or PostgreSQL with one or more instances. */
 export interface StoreRun {
@@ -33,7 +33,6 @@ export interface StoresOptions {
   log?: (line: string) => void;
 }
 
-const sessionTag = (token: string) => createHash('sha256').update(token).digest('base64url');
 const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const percentile = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? 0;
@@ -122,10 +121,7 @@ async function measureOne(
       });
       return card.id as string;
     });
-    const jwks = await first.expect(200, 'GET', '/v1/pin_keys');
-    const platformJwk = jwks.keys[0] as JWK & { kid: string };
-    const platformKey = await importJWK(platformJwk, 'ECDH-ES');
-    const encoder = new TextEncoder();
+    const bodyFor = await setPinBody(first);
     const queue = await pool(Array.from({ length: options.setPinRequests }), 16, async (_, i) => {
       const minted = await next().expect(
         201,
@@ -136,15 +132,7 @@ async function measureOne(
         },
       );
       const token = minted.widget_token as string;
-      const encrypted = await new CompactEncrypt(encoder.encode(JSON.stringify({ pin: '3850' })))
-        .setProtectedHeader({
-          alg: 'ECDH-ES',
-          enc: 'A256GCM',
-          kid: platformJwk.kid,
-          wst: sessionTag(token),
-        })
-        .encrypt(platformKey);
-      return { token, body: JSON.stringify({ encrypted_pin: encrypted }) };
+      return { token, body: await bodyFor(token, '3850') };
     });
     const latencies: number[] = [];
     let ok = 0;

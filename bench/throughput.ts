@@ -45,6 +45,28 @@ export interface ThroughputOptions {
 
 const sessionTag = (token: string) => createHash('sha256').update(token).digest('base64url');
 
+/**
+ * What the widget sends to set a PIN, for one token: `{ encrypted_pin }`, a JWE to the
+ * platform's published key with that token's `wst`. Made before a timed run, never in it.
+ */
+export async function setPinBody(platform: BenchPlatform) {
+  const jwks = await platform.expect(200, 'GET', '/v1/pin_keys');
+  const platformJwk = jwks.keys[0] as JWK & { kid: string };
+  const platformKey = await importJWK(platformJwk, 'ECDH-ES');
+  const encoder = new TextEncoder();
+  return async (token: string, pin: string): Promise<string> =>
+    JSON.stringify({
+      encrypted_pin: await new CompactEncrypt(encoder.encode(JSON.stringify({ pin })))
+        .setProtectedHeader({
+          alg: 'ECDH-ES',
+          enc: 'A256GCM',
+          kid: platformJwk.kid,
+          wst: sessionTag(token),
+        })
+        .encrypt(platformKey),
+    });
+}
+
 /** Mints `count` single-use widget tokens, round-robin over `cards`, through the API. */
 async function mintTokens(
   platform: BenchPlatform,
@@ -172,10 +194,7 @@ export async function measureThroughput(options: ThroughputOptions): Promise<Thr
       await platform.expect(200, 'PATCH', `/v1/cards/${card.id}`, { card_status: 'ACTIVE' });
       return card.id as string;
     });
-    const jwks = await platform.expect(200, 'GET', '/v1/pin_keys');
-    const platformJwk = jwks.keys[0] as JWK & { kid: string };
-    const platformKey = await importJWK(platformJwk, 'ECDH-ES');
-    const encoder = new TextEncoder();
+    const bodyFor = await setPinBody(platform);
 
     const endpoints = options.endpoints ?? ['setPin', 'reveal'];
     const setPin: LoadLevel[] = [];
@@ -185,18 +204,7 @@ export async function measureThroughput(options: ThroughputOptions): Promise<Thr
       const queue = await Promise.all(
         tokens.map(async ({ token }, index) => ({
           token,
-          body: JSON.stringify({
-            encrypted_pin: await new CompactEncrypt(
-              encoder.encode(JSON.stringify({ pin: pinFor(index) })),
-            )
-              .setProtectedHeader({
-                alg: 'ECDH-ES',
-                enc: 'A256GCM',
-                kid: platformJwk.kid,
-                wst: sessionTag(token),
-              })
-              .encrypt(platformKey),
-          }),
+          body: await bodyFor(token, pinFor(index)),
         })),
       );
       const level = await load(platform, '/v1/widget/pin', concurrency, queue);
