@@ -15,6 +15,7 @@ describe('payment-crypto public surface', () => {
         'MAC_LENGTH',
         'PIN_BLOCK_LENGTH',
         'PIN_CHANGE_NO_CURRENT_PIN_HEADER_HEX',
+        'PIN_UNBLOCK_HEADER_HEX',
         'PaymentCryptoError',
         'PaymentCryptoErrorCode',
         'adjustOddParity',
@@ -22,6 +23,7 @@ describe('payment-crypto public surface', () => {
         'buildIssuerScriptTemplate',
         'buildIssuerScriptTemplate2',
         'buildPinChangeCommand',
+        'buildPinUnblockCommand',
         'decipherCommandData',
         'decipherFormat4',
         'decodeFormat0',
@@ -46,10 +48,12 @@ describe('payment-crypto public surface', () => {
         'fromHex',
         'hasOddParity',
         'keyCheckValue',
+        'openIssuerScriptCommand',
         'pad80',
         'panField4',
         'parseIssuerScriptResults',
         'parseVisPinBlock',
+        'pinMatchesBlock',
         'pinField4',
         'retailMac',
         'scriptCommandMacInput',
@@ -60,6 +64,8 @@ describe('payment-crypto public surface', () => {
         'toHex',
         'unpad80',
         'verifyAndOpenPinChangeCommand',
+        'verifyPinBlock',
+        'verifyPinUnblockCommand',
         'verifyRetailMac',
         'xor',
       ].sort(),
@@ -116,6 +122,22 @@ describe('payment-crypto public surface', () => {
       [() => paymentCrypto.formatVisPinBlock(tdesKey, `${pin}x`), 'INVALID_PIN'],
       [() => paymentCrypto.deriveIccMasterKeyOptionA(tdesKey, `${pan}x`), 'INVALID_INPUT'],
       [() => paymentCrypto.keyCheckValue(tdesKey.subarray(0, 8)), 'INVALID_KEY'],
+      [() => paymentCrypto.pinMatchesBlock(`${pin}x`, { block: block16, key }, pan), 'INVALID_PIN'],
+      [
+        () => paymentCrypto.pinMatchesBlock(pin, { block: block16, key }, otherPan),
+        'INVALID_BLOCK',
+      ],
+      [
+        () =>
+          paymentCrypto.verifyPinBlock({
+            format: 'ISO_9564_0',
+            block: block8,
+            pan,
+            key: tdesKey.subarray(0, 8),
+            reference: { block: block16, key },
+          }),
+        'INVALID_KEY',
+      ],
     ];
     for (const [fn, code] of cases) expectRefusal(fn, code, secrets);
   });

@@ -1,7 +1,7 @@
 /**
- * Payment cryptography: ISO 9564 PIN blocks, DES / triple DES, key check values, the ISO/IEC
- * 9797-1 retail MAC, EMV key derivation, EMV secure messaging for the offline PIN change
- * script, and BER-TLV. Pure functions: bytes in, bytes out. README.md lists each module with
+ * Payment cryptography: ISO 9564 PIN blocks and PIN verification by block comparison, DES /
+ * triple DES, key check values, the ISO/IEC 9797-1 retail MAC, EMV key derivation, EMV secure
+ * messaging for the offline PIN change and unblock scripts, and BER-TLV. Pure functions: bytes in, bytes out. README.md lists each module with
  * the standard it implements and where its test vectors come from.
  */
 export { PaymentCryptoError, PaymentCryptoErrorCode } from './errors.js';
@@ -33,6 +33,13 @@ export { decodeFormat0, encodeFormat0 } from './iso9564/format0.js';
 export { decodeFormat2, encodeFormat2 } from './iso9564/format2.js';
 export { decodeFormat3, encodeFormat3 } from './iso9564/format3.js';
 export { decipherFormat4, encipherFormat4, panField4, pinField4 } from './iso9564/format4.js';
+export { pinMatchesBlock, verifyPinBlock } from './iso9564/verify.js';
+export type {
+  PinBlockVerification,
+  ReferencePinBlock,
+  VerifyPinBlockInput,
+  ZonePinBlockFormat,
+} from './iso9564/verify.js';
 
 export {
   EmvProfile,
@@ -46,18 +53,29 @@ export { formatVisPinBlock, parseVisPinBlock } from './emv/vis-pin-block.js';
 
 export {
   PIN_CHANGE_NO_CURRENT_PIN_HEADER_HEX,
+  PIN_UNBLOCK_HEADER_HEX,
   buildPinChangeCommand,
+  buildPinUnblockCommand,
   decipherCommandData,
   encipherCommandData,
+  openIssuerScriptCommand,
   scriptCommandMacInput,
   verifyAndOpenPinChangeCommand,
+  verifyPinUnblockCommand,
 } from './emv/pin-change.js';
 export type {
   BuildPinChangeCommandInput,
+  BuildPinUnblockCommandInput,
+  IssuerScriptCommandOpenResult,
+  OpenIssuerScriptCommandInput,
   PinChangeCommand,
   PinChangeOpenFailureCode,
   PinChangeOpenResult,
+  PinUnblockCommand,
+  PinUnblockVerifyFailureCode,
+  PinUnblockVerifyResult,
   VerifyAndOpenPinChangeCommandInput,
+  VerifyPinUnblockCommandInput,
 } from './emv/pin-change.js';
 
 export {

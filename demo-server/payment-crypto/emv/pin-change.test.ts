@@ -1,17 +1,23 @@
+import { type Cipher, type Decipher, createCipheriv, createDecipheriv } from 'node:crypto';
+
 import { describe, expect, it } from 'vitest';
 import { fromHex, toHex } from '../bytes.js';
 import { tdesCbcEncrypt, tdesEcbEncrypt } from '../des.js';
 import { encodeFormat2 } from '../iso9564/format2.js';
+import { keyCheckValue } from '../kcv.js';
 import { retailMac } from '../mac.js';
 import { pad80 } from '../padding.js';
 import { codeOf } from '../test-helpers.js';
 import { EmvProfile, deriveIccMasterKeyOptionA, deriveSecureMessagingSessionKey } from './keys.js';
 import {
   buildPinChangeCommand,
+  buildPinUnblockCommand,
   decipherCommandData,
   encipherCommandData,
+  openIssuerScriptCommand,
   scriptCommandMacInput,
   verifyAndOpenPinChangeCommand,
+  verifyPinUnblockCommand,
 } from './pin-change.js';
 import { formatVisPinBlock } from './vis-pin-block.js';
 
@@ -405,5 +411,345 @@ describe('card side: verifyAndOpenPinChangeCommand', () => {
       apdu: bad,
     });
     expect(JSON.stringify(res)).not.toContain('73915');
+  });
+});
+
+/**
+ * ISO/IEC 9797-1 MAC algorithm 3 with padding method 2, from its definition on node:crypto
+ * alone: single-DES CBC under K1 over every block (des-ede-cbc under K1‖K1 is single DES),
+ * then DES⁻¹ under K2 and DES under K1 of the last block.
+ */
+function independentRetailMac(key: Buffer, data: Buffer): Buffer {
+  const run = (cipher: Cipher | Decipher, input: Buffer) => {
+    cipher.setAutoPadding(false);
+    return Buffer.concat([cipher.update(input), cipher.final()]);
+  };
+  const k1 = Buffer.concat([key.subarray(0, 8), key.subarray(0, 8)]);
+  const k2 = Buffer.concat([key.subarray(8, 16), key.subarray(8, 16)]);
+  const padded = Buffer.alloc(Math.ceil((data.length + 1) / 8) * 8);
+  data.copy(padded);
+  padded[data.length] = 0x80;
+  const chained = run(createCipheriv('des-ede-cbc', k1, Buffer.alloc(8)), padded).subarray(-8);
+  const unwound = run(createDecipheriv('des-ede-ecb', k2, null), chained);
+  return run(createCipheriv('des-ede-ecb', k1, null), unwound);
+}
+
+// EMV Book 3 §6.5.10: PIN CHANGE/UNBLOCK with P2 = 00, unblock only, no command data; its MAC
+// as for the PIN change (EMV Book 2 §9.2).
+describe('PIN UNBLOCK (84 24 00 00)', () => {
+  const arqc = fromHex('29CCA15AE665FA2E');
+  const cardKeys = {
+    mkAc: deriveIccMasterKeyOptionA(CVN.imkAc, CVN.pan, CVN.psn),
+    mkSmi: deriveIccMasterKeyOptionA(CVN.imkSmi, CVN.pan, CVN.psn),
+    mkSmc: deriveIccMasterKeyOptionA(CVN.imkSmc, CVN.pan, CVN.psn),
+  };
+  const profiles = [EmvProfile.EMV_CCD, EmvProfile.MASTERCARD, EmvProfile.VISA] as const;
+  const unblockFor = (profile: EmvProfile, over: { macIncludesTransactionData?: boolean } = {}) =>
+    buildPinUnblockCommand({
+      profile,
+      imkSmi: CVN.imkSmi,
+      pan: CVN.pan,
+      atc: CVN.atc,
+      arqc,
+      ...over,
+    });
+
+  // pyemv tests/test_sm_hsm.py test_generate_command_mac: IMK-SMI 0123…3210, PAN
+  // 1234567890123456, PSN 01, common session key with R = ABCDEF1234567890 (SK-SMI KCV F088),
+  // MAC over the header 8424000008 alone -> CF323F09A0F6AB9E.
+  it.each([EmvProfile.EMV_CCD, EmvProfile.MASTERCARD])(
+    '%s: the header-only MAC matches the pyemv HSM-checked vector',
+    (profile) => {
+      const input = {
+        profile,
+        imkSmi: SM_HSM.imkSmi,
+        pan: SM_HSM.pan,
+        psn: SM_HSM.psn,
+        ...SM_HSM.csk,
+        macIncludesTransactionData: false,
+      };
+      const cmd = buildPinUnblockCommand(input);
+      expect(toHex(cmd.apdu)).toBe('8424000008CF323F09A0F6AB9E');
+      expect(toHex(cmd.mac)).toBe('CF323F09A0F6AB9E');
+      const mkSmi = deriveIccMasterKeyOptionA(SM_HSM.imkSmi, SM_HSM.pan, SM_HSM.psn);
+      expect(verifyPinUnblockCommand({ ...input, mkSmi, apdu: cmd.apdu })).toEqual({ ok: true });
+      // By default the MAC covers ATC ‖ ARQC too: same header, another MAC.
+      expect(
+        toHex(buildPinUnblockCommand({ ...input, macIncludesTransactionData: true }).mac),
+      ).not.toBe('CF323F09A0F6AB9E');
+    },
+  );
+
+  describe('the MAC, recomputed with node:crypto DES alone', () => {
+    // pyemv pyemv/sm.py doctest generate_command_mac: SK-SMI 0123456789ABCDEFFEDCBA9876543210,
+    // 8424000008 ‖ ATC FFFF ‖ ARQC 1234567890123456 -> E07B8DF1B4184282. Anchors the
+    // independent MAC on a published PIN UNBLOCK MAC.
+    it('reproduces the pyemv doctest', () => {
+      const mac = independentRetailMac(
+        fromHex('0123456789ABCDEFFEDCBA9876543210'),
+        fromHex('8424000008' + 'FFFF' + '1234567890123456'),
+      );
+      expect(toHex(mac)).toBe('E07B8DF1B4184282');
+    });
+
+    it('VISA: equals the MAC of buildPinUnblockCommand over 84 24 00 00 08 ‖ ATC ‖ ARQC', () => {
+      // Visa SK-SMI = MK-SMI halves XOR ATC / ~ATC (keys.test.ts, pyemv test_derive_visa_sm_sk).
+      const skSmi = deriveSecureMessagingSessionKey(EmvProfile.VISA, cardKeys.mkSmi, {
+        atc: CVN.atc,
+        arqc,
+      });
+      const withTxn = unblockFor(EmvProfile.VISA);
+      expect(
+        withTxn.mac.equals(independentRetailMac(skSmi, fromHex('8424000008001C29CCA15AE665FA2E'))),
+      ).toBe(true);
+      expect(toHex(withTxn.apdu)).toBe(`8424000008${toHex(withTxn.mac)}`);
+      const headerOnly = unblockFor(EmvProfile.VISA, { macIncludesTransactionData: false });
+      expect(headerOnly.mac.equals(independentRetailMac(skSmi, fromHex('8424000008')))).toBe(true);
+    });
+
+    it('EMV_CCD: equals the MAC under the pyemv session key (KCV F088)', () => {
+      const mkSmi = deriveIccMasterKeyOptionA(SM_HSM.imkSmi, SM_HSM.pan, SM_HSM.psn);
+      const skSmi = deriveSecureMessagingSessionKey(EmvProfile.EMV_CCD, mkSmi, SM_HSM.csk);
+      expect(toHex(keyCheckValue(skSmi, 2))).toBe('F088');
+      const cmd = buildPinUnblockCommand({
+        profile: EmvProfile.EMV_CCD,
+        imkSmi: SM_HSM.imkSmi,
+        pan: SM_HSM.pan,
+        psn: SM_HSM.psn,
+        ...SM_HSM.csk,
+      });
+      const input = Buffer.concat([fromHex('8424000008'), SM_HSM.csk.atc, SM_HSM.csk.arqc]);
+      expect(cmd.mac.equals(independentRetailMac(skSmi, input))).toBe(true);
+    });
+  });
+
+  describe.each(profiles)('%s', (profile) => {
+    const verify = (
+      apdu: Buffer,
+      over: Partial<Parameters<typeof verifyPinUnblockCommand>[0]> = {},
+    ) =>
+      verifyPinUnblockCommand({
+        profile,
+        mkSmi: cardKeys.mkSmi,
+        atc: CVN.atc,
+        arqc,
+        apdu,
+        ...over,
+      });
+
+    it('round trip: the card accepts the issuer’s command, with either MAC variant', () => {
+      const { apdu, mac } = unblockFor(profile);
+      expect(apdu).toHaveLength(13);
+      expect(toHex(apdu.subarray(0, 5))).toBe('8424000008');
+      expect(apdu.subarray(5).equals(mac)).toBe(true);
+      expect(verify(apdu)).toEqual({ ok: true });
+      const headerOnly = unblockFor(profile, { macIncludesTransactionData: false }).apdu;
+      expect(verify(headerOnly, { macIncludesTransactionData: false })).toEqual({ ok: true });
+      expect(verify(headerOnly)).toEqual({ ok: false, code: 'BAD_MAC' });
+    });
+
+    it('the PSN defaults to 00 and enters the key', () => {
+      const base = { profile, imkSmi: CVN.imkSmi, pan: CVN.pan, atc: CVN.atc, arqc };
+      expect(buildPinUnblockCommand({ ...base, psn: '00' }).apdu).toEqual(
+        buildPinUnblockCommand(base).apdu,
+      );
+      expect(buildPinUnblockCommand({ ...base, psn: '01' }).mac).not.toEqual(
+        buildPinUnblockCommand(base).mac,
+      );
+    });
+
+    it('fails with BAD_MAC when any MAC byte is flipped', () => {
+      const { apdu } = unblockFor(profile);
+      for (let i = 5; i < apdu.length; i += 1) {
+        for (const bit of [0x01, 0x80]) {
+          const bad = Buffer.from(apdu);
+          bad[i] = (bad[i] ?? 0) ^ bit;
+          expect(verify(bad)).toEqual({ ok: false, code: 'BAD_MAC' });
+        }
+      }
+    });
+
+    it('fails with BAD_MAC for another ATC, ARQC or key', () => {
+      const { apdu } = unblockFor(profile);
+      expect(verify(apdu, { atc: fromHex('001D') })).toEqual({ ok: false, code: 'BAD_MAC' });
+      expect(verify(apdu, { arqc: fromHex('29CCA15AE665FA2F') })).toEqual({
+        ok: false,
+        code: 'BAD_MAC',
+      });
+      expect(verify(apdu, { mkSmi: cardKeys.mkSmc })).toEqual({ ok: false, code: 'BAD_MAC' });
+    });
+
+    it('fails with MALFORMED_APDU for a wrong header, Lc or length', () => {
+      const { apdu } = unblockFor(profile);
+      const withByte = (index: number, value: number) => {
+        const changed = Buffer.from(apdu);
+        changed[index] = value;
+        return changed;
+      };
+      for (const bad of [
+        withByte(0, 0x80), // CLA without secure messaging
+        withByte(1, 0x18), // APPLICATION UNBLOCK
+        withByte(2, 0x01),
+        withByte(3, 0x02), // P2 = 02 is the PIN change
+        withByte(3, 0x01), // P2 = 01: change with the current PIN
+        withByte(4, 0x09),
+        withByte(4, 0x10),
+        withByte(4, 0x00),
+        apdu.subarray(0, 12),
+        Buffer.concat([apdu, fromHex('00')]),
+        Buffer.concat([apdu.subarray(0, 4), fromHex('10'), Buffer.alloc(8), apdu.subarray(5)]),
+        fromHex('8424000008'),
+        Buffer.alloc(0),
+      ]) {
+        expect(verify(bad)).toEqual({ ok: false, code: 'MALFORMED_APDU' });
+      }
+    });
+
+    it('is not a PIN change, and a PIN change is not an unblock', () => {
+      const unblock = unblockFor(profile).apdu;
+      const change = buildPinChangeCommand({ profile, ...CVN, arqc, pin: '2468' }).apdu;
+      expect(
+        verifyAndOpenPinChangeCommand({ profile, ...cardKeys, atc: CVN.atc, arqc, apdu: unblock }),
+      ).toEqual({ ok: false, code: 'MALFORMED_APDU' });
+      expect(verify(change)).toEqual({ ok: false, code: 'MALFORMED_APDU' });
+    });
+  });
+
+  it('throws (not a card failure) for caller errors', () => {
+    const { apdu } = unblockFor(EmvProfile.VISA);
+    const base = { profile: EmvProfile.VISA, mkSmi: cardKeys.mkSmi, atc: CVN.atc, arqc, apdu };
+    // Only MK-SMI is needed: no MK-AC, even for Visa.
+    expect(verifyPinUnblockCommand(base)).toEqual({ ok: true });
+    expect(codeOf(() => verifyPinUnblockCommand({ ...base, mkSmi: Buffer.alloc(8) }))).toBe(
+      'INVALID_KEY',
+    );
+    expect(codeOf(() => verifyPinUnblockCommand({ ...base, atc: fromHex('01') }))).toBe(
+      'INVALID_INPUT',
+    );
+    expect(codeOf(() => verifyPinUnblockCommand({ ...base, arqc: fromHex('29CC') }))).toBe(
+      'INVALID_INPUT',
+    );
+    // Caller errors throw even when the APDU is malformed too.
+    expect(
+      codeOf(() =>
+        verifyPinUnblockCommand({ ...base, apdu: Buffer.alloc(0), atc: Buffer.alloc(0) }),
+      ),
+    ).toBe('INVALID_INPUT');
+
+    const build = {
+      profile: EmvProfile.MASTERCARD,
+      imkSmi: CVN.imkSmi,
+      pan: CVN.pan,
+      atc: CVN.atc,
+      arqc,
+    };
+    expect(codeOf(() => buildPinUnblockCommand({ ...build, imkSmi: Buffer.alloc(8) }))).toBe(
+      'INVALID_KEY',
+    );
+    expect(codeOf(() => buildPinUnblockCommand({ ...build, atc: fromHex('1C') }))).toBe(
+      'INVALID_INPUT',
+    );
+    expect(codeOf(() => buildPinUnblockCommand({ ...build, arqc: fromHex('29CC') }))).toBe(
+      'INVALID_INPUT',
+    );
+    expect(codeOf(() => buildPinUnblockCommand({ ...build, pan: '1234' }))).toBe('INVALID_INPUT');
+    expect(codeOf(() => buildPinUnblockCommand({ ...build, psn: '1' }))).toBe('INVALID_INPUT');
+    expect(codeOf(() => buildPinUnblockCommand({ ...build, profile: 'AMEX' as EmvProfile }))).toBe(
+      'INVALID_INPUT',
+    );
+  });
+});
+
+describe('card side: openIssuerScriptCommand', () => {
+  const arqc = fromHex('29CCA15AE665FA2E');
+  const cardKeys = {
+    mkAc: deriveIccMasterKeyOptionA(CVN.imkAc, CVN.pan, CVN.psn),
+    mkSmi: deriveIccMasterKeyOptionA(CVN.imkSmi, CVN.pan, CVN.psn),
+    mkSmc: deriveIccMasterKeyOptionA(CVN.imkSmc, CVN.pan, CVN.psn),
+  };
+  const profiles = [EmvProfile.EMV_CCD, EmvProfile.MASTERCARD, EmvProfile.VISA] as const;
+
+  it('opens the published Visa CVN 10 PIN change', () => {
+    const apdu = fromHex('8424000218BB221AF527377A2811D2B6EBC396A9391A965A5CB2CE62DA');
+    expect(
+      openIssuerScriptCommand({ profile: EmvProfile.VISA, ...cardKeys, atc: CVN.atc, arqc, apdu }),
+    ).toEqual({ ok: true, kind: 'PIN_CHANGE', pin: '9999' });
+  });
+
+  describe.each(profiles)('%s', (profile) => {
+    const open = (
+      apdu: Buffer,
+      over: Partial<Parameters<typeof openIssuerScriptCommand>[0]> = {},
+    ) => openIssuerScriptCommand({ profile, ...cardKeys, atc: CVN.atc, arqc, apdu, ...over });
+    const change = (pin: string) => buildPinChangeCommand({ profile, ...CVN, arqc, pin }).apdu;
+    const unblock = () =>
+      buildPinUnblockCommand({ profile, imkSmi: CVN.imkSmi, pan: CVN.pan, atc: CVN.atc, arqc })
+        .apdu;
+    const flipLast = (apdu: Buffer) => {
+      const bad = Buffer.from(apdu);
+      bad[bad.length - 1] = (bad[bad.length - 1] ?? 0) ^ 0x01;
+      return bad;
+    };
+
+    it('tells a PIN change from a PIN unblock', () => {
+      expect(open(change('97531'))).toEqual({ ok: true, kind: 'PIN_CHANGE', pin: '97531' });
+      expect(open(unblock())).toEqual({ ok: true, kind: 'PIN_UNBLOCK' });
+    });
+
+    it('passes each command’s failures through', () => {
+      expect(open(flipLast(change('97531')))).toEqual({ ok: false, code: 'BAD_MAC' });
+      expect(open(flipLast(unblock()))).toEqual({ ok: false, code: 'BAD_MAC' });
+      expect(open(unblock(), { atc: fromHex('001D') })).toEqual({ ok: false, code: 'BAD_MAC' });
+      expect(open(change('97531'), { mkSmc: cardKeys.mkSmi })).toEqual({
+        ok: false,
+        code: 'BAD_PIN_BLOCK',
+      });
+      // P2 = 00 carries no data; P2 = 02 needs some.
+      const unblockWithData = Buffer.concat([fromHex('8424000010'), change('97531').subarray(5)]);
+      expect(open(unblockWithData)).toEqual({ ok: false, code: 'MALFORMED_APDU' });
+      expect(open(Buffer.concat([fromHex('8424000208'), unblock().subarray(5)]))).toEqual({
+        ok: false,
+        code: 'MALFORMED_APDU',
+      });
+    });
+
+    it.each([
+      ['PIN CHANGE with the current PIN', '84240001'],
+      ['APPLICATION UNBLOCK', '84180000'],
+      ['APPLICATION BLOCK', '841E0000'],
+      ['VERIFY', '00200080'],
+      ['PIN CHANGE without secure messaging', '80240000'],
+    ])('refuses %s (%s) as MALFORMED_APDU', (_, header) => {
+      const apdu = Buffer.concat([fromHex(header), unblock().subarray(4)]);
+      expect(open(apdu)).toEqual({ ok: false, code: 'MALFORMED_APDU' });
+    });
+
+    it('refuses an APDU too short for a header', () => {
+      for (const apdu of [Buffer.alloc(0), fromHex('84'), fromHex('842400')]) {
+        expect(open(apdu)).toEqual({ ok: false, code: 'MALFORMED_APDU' });
+      }
+    });
+  });
+
+  it('throws for caller errors whatever the command', () => {
+    const unblock = buildPinUnblockCommand({
+      profile: EmvProfile.VISA,
+      imkSmi: CVN.imkSmi,
+      pan: CVN.pan,
+      atc: CVN.atc,
+      arqc,
+    }).apdu;
+    const base = { profile: EmvProfile.VISA, ...cardKeys, atc: CVN.atc, arqc };
+    for (const apdu of [unblock, fromHex('00200080'), Buffer.alloc(0)]) {
+      expect(codeOf(() => openIssuerScriptCommand({ ...base, apdu, mkAc: undefined }))).toBe(
+        'INVALID_KEY',
+      );
+      expect(codeOf(() => openIssuerScriptCommand({ ...base, apdu, mkSmc: Buffer.alloc(8) }))).toBe(
+        'INVALID_KEY',
+      );
+      expect(codeOf(() => openIssuerScriptCommand({ ...base, apdu, arqc: fromHex('01') }))).toBe(
+        'INVALID_INPUT',
+      );
+    }
   });
 });

@@ -1,6 +1,8 @@
 /**
- * PIN CHANGE/UNBLOCK (84 24 00 02: change *without* the current PIN) as an issuer-script
- * command, issuer side (build) and card side (verify and open).
+ * PIN CHANGE/UNBLOCK (EMV Book 3 §6.5.10) as an issuer-script command, issuer side (build) and
+ * card side (verify and open), in its two forms without the current PIN:
+ *   P2 = 02  84 24 00 02: change the PIN (and reset the PIN try counter), new PIN enciphered
+ *   P2 = 00  84 24 00 00: unblock only (reset the PIN try counter), no command data
  *
  * Command data encipherment with SK-SMC (EMV Book 2 §9.3 / Annex A1.1), per profile:
  *   EMV_CCD     3DES-CBC, zero IV, ISO/IEC 9797-1 padding method 2 always
@@ -11,12 +13,14 @@
  *               (8-byte PIN block → 16 enciphered bytes)
  * PIN block: ISO 9564-1 format 2 for EMV_CCD and MASTERCARD, VIS PIN block for VISA.
  *
- * APDU = 84 24 00 02 Lc ‖ enciphered data ‖ MAC(8), Lc = |enciphered data| + 8.
+ * APDU = 84 24 00 02 Lc ‖ enciphered data ‖ MAC(8), Lc = |enciphered data| + 8
+ *        84 24 00 00 08 ‖ MAC(8)
  * MAC  = ISO/IEC 9797-1 alg. 3, padding method 2, with SK-SMI over
- *        84 24 00 02 Lc ‖ ATC ‖ ARQC ‖ enciphered data   (EMV Book 2 §9.2.1.2 format 2 with the
- *        transaction data; this is what Visa CVN 10/18 use).
+ *        header(5) ‖ ATC ‖ ARQC ‖ enciphered data (none for P2 = 00)   (EMV Book 2 §9.2.1.2
+ *        format 2 with the transaction data; this is what Visa CVN 10/18 use).
  * Some Mastercard-style personalisations (e.g. Interac CVN 133 in pyemv) MAC only
  * header ‖ enciphered data; set `macIncludesTransactionData: false` for that variant.
+ * SK-SMI and SK-SMC are the same session keys for both forms, derived per profile (keys.ts).
  */
 import { fromHex } from '../bytes.js';
 import {
@@ -39,7 +43,27 @@ export { EmvProfile } from './keys.js';
 /** CLA (secure messaging, proprietary) ‖ INS (PIN CHANGE/UNBLOCK) ‖ P1 ‖ P2 (no current PIN). */
 export const PIN_CHANGE_NO_CURRENT_PIN_HEADER_HEX = '84240002';
 
+/** The same command with P2 = 00: unblock the PIN, change nothing (EMV Book 3 §6.5.10). */
+export const PIN_UNBLOCK_HEADER_HEX = '84240000';
+
 const PIN_CHANGE_HEADER = fromHex(PIN_CHANGE_NO_CURRENT_PIN_HEADER_HEX);
+const PIN_UNBLOCK_HEADER = fromHex(PIN_UNBLOCK_HEADER_HEX);
+
+/** P2 = 00 has no command data: Lc counts the MAC alone. */
+const PIN_UNBLOCK_COMMAND_HEADER = Buffer.concat([PIN_UNBLOCK_HEADER, Buffer.from([MAC_LENGTH])]);
+
+const NO_DATA = Buffer.alloc(0);
+
+/** The online transaction that carries the script: its ATC (9F36) and ARQC (9F26). */
+interface ScriptTransaction {
+  atc: Buffer;
+  arqc: Buffer;
+}
+
+interface SessionKeys {
+  skSmi: Buffer;
+  skSmc: Buffer;
+}
 
 function assertTxn(atc: Buffer, arqc: Buffer): void {
   if (atc.length !== 2) {
@@ -121,6 +145,52 @@ export function scriptCommandMacInput(
   return Buffer.concat(includeTransactionData ? [header, atc, arqc, data] : [header, data]);
 }
 
+/** Issuer side: the session key of an ICC master key (Option A from its IMK) for `txn`. */
+function issuerSessionKey(
+  profile: EmvProfile,
+  imk: Buffer,
+  card: { pan: string; psn: string },
+  txn: ScriptTransaction,
+): Buffer {
+  return deriveSecureMessagingSessionKey(
+    profile,
+    deriveIccMasterKeyOptionA(imk, card.pan, card.psn),
+    txn,
+  );
+}
+
+/** Header ‖ data ‖ MAC, the MAC over header ‖ [ATC ‖ ARQC] ‖ data (module comment). */
+function macedCommand(
+  skSmi: Buffer,
+  header: Buffer,
+  data: Buffer,
+  txn: ScriptTransaction,
+  includeTransactionData: boolean,
+): { apdu: Buffer; mac: Buffer } {
+  const mac = retailMac(
+    skSmi,
+    scriptCommandMacInput(header, txn.atc, txn.arqc, data, includeTransactionData),
+  );
+  return { apdu: Buffer.concat([header, data, mac]), mac };
+}
+
+/** Card side: whether the last 8 bytes of `apdu` (header ‖ data ‖ MAC) are its MAC. */
+function commandMacVerifies(
+  skSmi: Buffer,
+  apdu: Buffer,
+  txn: ScriptTransaction,
+  includeTransactionData: boolean,
+): boolean {
+  const header = apdu.subarray(0, 5);
+  const data = apdu.subarray(5, apdu.length - MAC_LENGTH);
+  const mac = apdu.subarray(apdu.length - MAC_LENGTH);
+  return verifyRetailMac(
+    skSmi,
+    scriptCommandMacInput(header, txn.atc, txn.arqc, data, includeTransactionData),
+    mac,
+  );
+}
+
 export interface BuildPinChangeCommandInput {
   profile: EmvProfile;
   /** IMK-AC; required for VISA (the VIS PIN block is masked with MK-AC), ignored otherwise. */
@@ -167,33 +237,54 @@ export function buildPinChangeCommand(input: BuildPinChangeCommandInput): PinCha
     pinBlock = encodeFormat2(pin);
   }
 
-  const skSmc = deriveSecureMessagingSessionKey(
-    profile,
-    deriveIccMasterKeyOptionA(input.imkSmc, pan, psn),
-    txn,
-  );
-  const skSmi = deriveSecureMessagingSessionKey(
-    profile,
-    deriveIccMasterKeyOptionA(input.imkSmi, pan, psn),
-    txn,
-  );
+  const card = { pan, psn };
+  const skSmc = issuerSessionKey(profile, input.imkSmc, card, txn);
+  const skSmi = issuerSessionKey(profile, input.imkSmi, card, txn);
 
   const encipheredData = encipherCommandData(profile, skSmc, pinBlock);
   const header = Buffer.concat([
     PIN_CHANGE_HEADER,
     Buffer.from([encipheredData.length + MAC_LENGTH]),
   ]);
-  const mac = retailMac(
+  const { apdu, mac } = macedCommand(
     skSmi,
-    scriptCommandMacInput(
-      header,
-      atc,
-      arqc,
-      encipheredData,
-      input.macIncludesTransactionData ?? true,
-    ),
+    header,
+    encipheredData,
+    txn,
+    input.macIncludesTransactionData ?? true,
   );
-  return { apdu: Buffer.concat([header, encipheredData, mac]), mac, encipheredData };
+  return { apdu, mac, encipheredData };
+}
+
+/** As for the PIN change, without the keys and PIN the command data needs: it has none. */
+export type BuildPinUnblockCommandInput = Omit<
+  BuildPinChangeCommandInput,
+  'imkAc' | 'imkSmc' | 'pin'
+>;
+
+export interface PinUnblockCommand {
+  /** 84 24 00 00 08 ‖ mac — put it in an 86 of tag 72. */
+  apdu: Buffer;
+  mac: Buffer;
+}
+
+/**
+ * Issuer side: PIN UNBLOCK (PIN CHANGE/UNBLOCK with P2 = 00), which resets the chip's PIN try
+ * counter. It has no command data, so only the MAC key (SK-SMI, derived as for the PIN change)
+ * is needed.
+ */
+export function buildPinUnblockCommand(input: BuildPinUnblockCommandInput): PinUnblockCommand {
+  const { profile, pan, psn = '00', atc, arqc } = input;
+  assertTxn(atc, arqc);
+  const txn = { atc, arqc };
+  const skSmi = issuerSessionKey(profile, input.imkSmi, { pan, psn }, txn);
+  return macedCommand(
+    skSmi,
+    PIN_UNBLOCK_COMMAND_HEADER,
+    NO_DATA,
+    txn,
+    input.macIncludesTransactionData ?? true,
+  );
 }
 
 export interface VerifyAndOpenPinChangeCommandInput {
@@ -217,17 +308,9 @@ export type PinChangeOpenFailureCode =
 export type PinChangeOpenResult =
   { ok: true; pin: string } | { ok: false; code: PinChangeOpenFailureCode };
 
-/**
- * Card side: checks the header and Lc, verifies the MAC (constant-time) with SK-SMI, then
- * deciphers with SK-SMC and decodes the PIN block. Problems with the APDU are returned as a typed
- * failure (MALFORMED_APDU, BAD_MAC, BAD_PIN_BLOCK — bad padding and a block that does not
- * decode, INVALID_BLOCK when thrown, both count as BAD_PIN_BLOCK);
- * problems with the caller's own inputs (key / ATC / ARQC lengths) throw PaymentCryptoError.
- */
-export function verifyAndOpenPinChangeCommand(
-  input: VerifyAndOpenPinChangeCommandInput,
-): PinChangeOpenResult {
-  const { profile, mkSmi, mkSmc, mkAc, atc, arqc, apdu } = input;
+/** Card side: checks the caller's transaction data and keys, then derives both session keys. */
+function cardSessionKeys(input: VerifyAndOpenPinChangeCommandInput): SessionKeys {
+  const { profile, mkSmi, mkSmc, mkAc, atc, arqc } = input;
   assertTxn(atc, arqc);
   if (profile === EmvProfile.VISA && !mkAc) {
     throw new PaymentCryptoError(
@@ -236,9 +319,17 @@ export function verifyAndOpenPinChangeCommand(
     );
   }
   const txn = { atc, arqc };
-  const skSmi = deriveSecureMessagingSessionKey(profile, mkSmi, txn);
-  const skSmc = deriveSecureMessagingSessionKey(profile, mkSmc, txn);
+  return {
+    skSmi: deriveSecureMessagingSessionKey(profile, mkSmi, txn),
+    skSmc: deriveSecureMessagingSessionKey(profile, mkSmc, txn),
+  };
+}
 
+function openPinChange(
+  keys: SessionKeys,
+  input: VerifyAndOpenPinChangeCommandInput,
+): PinChangeOpenResult {
+  const { profile, mkAc, atc, arqc, apdu } = input;
   const lc = apdu[4];
   if (
     lc === undefined ||
@@ -249,23 +340,14 @@ export function verifyAndOpenPinChangeCommand(
   ) {
     return { ok: false, code: PaymentCryptoErrorCode.MALFORMED_APDU };
   }
-  const header = apdu.subarray(0, 5);
-  const encipheredData = apdu.subarray(5, apdu.length - MAC_LENGTH);
-  const mac = apdu.subarray(apdu.length - MAC_LENGTH);
-
-  const macInput = scriptCommandMacInput(
-    header,
-    atc,
-    arqc,
-    encipheredData,
-    input.macIncludesTransactionData ?? true,
-  );
-  if (!verifyRetailMac(skSmi, macInput, mac)) {
+  const txn = { atc, arqc };
+  if (!commandMacVerifies(keys.skSmi, apdu, txn, input.macIncludesTransactionData ?? true)) {
     return { ok: false, code: PaymentCryptoErrorCode.BAD_MAC };
   }
 
   try {
-    const block = decipherCommandData(profile, skSmc, encipheredData);
+    const encipheredData = apdu.subarray(5, apdu.length - MAC_LENGTH);
+    const block = decipherCommandData(profile, keys.skSmc, encipheredData);
     if (block.length !== PIN_BLOCK_LENGTH) {
       return { ok: false, code: PaymentCryptoErrorCode.BAD_PIN_BLOCK };
     }
@@ -282,4 +364,90 @@ export function verifyAndOpenPinChangeCommand(
     }
     throw err;
   }
+}
+
+/**
+ * Card side: checks the header and Lc, verifies the MAC (constant-time) with SK-SMI, then
+ * deciphers with SK-SMC and decodes the PIN block. Problems with the APDU are returned as a typed
+ * failure (MALFORMED_APDU, BAD_MAC, BAD_PIN_BLOCK — bad padding and a block that does not
+ * decode, INVALID_BLOCK when thrown, both count as BAD_PIN_BLOCK);
+ * problems with the caller's own inputs (key / ATC / ARQC lengths) throw PaymentCryptoError.
+ */
+export function verifyAndOpenPinChangeCommand(
+  input: VerifyAndOpenPinChangeCommandInput,
+): PinChangeOpenResult {
+  return openPinChange(cardSessionKeys(input), input);
+}
+
+/** As for the PIN change, without the keys the command data needs: it has none. */
+export type VerifyPinUnblockCommandInput = Omit<
+  VerifyAndOpenPinChangeCommandInput,
+  'mkSmc' | 'mkAc'
+>;
+
+export type PinUnblockVerifyFailureCode =
+  typeof PaymentCryptoErrorCode.MALFORMED_APDU | typeof PaymentCryptoErrorCode.BAD_MAC;
+
+export type PinUnblockVerifyResult =
+  { ok: true } | { ok: false; code: PinUnblockVerifyFailureCode };
+
+function checkPinUnblock(
+  skSmi: Buffer,
+  input: VerifyPinUnblockCommandInput,
+): PinUnblockVerifyResult {
+  const { atc, arqc, apdu } = input;
+  if (
+    apdu.length !== PIN_UNBLOCK_COMMAND_HEADER.length + MAC_LENGTH ||
+    !apdu.subarray(0, PIN_UNBLOCK_COMMAND_HEADER.length).equals(PIN_UNBLOCK_COMMAND_HEADER)
+  ) {
+    return { ok: false, code: PaymentCryptoErrorCode.MALFORMED_APDU };
+  }
+  if (!commandMacVerifies(skSmi, apdu, { atc, arqc }, input.macIncludesTransactionData ?? true)) {
+    return { ok: false, code: PaymentCryptoErrorCode.BAD_MAC };
+  }
+  return { ok: true };
+}
+
+/**
+ * Card side: accepts a PIN UNBLOCK (84 24 00 00 08 ‖ MAC) whose MAC verifies (constant-time)
+ * with SK-SMI; the chip then resets its PIN try counter. A wrong header, Lc or length is
+ * MALFORMED_APDU, a wrong MAC BAD_MAC; the caller's own inputs (key / ATC / ARQC lengths) throw
+ * PaymentCryptoError.
+ */
+export function verifyPinUnblockCommand(
+  input: VerifyPinUnblockCommandInput,
+): PinUnblockVerifyResult {
+  const { profile, mkSmi, atc, arqc } = input;
+  assertTxn(atc, arqc);
+  return checkPinUnblock(deriveSecureMessagingSessionKey(profile, mkSmi, { atc, arqc }), input);
+}
+
+/** The chip's keys and the transaction, as for `verifyAndOpenPinChangeCommand`. */
+export type OpenIssuerScriptCommandInput = VerifyAndOpenPinChangeCommandInput;
+
+export type IssuerScriptCommandOpenResult =
+  | { ok: true; kind: 'PIN_CHANGE'; pin: string }
+  | { ok: true; kind: 'PIN_UNBLOCK' }
+  | { ok: false; code: PinChangeOpenFailureCode };
+
+/**
+ * Card side, for any command of an issuer script: chooses by CLA INS P1 P2 between the PIN
+ * change (84 24 00 02, opened as `verifyAndOpenPinChangeCommand` does) and the PIN unblock
+ * (84 24 00 00, as `verifyPinUnblockCommand`); any other command is MALFORMED_APDU. The caller's
+ * inputs are checked, and throw, whatever the command.
+ */
+export function openIssuerScriptCommand(
+  input: OpenIssuerScriptCommandInput,
+): IssuerScriptCommandOpenResult {
+  const keys = cardSessionKeys(input);
+  const command = input.apdu.subarray(0, 4);
+  if (command.equals(PIN_CHANGE_HEADER)) {
+    const opened = openPinChange(keys, input);
+    return opened.ok ? { ok: true, kind: 'PIN_CHANGE', pin: opened.pin } : opened;
+  }
+  if (command.equals(PIN_UNBLOCK_HEADER)) {
+    const verified = checkPinUnblock(keys.skSmi, input);
+    return verified.ok ? { ok: true, kind: 'PIN_UNBLOCK' } : verified;
+  }
+  return { ok: false, code: PaymentCryptoErrorCode.MALFORMED_APDU };
 }
