@@ -96,6 +96,7 @@ async function measureOne(
     PIN_ENCRYPTION_KEY: randomBytes(32).toString('hex'),
     PAN_ENCRYPTION_KEY: randomBytes(32).toString('hex'),
     PAN_HASH_KEY: randomBytes(32).toString('hex'),
+    CHIP_PIN_KEY: randomBytes(32).toString('hex'),
     PIN_TRANSPORT_KEYS_FILE: transportKeys,
     ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
   };

@@ -21,7 +21,7 @@ import { widgetAssetRoutes } from './http/widget-assets.js';
 import { PinVault, loadPinEncryptionKey } from './pins/at-rest.js';
 import { PanVault } from './cards/pan-vault.js';
 import { loadDataKey, restrictDataDir } from './lib/private-files.js';
-import { pinBlockRoutes, pinRoutes } from './pins/routes.js';
+import { cardPinRoutes, pinRoutes } from './pins/routes.js';
 import { PinService } from './pins/service.js';
 import { TransportKeys } from './pins/transport-keys.js';
 import { widgetTokenRoutes } from './widget-sessions/routes.js';
@@ -32,6 +32,7 @@ import { accountTokenRoutes, syncOfflinePinRoutes } from './offline-pin/routes.j
 import { PinRecords } from './pins/records.js';
 import { AuthorizationSimulator } from './simulation/authorizations.js';
 import { authorizationSimulationRoutes } from './simulation/routes.js';
+import { pinPadDocumentRoutes, pinPadRoutes } from './simulation/pin-pad.js';
 import { VirtualChip } from './simulation/virtual-chip.js';
 
 /** Log fields that may carry secrets: censored wherever they appear. */
@@ -63,8 +64,9 @@ export interface Platform {
   offlinePin: {
     accountTokens: AccountTokens;
     scripts: IssuerScripts;
-    chip: VirtualChip;
-    simulator: AuthorizationSimulator;
+    /** The card side of the simulation and the authorization simulator: DEMO_MODE only. */
+    chip: VirtualChip | undefined;
+    simulator: AuthorizationSimulator | undefined;
   };
   /** Starts the background workers (scheduled jobs, webhook delivery). */
   startWorkers(): void;
@@ -224,20 +226,39 @@ export async function buildPlatform(deps: PlatformDeps): Promise<Platform> {
     publicUrl: config.publicUrl,
   });
   // Wired bottom-up, each service built from the ones below it: PIN records (keys only), the
-  // card core, the offline-PIN issuer side, the PIN service, and the card side of the simulation.
+  // simulated chips (DEMO_MODE: personalized when a card is issued), the card core, the
+  // offline-PIN issuer side, the PIN service, and the authorization simulator.
   const pinRecords = new PinRecords(vault, pans);
-  const cards = new CardService(
-    store,
-    { issuanceDelayMs: config.issuanceDelayMs, demoMode: config.demoMode },
-    pans,
-    pinRecords,
-  );
-  await cards.sealLegacyPans();
   const issuerKeys = {
     imkAc: Buffer.from(config.imkAc, 'hex'),
     imkSmi: Buffer.from(config.imkSmi, 'hex'),
     imkSmc: Buffer.from(config.imkSmc, 'hex'),
   };
+  const chip = config.demoMode
+    ? new VirtualChip(
+        issuerKeys,
+        pans,
+        pinRecords,
+        new PinVault(
+          loadDataKey({
+            dataDir: config.dataDir,
+            fileName: 'chip_pin_key',
+            variable: 'CHIP_PIN_KEY',
+            configured: config.chipPinKey,
+            demoMode: config.demoMode,
+          }),
+          config.chipPinKeysPrevious.map((hex) => Buffer.from(hex, 'hex')),
+        ),
+      )
+    : undefined;
+  const cards = new CardService(
+    store,
+    { issuanceDelayMs: config.issuanceDelayMs, demoMode: config.demoMode },
+    pans,
+    pinRecords,
+    chip,
+  );
+  await cards.sealLegacyPans();
   const scripts = new IssuerScripts(store, cards, pinRecords, issuerKeys);
   const pins = new PinService(store, cards, sessions, transportKeys, pinRecords, scripts, {
     revealLimit: config.revealLimitPerHour,
@@ -259,8 +280,16 @@ export async function buildPlatform(deps: PlatformDeps): Promise<Platform> {
     ttlSeconds: config.accountTokenTtlS,
   });
   await accountTokens.ensureSigningKey();
-  const chip = new VirtualChip(issuerKeys, pans);
-  const simulator = new AuthorizationSimulator(store, cards, scripts, chip);
+  const simulator =
+    chip &&
+    new AuthorizationSimulator(
+      store,
+      cards,
+      pins,
+      scripts,
+      chip,
+      Buffer.from(config.zonePinKeyAes, 'hex'),
+    );
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.get('/', { schema: { hide: true } }, async (_request, reply) =>
@@ -289,15 +318,26 @@ export async function buildPlatform(deps: PlatformDeps): Promise<Platform> {
   pinRoutes(app, { pins, cards, sessions, transportKeys, publicUrl: config.publicUrl });
   syncOfflinePinRoutes(app, { tokens: accountTokens, scripts });
   await widgetAssetRoutes(app, config.frameAncestors);
+  if (config.demoMode) await pinPadDocumentRoutes(app, config.frameAncestors);
   let guardedRoutes: readonly string[] = [];
   await app.register(async (api) => {
     guardedRoutes = installApiKeyGuard(api, apiKeys);
     cardRoutes(api, cards, { simulations: config.demoMode });
     widgetTokenRoutes(api, sessions);
-    pinBlockRoutes(api, pins);
+    cardPinRoutes(api, pins);
     webhookRoutes(api, webhooks);
     accountTokenRoutes(api, accountTokens);
-    if (config.demoMode) authorizationSimulationRoutes(api, simulator);
+    if (simulator) {
+      authorizationSimulationRoutes(api, simulator);
+      pinPadRoutes(api, {
+        cards,
+        transportKeys,
+        zonePinKeys: {
+          aes: Buffer.from(config.zonePinKeyAes, 'hex'),
+          tdes: Buffer.from(config.zonePinKeyTdes, 'hex'),
+        },
+      });
+    }
   });
 
   return {

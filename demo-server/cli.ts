@@ -11,9 +11,11 @@ import type { Store } from './store/types.js';
 /**
  * Operator commands:
  *   rotate-pin-key   new PIN-transport key; older ones decrypt for PIN_TRANSPORT_KEY_GRACE_S
- *   reencrypt-pins   re-encipher stored PIN blocks under the current PIN_ENCRYPTION_KEY and
- *                    PANs under the current PAN_ENCRYPTION_KEY (run with the old keys in
- *                    PIN_ENCRYPTION_KEY_PREVIOUS / PAN_ENCRYPTION_KEY_PREVIOUS)
+ *   reencrypt-pins   re-encipher stored PIN blocks under the current PIN_ENCRYPTION_KEY,
+ *                    PANs under the current PAN_ENCRYPTION_KEY and, in DEMO_MODE, the
+ *                    simulated chips' PINs under CHIP_PIN_KEY (run with the old keys in
+ *                    PIN_ENCRYPTION_KEY_PREVIOUS / PAN_ENCRYPTION_KEY_PREVIOUS /
+ *                    CHIP_PIN_KEY_PREVIOUS)
  *   api-keys:create --name N --scopes cards[,admin]   a new API key, printed once
  *   api-keys:list                                     id, name, scopes, created, revoked
  *   api-keys:revoke <id>                              the key answers 401 from now on
@@ -39,10 +41,15 @@ async function run(command: string | undefined): Promise<void> {
       const platform = await buildPlatform({ config, store, apiKey, log: false });
       const pans = await platform.cards.reencryptPans();
       const count = await platform.pins.reencryptAll();
+      const chip = platform.offlinePin.chip;
+      const chips = chip ? await chip.reencryptAll(store) : 0;
       await platform.close();
       await store.close();
       console.log(`Re-enciphered ${count} PIN block(s) under key ${platform.pins.currentKeyId}.`);
       console.log(`Re-enciphered ${pans} PAN(s) under key ${platform.cards.currentPanKeyId}.`);
+      if (chip) {
+        console.log(`Re-enciphered ${chips} chip PIN(s) under key ${chip.currentKeyId}.`);
+      }
       return;
     }
     case 'api-keys:create':

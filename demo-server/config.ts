@@ -36,6 +36,9 @@ export interface Config {
   readonly panEncryptionKeysPrevious: readonly string[];
   /** HMAC-SHA256 key of the PAN hash the one-card-per-PAN constraint is on. */
   readonly panHashKey: string | undefined;
+  /** The simulated chips' own PIN key (docs/point-of-sale.md); generated in DATA_DIR in DEMO_MODE. */
+  readonly chipPinKey: string | undefined;
+  readonly chipPinKeysPrevious: readonly string[];
   readonly pinTransportKeyGraceS: number;
   /** The PIN-transport key file: generated in DATA_DIR, or supplied by the operator. */
   readonly pinTransportKeysFile: string;
@@ -237,6 +240,11 @@ export function loadConfig(env: Env = process.env): Config {
       .filter(Boolean)
       .map((key) => hexKey({ KEY: key }, 'KEY', [32], 'PAN_ENCRYPTION_KEY_PREVIOUS')!),
     panHashKey: hexKey(env, 'PAN_HASH_KEY', [32]),
+    chipPinKey: hexKey(env, 'CHIP_PIN_KEY', [32]),
+    chipPinKeysPrevious: (env.CHIP_PIN_KEY_PREVIOUS ?? '')
+      .split(/[\s,]+/)
+      .filter(Boolean)
+      .map((key) => hexKey({ KEY: key }, 'KEY', [32], 'CHIP_PIN_KEY_PREVIOUS')!),
     pinTransportKeyGraceS: transportKeySettings(env).graceSeconds,
     pinTransportKeysFile: transportKeySettings(env).file,
     zonePinKeyAes: secretKey(env, 'ZONE_PIN_KEY_AES', [32], demoMode),
@@ -298,6 +306,8 @@ export function loadConfig(env: Env = process.env): Config {
       ['PAN_ENCRYPTION_KEY', config.panEncryptionKey],
       ['PAN_HASH_KEY', config.panHashKey],
       ['PIN_TRANSPORT_KEYS_FILE', env.PIN_TRANSPORT_KEYS_FILE],
+      // The simulated chips exist only in DEMO_MODE, and so does their key.
+      ...(demoMode ? ([['CHIP_PIN_KEY', config.chipPinKey]] as const) : []),
     ] as const) {
       if (!value) {
         throw new ConfigError(

@@ -33,6 +33,20 @@ const NewProductBody = StrictObject({
         'Compatibility mode, default false: widget tokens without jkt (bearer) may be minted. A stolen bearer token is usable by whoever holds it; DPoP-bound ones are not.',
     }),
   ),
+  pin_try_limit: Type.Optional(
+    Type.Integer({
+      minimum: 1,
+      maximum: 10,
+      description:
+        'Default 3: wrong PINs in a row before the PIN blocks (online, and the chip’s PIN Try Limit)',
+    }),
+  ),
+  pin_change_requires_current_pin: Type.Optional(
+    Type.Boolean({
+      description:
+        'Default false: the Set PIN widget asks for the current PIN when the card has one (a wrong one uses a try)',
+    }),
+  ),
 });
 
 const ExternalId = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.:-]+$' });

@@ -31,6 +31,8 @@ export interface NewProduct {
   pin_length?: number;
   emv_profile?: EmvProfile;
   allow_bearer_widget_tokens?: boolean;
+  pin_try_limit?: number;
+  pin_change_requires_current_pin?: boolean;
 }
 
 export interface NewCard {
@@ -46,6 +48,14 @@ export interface CardChange {
   allowed: boolean;
   /** The card as it is now: changed, or as the refusal found it. */
   card: Card;
+}
+
+/**
+ * Writes a new card's chip when the card is issued (the personalization bureau's part): the
+ * simulation's virtual chip takes the card's PIN then (simulation/virtual-chip.ts).
+ */
+export interface ChipPersonalizer {
+  personalize(tx: Repositories, card: Card, product: CardProduct, now: number): Promise<void>;
 }
 
 /** Claimed jobs one instance runs at once. */
@@ -74,6 +84,9 @@ export class CardService implements PanReader {
     private readonly pans: PanVault,
     /** RANDOM issuance stores the card's PIN in the issuance transaction. */
     private readonly pins: PinRecords,
+    /** Issuing an offline-PIN card personalizes its chip in the same transaction. */
+    /** Issuing an offline-PIN card personalizes its simulated chip (DEMO_MODE only). */
+    private readonly chips: ChipPersonalizer | undefined,
   ) {}
 
   get currentPanKeyId(): string {
@@ -86,12 +99,17 @@ export class CardService implements PanReader {
   }
 
   async createProduct(input: NewProduct): Promise<CardProduct> {
-    if (input.form === 'VIRTUAL' && input.pin_issuance_policy !== undefined) {
-      throw new ApiError(
-        'VIRTUAL_PRODUCT_HAS_NO_PIN_POLICY',
-        'A VIRTUAL product has no PIN issuance policy: remove pin_issuance_policy',
-        'pin_issuance_policy',
-      );
+    if (input.form === 'VIRTUAL') {
+      const field = (
+        ['pin_issuance_policy', 'pin_try_limit', 'pin_change_requires_current_pin'] as const
+      ).find((name) => input[name] !== undefined);
+      if (field) {
+        throw new ApiError(
+          'VIRTUAL_PRODUCT_HAS_NO_PIN_POLICY',
+          `A VIRTUAL product has no PIN: remove ${field}`,
+          field,
+        );
+      }
     }
     if (input.offline_pin === true) {
       if (input.form === 'VIRTUAL') {
@@ -120,6 +138,8 @@ export class CardService implements PanReader {
       pinLength: input.pin_length ?? 4,
       emvProfile: input.emv_profile ?? 'EMV_CCD',
       allowBearerWidgetTokens: input.allow_bearer_widget_tokens ?? false,
+      pinTryLimit: input.pin_try_limit ?? 3,
+      pinChangeRequiresCurrentPin: input.pin_change_requires_current_pin ?? false,
       createdTime: new Date(now).toISOString(),
     };
     await this.store.transaction((tx) => tx.insertProduct(product));
@@ -181,6 +201,7 @@ export class CardService implements PanReader {
         fulfillmentStatus: initial.fulfillmentStatus,
         isPinSet: false,
         timestampPinSet: null,
+        pinTriesRemaining: product.pinTryLimit,
         offlinePinEnabled: initial.offlinePinEnabled,
         offlinePinInSync: false,
         pendingScriptId: null,
@@ -314,6 +335,7 @@ export class CardService implements PanReader {
     // CARD.UPDATED events then sort by id in the order they happened (ids are time-ordered).
     const at = Math.max(now, Date.parse(card.lastModifiedTime) + 1);
     const updated = await this.write(tx, card, outcome.patch, at);
+    if (outcome.personalizeChip) await this.chips?.personalize(tx, updated, product, now);
     return { allowed: true, card: updated };
   }
 

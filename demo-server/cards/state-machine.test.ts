@@ -11,6 +11,8 @@ const product = (overrides: Partial<CardProduct> = {}): CardProduct => ({
   pinLength: 4,
   emvProfile: 'EMV_CCD',
   allowBearerWidgetTokens: false,
+  pinTryLimit: 3,
+  pinChangeRequiresCurrentPin: false,
   createdTime: '2026-01-01T00:00:00.000Z',
   ...overrides,
 });
@@ -36,6 +38,7 @@ const card = (overrides: Partial<Card> = {}): Card => ({
   fulfillmentStatus: 'ORDERED',
   isPinSet: false,
   timestampPinSet: null,
+  pinTriesRemaining: 3,
   offlinePinEnabled: false,
   offlinePinInSync: false,
   pendingScriptId: null,

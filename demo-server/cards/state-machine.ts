@@ -29,8 +29,14 @@ const FULFILLMENT_STEPS: Readonly<
  * (`CardService.change`); none writes a card row itself (docs/card-core.md).
  */
 export type CardEvent =
-  /** The cardholder set a PIN (pins/). */
+  /** The cardholder set a PIN (pins/): it also restores the tries. */
   | { type: 'PIN_SET'; time: string }
+  /** A PIN was checked and was right (an authorization, a change with the current PIN). */
+  | { type: 'PIN_VERIFIED' }
+  /** A PIN was checked and was wrong: one try is used; the last one blocks the PIN. */
+  | { type: 'PIN_INCORRECT' }
+  /** The program unblocked the PIN (POST /v1/cards/{id}/pin/unblock). */
+  | { type: 'PIN_UNBLOCKED' }
   /** A scheduled job's time came (issuance, fulfillment). */
   | { type: 'JOB_DUE'; job: JobKind; time: string }
   /** The program asked for a status (PATCH /v1/cards/{id}). */
@@ -38,8 +44,8 @@ export type CardEvent =
   | { type: 'MEMO_SET'; memo: string }
   /** The online PIN changed after the chip was personalized, and no script will follow. */
   | { type: 'OFFLINE_PIN_STALE' }
-  /** A SYNC_PIN script was queued (offline-pin/); `pinChanged`: the chip's PIN is now stale. */
-  | { type: 'OFFLINE_PIN_SYNC_QUEUED'; scriptId: string; pinChanged: boolean }
+  /** An issuer script was queued (offline-pin/); `pinChanged`: the chip's PIN is now stale. */
+  | { type: 'OFFLINE_PIN_SCRIPT_QUEUED'; scriptId: string; pinChanged: boolean }
   /** The chip reported on its scripts: whether it holds the current PIN, and what is still open. */
   | { type: 'OFFLINE_PIN_SCRIPTS_SETTLED'; inSync: boolean; pendingScriptId: string | null };
 
@@ -49,16 +55,23 @@ export interface Decision {
   schedule: JobKind[];
   /** RANDOM policy: the issuance step must assign a random PIN in the same transaction. */
   assignRandomPin: boolean;
+  /** Issuing an offline-PIN card: its chip is personalized with the current PIN. */
+  personalizeChip: boolean;
 }
 
 export type Outcome = ({ allowed: true } & Decision) | { allowed: false };
 
 const refuse: Outcome = { allowed: false };
-const allow = (patch: CardPatch, schedule: JobKind[] = [], assignRandomPin = false): Outcome => ({
+const allow = (
+  patch: CardPatch,
+  schedule: JobKind[] = [],
+  effects: { assignRandomPin?: boolean; personalizeChip?: boolean } = {},
+): Outcome => ({
   allowed: true,
   patch,
   schedule,
-  assignRandomPin,
+  assignRandomPin: effects.assignRandomPin ?? false,
+  personalizeChip: effects.personalizeChip ?? false,
 });
 
 export type InitialCardState = Pick<
@@ -113,6 +126,7 @@ export function decide(card: Card, product: CardProduct, event: CardEvent): Outc
         isPinSet: true,
         timestampPinSet: event.time,
         isWaitingForPin: false,
+        pinTriesRemaining: product.pinTryLimit,
       };
       const startsIssuance =
         card.cardStatus === 'PENDING' &&
@@ -120,6 +134,17 @@ export function decide(card: Card, product: CardProduct, event: CardEvent): Outc
         card.isWaitingForPin;
       return allow(patch, startsIssuance ? ['COMPLETE_ISSUANCE'] : []);
     }
+
+    case 'PIN_VERIFIED':
+      return hasUsablePin(card) ? allow({ pinTriesRemaining: product.pinTryLimit }) : refuse;
+
+    case 'PIN_INCORRECT':
+      return hasUsablePin(card) ? allow({ pinTriesRemaining: card.pinTriesRemaining - 1 }) : refuse;
+
+    case 'PIN_UNBLOCKED':
+      return card.form === 'PHYSICAL' && card.cardStatus !== 'TERMINATED' && card.isPinSet
+        ? allow({ pinTriesRemaining: product.pinTryLimit })
+        : refuse;
 
     case 'JOB_DUE':
       return decideJob(card, product, event.job, event.time);
@@ -130,7 +155,7 @@ export function decide(card: Card, product: CardProduct, event: CardEvent): Outc
     case 'OFFLINE_PIN_STALE':
       return hasOfflinePin(card) ? allow({ offlinePinInSync: false }) : refuse;
 
-    case 'OFFLINE_PIN_SYNC_QUEUED':
+    case 'OFFLINE_PIN_SCRIPT_QUEUED':
       if (!hasOfflinePin(card) || card.cardStatus === 'TERMINATED') return refuse;
       return allow({
         pendingScriptId: event.scriptId,
@@ -142,6 +167,16 @@ export function decide(card: Card, product: CardProduct, event: CardEvent): Outc
         ? allow({ offlinePinInSync: event.inSync, pendingScriptId: event.pendingScriptId })
         : refuse;
   }
+}
+
+/** A PIN that can be checked: set, not blocked, on a card that is not terminated. */
+function hasUsablePin(card: Card): boolean {
+  return (
+    card.form === 'PHYSICAL' &&
+    card.cardStatus !== 'TERMINATED' &&
+    card.isPinSet &&
+    card.pinTriesRemaining > 0
+  );
 }
 
 /** A physical card whose product has offline PIN: it has a chip copy to keep in sync (README “Offline PIN”). */
@@ -158,7 +193,7 @@ function decideJob(card: Card, product: CardProduct, job: JobKind, time: string)
       return allow(
         { cardStatus: 'UNACTIVATED', isPinSet: true, timestampPinSet: time },
         ['ISSUE_CARD'],
-        true,
+        { assignRandomPin: true },
       );
     }
     if (product.pinIssuancePolicy === 'REQUIRED' && card.isPinSet) {
@@ -175,5 +210,6 @@ function decideJob(card: Card, product: CardProduct, job: JobKind, time: string)
   return allow(
     { fulfillmentStatus: step.to, ...(personalized ? { offlinePinInSync: true } : {}) },
     next ? [next.job] : [],
+    { personalizeChip: personalized },
   );
 }

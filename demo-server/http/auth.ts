@@ -46,6 +46,8 @@ export const ROUTE_SCOPES: Readonly<Record<string, Scope>> = {
   'POST /v1/cards/:id/widget_token': 'cards',
   'POST /v1/accounts/:account_id/tokens': 'cards',
   'GET /v1/cards/:id/pin_block': 'admin',
+  // Unblocking is the program's back office, not the cardholder's session.
+  'POST /v1/cards/:id/pin/unblock': 'admin',
   'POST /v1/webhooks': 'admin',
   'GET /v1/webhooks': 'admin',
   'GET /v1/webhooks/:id': 'admin',
@@ -57,6 +59,7 @@ export const ROUTE_SCOPES: Readonly<Record<string, Scope>> = {
   'POST /v1/events/:id/redeliver': 'admin',
   'POST /v1/simulations/cards/:id/advance': 'admin',
   'POST /v1/simulations/authorizations': 'admin',
+  'POST /v1/simulations/pin_pad/pin_block': 'admin',
 };
 
 /** The scope a route needs; undefined for a route missing from the map. */

@@ -196,6 +196,11 @@ function validBody(op: Operation): Record<string, unknown> | undefined {
       amount: 100,
       entry_mode: 'CHIP_CONTACT',
     },
+    'POST /v1/simulations/pin_pad/pin_block': {
+      card_id: world.activeCard,
+      encrypted_pin: 'a.b.c.d.e',
+      format: 'ISO_9564_4',
+    },
   };
   return bodies[key(op)];
 }

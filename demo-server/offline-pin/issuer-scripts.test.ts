@@ -455,7 +455,7 @@ describe('events', () => {
 describe('failures', () => {
   it('a script tampered with on its way to the chip fails its MAC and ends script_failed', async () => {
     const card = await activeOfflineCard();
-    platform.offlinePin.simulator.interceptScripts((template) => {
+    platform.offlinePin.simulator!.interceptScripts((template) => {
       template[template.length - 1]! ^= 0x01;
       return template;
     });
@@ -611,6 +611,7 @@ describe('the virtual chip and the card’s in_sync', () => {
     const response = await authorize(card.id, 'CHIP_CONTACT');
     expect(response.body).toEqual({
       approved: false,
+      decline_reason: 'CARD_NOT_ACTIVE',
       atc: '0001',
       arqc: expect.stringMatching(/^[0-9A-F]{16}$/),
     });

@@ -4,12 +4,20 @@ import { ApiError } from '../http/errors.js';
 import { newId } from '../lib/ids.js';
 import type { PinRecords } from '../pins/records.js';
 import type { PinChangeListener } from '../pins/service.js';
-import type { Card, CardProduct, IssuerScript, Repositories, Store } from '../store/types.js';
+import type {
+  Card,
+  CardProduct,
+  IssuerScript,
+  IssuerScriptType,
+  Repositories,
+  Store,
+} from '../store/types.js';
 import { emitEvent } from '../webhooks/events.js';
 import {
   type IssuerScriptResult,
   buildIssuerScriptTemplate2,
   buildPinChangeCommand,
+  buildPinUnblockCommand,
   toHex,
 } from '../payment-crypto/index.js';
 
@@ -82,7 +90,7 @@ export class IssuerScripts implements PinChangeListener {
         );
       }
       assertCanSync(card);
-      await this.queue(tx, card, 'SYNC_ENDPOINT', now);
+      await this.queue(tx, card, { type: 'SYNC_PIN', requestedBy: 'SYNC_ENDPOINT' }, now);
     });
   }
 
@@ -99,16 +107,26 @@ export class IssuerScripts implements PinChangeListener {
     if (card.form !== 'PHYSICAL' || !card.offlinePinEnabled) return;
     if (card.fulfillmentStatus === 'ORDERED') return;
     if (change.syncOfflinePin) {
-      await this.queue(tx, card, 'PIN_SET', change.now, true);
+      await this.queue(tx, card, { type: 'SYNC_PIN', requestedBy: 'PIN_SET' }, change.now, true);
     } else {
       await this.cards.change(tx, card.id, { type: 'OFFLINE_PIN_STALE' }, change.now);
     }
   }
 
   /**
-   * The script a contact-chip authorization carries, if one is waiting: its PIN CHANGE/UNBLOCK
-   * command is built now, with the PIN current now, that authorization's ATC and ARQC and the
-   * card's EMV profile, and wrapped in an Issuer Script Template 2 (tag 72).
+   * A PIN unblock (inside the unblock transaction): an issued offline-PIN card's chip has its own
+   * PIN Try Counter, which only a PIN UNBLOCK script resets (docs/point-of-sale.md).
+   */
+  async onPinUnblocked(tx: Repositories, card: Card, now: number): Promise<void> {
+    if (card.form !== 'PHYSICAL' || !card.offlinePinEnabled) return;
+    if (card.fulfillmentStatus === 'ORDERED' || card.cardStatus === 'TERMINATED') return;
+    await this.queue(tx, card, { type: 'UNBLOCK_PIN', requestedBy: 'PIN_UNBLOCK' }, now);
+  }
+
+  /**
+   * The scripts a contact-chip authorization carries, oldest first, one Issuer Script Template 2
+   * (tag 72) each: every command is built now, with that authorization's ATC and ARQC and the
+   * card's EMV profile; a PIN change carries the PIN current now.
    */
   async deliver(
     tx: Repositories,
@@ -118,41 +136,63 @@ export class IssuerScripts implements PinChangeListener {
     now: number,
   ): Promise<Buffer | undefined> {
     const waiting = (await tx.openIssuerScripts(card.id)).filter((s) => s.status === 'CREATED');
-    const script = waiting.at(-1);
-    if (!script) return undefined;
-    const current = await this.pins.current(tx, card);
-    // A script is only queued for a card with a PIN; without one it waits rather than fail.
-    if (!current) return undefined;
-    const command = buildPinChangeCommand({
+    const templates: Buffer[] = [];
+    for (const script of waiting) {
+      const command = await this.command(tx, card, product, script.scriptType, txn);
+      // A sync is only queued for a card with a PIN; without one it waits rather than fail.
+      if (!command) continue;
+      const sent: IssuerScript = {
+        ...script,
+        status: 'SENT',
+        sentTime: new Date(now).toISOString(),
+        atc: toHex(txn.atc),
+        arqc: toHex(txn.arqc),
+        commandApdu: toHex(command.apdu),
+        pinVersion: command.pinVersion,
+      };
+      await tx.updateIssuerScript(script.id, {
+        status: sent.status,
+        sentTime: sent.sentTime,
+        atc: sent.atc,
+        arqc: sent.arqc,
+        commandApdu: sent.commandApdu,
+        pinVersion: sent.pinVersion,
+      });
+      await this.emit(tx, card, sent, 'script_sent', {}, now);
+      const id = Buffer.from(script.scriptIdentifier, 'hex');
+      templates.push(buildIssuerScriptTemplate2(id, [command.apdu]));
+    }
+    return templates.length > 0 ? Buffer.concat(templates) : undefined;
+  }
+
+  /** The command of a script: PIN CHANGE (P2 = 02) with the current PIN, or PIN UNBLOCK (P2 = 00). */
+  private async command(
+    tx: Repositories,
+    card: Card,
+    product: CardProduct,
+    type: IssuerScriptType,
+    txn: { atc: Buffer; arqc: Buffer },
+  ): Promise<{ apdu: Buffer; pinVersion: string | null } | undefined> {
+    const keys = {
       profile: product.emvProfile,
-      imkAc: this.keys.imkAc,
       imkSmi: this.keys.imkSmi,
-      imkSmc: this.keys.imkSmc,
       pan: this.cards.panOf(card),
       psn: card.panSequenceNumber,
       atc: txn.atc,
       arqc: txn.arqc,
+    };
+    if (type === 'UNBLOCK_PIN') {
+      return { apdu: buildPinUnblockCommand(keys).apdu, pinVersion: null };
+    }
+    const current = await this.pins.current(tx, card);
+    if (!current) return undefined;
+    const command = buildPinChangeCommand({
+      ...keys,
+      imkAc: this.keys.imkAc,
+      imkSmc: this.keys.imkSmc,
       pin: current.pin,
     });
-    const sent: IssuerScript = {
-      ...script,
-      status: 'SENT',
-      sentTime: new Date(now).toISOString(),
-      atc: toHex(txn.atc),
-      arqc: toHex(txn.arqc),
-      commandApdu: toHex(command.apdu),
-      pinVersion: current.version,
-    };
-    await tx.updateIssuerScript(script.id, {
-      status: sent.status,
-      sentTime: sent.sentTime,
-      atc: sent.atc,
-      arqc: sent.arqc,
-      commandApdu: sent.commandApdu,
-      pinVersion: sent.pinVersion,
-    });
-    await this.emit(tx, card, sent, 'script_sent', {}, now);
-    return buildIssuerScriptTemplate2(Buffer.from(script.scriptIdentifier, 'hex'), [command.apdu]);
+    return { apdu: command.apdu, pinVersion: current.version };
   }
 
   /**
@@ -206,17 +246,20 @@ export class IssuerScripts implements PinChangeListener {
     return (await this.cards.change(tx, card.id, settled, now)).card;
   }
 
-  /** Cancels a script not sent yet (only the newest PIN matters), then queues a new one. */
+  /**
+   * Cancels a script of the same type not sent yet (only the newest PIN matters, and one unblock
+   * is enough), then queues a new one.
+   */
   private async queue(
     tx: Repositories,
     card: Card,
-    requestedBy: IssuerScript['requestedBy'],
+    kind: { type: IssuerScriptType; requestedBy: IssuerScript['requestedBy'] },
     now: number,
     pinChanged = false,
   ): Promise<void> {
     const time = new Date(now).toISOString();
     for (const open of await tx.openIssuerScripts(card.id)) {
-      if (open.status !== 'CREATED') continue;
+      if (open.status !== 'CREATED' || open.scriptType !== kind.type) continue;
       const reason = ScriptReason.REPLACED;
       await tx.updateIssuerScript(open.id, {
         status: 'CANCELED',
@@ -230,8 +273,8 @@ export class IssuerScripts implements PinChangeListener {
       id: newId('scr', now),
       scriptIdentifier: await this.newScriptIdentifier(tx, card.id),
       cardId: card.id,
-      scriptType: 'SYNC_PIN',
-      requestedBy,
+      scriptType: kind.type,
+      requestedBy: kind.requestedBy,
       status: 'CREATED',
       createdTime: time,
       sentTime: null,
@@ -245,7 +288,7 @@ export class IssuerScripts implements PinChangeListener {
     };
     await tx.insertIssuerScript(script);
     await this.emit(tx, card, script, 'script_created', {}, now);
-    const queued = { type: 'OFFLINE_PIN_SYNC_QUEUED', scriptId: script.id, pinChanged } as const;
+    const queued = { type: 'OFFLINE_PIN_SCRIPT_QUEUED', scriptId: script.id, pinChanged } as const;
     await this.cards.change(tx, card.id, queued, now);
   }
 

@@ -1,6 +1,21 @@
 import { createHash } from 'node:crypto';
 import { loadDataKey } from '../lib/private-files.js';
-import { decipherFormat4, encipherFormat4, toHex } from '../payment-crypto/index.js';
+import {
+  type PinBlockVerification,
+  type ZonePinBlockFormat,
+  decipherFormat4,
+  encipherFormat4,
+  pinMatchesBlock,
+  toHex,
+  verifyPinBlock,
+} from '../payment-crypto/index.js';
+
+/** A PIN block as a terminal sends it: enciphered under a zone key, with the card's PAN. */
+export interface EnteredPinBlock {
+  format: ZonePinBlockFormat;
+  block: Buffer;
+  key: Buffer;
+}
 
 /** Key id of an AES key: the first 8 bytes of its SHA-256 (never the key itself). */
 export function aesKeyId(key: Buffer): string {
@@ -30,10 +45,40 @@ export class PinVault {
   }
 
   open(stored: { pinBlock: string; keyId: string }, pan: string): string {
+    return decipherFormat4(Buffer.from(stored.pinBlock, 'hex'), pan, this.keyOf(stored));
+  }
+
+  /**
+   * Whether a terminal's PIN block carries the stored PIN. Both are compared as PIN blocks
+   * (payment-crypto `verifyPinBlock`): neither PIN leaves that function in clear.
+   */
+  verify(
+    stored: { pinBlock: string; keyId: string },
+    pan: string,
+    entered: EnteredPinBlock,
+  ): PinBlockVerification {
+    return verifyPinBlock({
+      ...entered,
+      pan,
+      reference: { block: Buffer.from(stored.pinBlock, 'hex'), key: this.keyOf(stored) },
+    });
+  }
+
+  /** Whether `candidate` is the stored PIN, compared in constant time. */
+  matches(stored: { pinBlock: string; keyId: string }, pan: string, candidate: string): boolean {
+    return pinMatchesBlock(
+      candidate,
+      { block: Buffer.from(stored.pinBlock, 'hex'), key: this.keyOf(stored) },
+      pan,
+    );
+  }
+
+  private keyOf(stored: { keyId: string }): Buffer {
     const key = this.keys.get(stored.keyId);
-    if (!key)
-      throw new Error(`PIN key ${stored.keyId} is not loaded: set PIN_ENCRYPTION_KEY_PREVIOUS`);
-    return decipherFormat4(Buffer.from(stored.pinBlock, 'hex'), pan, key);
+    if (!key) {
+      throw new Error(`PIN key ${stored.keyId} is not loaded: set the _PREVIOUS keys of its vault`);
+    }
+    return key;
   }
 
   /** Re-enciphers a block under the current key (key rotation). */

@@ -1,6 +1,7 @@
 import type { PanReader } from '../cards/pan-vault.js';
 import type { Card, CardProduct, Repositories } from '../store/types.js';
-import type { PinVault } from './at-rest.js';
+import type { PinBlockVerification } from '../payment-crypto/index.js';
+import type { EnteredPinBlock, PinVault } from './at-rest.js';
 import { randomPin } from './policy.js';
 
 /**
@@ -43,6 +44,22 @@ export class PinRecords {
   ): Promise<{ pin: string; version: string } | undefined> {
     const stored = await tx.getPin(card.id);
     return stored && { pin: this.open(stored, card), version: stored.updatedTime };
+  }
+
+  /** Whether a terminal's PIN block carries the card's PIN; `NOT_SET` when it has none stored. */
+  async verify(
+    tx: Repositories,
+    card: Card,
+    entered: EnteredPinBlock,
+  ): Promise<PinBlockVerification | 'NOT_SET'> {
+    const stored = await tx.getPin(card.id);
+    return stored ? this.vault.verify(stored, this.pans.panOf(card), entered) : 'NOT_SET';
+  }
+
+  /** Whether `candidate` is the card's PIN (a change that needs the current PIN). */
+  async matches(tx: Repositories, card: Card, candidate: string): Promise<boolean> {
+    const stored = await tx.getPin(card.id);
+    return stored !== undefined && this.vault.matches(stored, this.pans.panOf(card), candidate);
   }
 
   open(stored: { pinBlock: string; keyId: string }, card: Card): string {

@@ -1,6 +1,8 @@
 import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { cardResource, pinStatus } from '../cards/resources.js';
 import type { CardService } from '../cards/service.js';
+import { refuseBody } from '../http/no-body.js';
 import { ApiError } from '../http/errors.js';
 import { IdParam, StrictObject } from '../http/schemas.js';
 import type { WidgetSessions } from '../widget-sessions/tokens.js';
@@ -96,8 +98,11 @@ export function pinRoutes(
             last_four: session.card.lastFour,
             card_status: session.card.cardStatus,
             is_pin_set: session.card.isPinSet,
+            pin_status: pinStatus(session.card),
             pin_length: product.pinLength,
             offline_pin: session.card.offlinePinEnabled,
+            // A change that needs the current PIN shows its field (docs/point-of-sale.md).
+            requires_current_pin: product.pinChangeRequiresCurrentPin && session.card.isPinSet,
           },
         };
       },
@@ -136,8 +141,26 @@ export function pinRoutes(
   });
 }
 
-/** `GET /v1/cards/{id}/pin_block` (API key): the PIN block for a processor. */
-export function pinBlockRoutes(app: FastifyInstance, pins: PinService): void {
+/**
+ * The program's PIN routes (API key): `GET /v1/cards/{id}/pin_block`, the PIN block for a
+ * processor, and `POST /v1/cards/{id}/pin/unblock`, the back office's unblock.
+ */
+export function cardPinRoutes(app: FastifyInstance, pins: PinService): void {
+  app.post<{ Params: Static<typeof CardParams> }>(
+    '/v1/cards/:id/pin/unblock',
+    {
+      schema: {
+        tags: ['pins'],
+        summary:
+          'Unblock the PIN: all tries back; an issued offline-PIN card also gets a PIN UNBLOCK script for its chip',
+        params: CardParams,
+        security: [{ apiKey: [] }],
+      },
+      preValidation: refuseBody,
+    },
+    async (request) => cardResource(await pins.unblock(request.params.id)),
+  );
+
   app.get<{ Params: Static<typeof CardParams>; Querystring: Static<typeof PinBlockQuery> }>(
     '/v1/cards/:id/pin_block',
     {

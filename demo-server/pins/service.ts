@@ -3,16 +3,12 @@ import type { CardService } from '../cards/service.js';
 import { ApiError, notFound } from '../http/errors.js';
 import { newId } from '../lib/ids.js';
 import { emitEvent } from '../webhooks/events.js';
-import type { Card, Repositories, Store } from '../store/types.js';
+import type { Card, CardProduct, Repositories, Store } from '../store/types.js';
 import { type WidgetSession, type WidgetSessions, sessionTag } from '../widget-sessions/tokens.js';
+import { pinStatus } from '../cards/resources.js';
 import type { PinRecords } from './records.js';
-import {
-  encipherFormat4,
-  encodeFormat0,
-  keyCheckValue,
-  tdesEcbEncrypt,
-  toHex,
-} from '../payment-crypto/index.js';
+import type { ZonePinBlockFormat } from '../payment-crypto/index.js';
+import { zonePinBlock } from './zone-pin-blocks.js';
 import { PinJweError, decryptPinJwe, encryptForReveal, importRevealKey } from './jwe.js';
 import { pinPolicyViolation } from './policy.js';
 import type { TransportKeys } from './transport-keys.js';
@@ -28,16 +24,20 @@ export interface PinServiceOptions {
   zonePinKeyTdes: Buffer;
 }
 
-/** What the offline-PIN module does when a card's online PIN changes (queue an issuer script). */
+/** What the offline-PIN module does when a card's online PIN changes or unblocks (a script). */
 export interface PinChangeListener {
   onPinChanged(
     tx: Repositories,
     card: Card,
     change: { syncOfflinePin: boolean; now: number },
   ): Promise<void>;
+  onPinUnblocked(tx: Repositories, card: Card, now: number): Promise<void>;
 }
 
-export type PinBlockFormat = 'ISO_9564_4' | 'ISO_9564_0';
+export type PinBlockFormat = ZonePinBlockFormat;
+
+/** What the issuer answers about an online PIN (docs/point-of-sale.md). */
+export type OnlinePinVerification = 'VERIFIED' | 'INCORRECT' | 'BLOCKED' | 'NOT_SET';
 
 /** Who asked, for the audit events of reveals and exports (never anything about the PIN). */
 export interface AuditContext {
@@ -107,13 +107,17 @@ export class PinService {
           : new ApiError('PIN_DECRYPTION_FAILED', 'The encrypted PIN could not be decrypted'),
       );
     }
-    const pin = parsePinPayload(plaintext);
-    if (pin === undefined) {
+    const payload = parsePinPayload(plaintext);
+    if (payload === undefined) {
       return this.sessions.recordFailure(
         session,
-        new ApiError('INVALID_PIN_PAYLOAD', 'The encrypted payload must be {"pin":"<digits>"}'),
+        new ApiError(
+          'INVALID_PIN_PAYLOAD',
+          'The encrypted payload must be {"pin":"<digits>"}, with "current_pin" when the session asks for it',
+        ),
       );
     }
+    const { pin, currentPin } = payload;
 
     const product = await this.cards.getProduct(session.card.cardProductId);
     const violation = pinPolicyViolation(pin, product.pinLength, session.card.lastFour);
@@ -125,7 +129,11 @@ export class PinService {
     }
 
     const now = Date.now();
-    return this.store.transaction(async (tx) => {
+    const checked = await this.store.transaction(async (tx) => {
+      // A change that needs the current PIN checks it first, under the card's lock; a wrong one
+      // uses a try, which commits though the request fails (the last try blocks the PIN).
+      const refusal = await this.checkCurrentPin(tx, session.card.id, product, currentPin, now);
+      if (refusal) return refusal;
       // The card core locks the card and decides; a refusal rolls back with nothing written.
       const time = new Date(now).toISOString();
       const result = await this.cards.change(tx, session.card.id, { type: 'PIN_SET', time }, now);
@@ -153,6 +161,109 @@ export class PinService {
         is_pin_set: true as const,
         timestamp_pin_set: updated.timestampPinSet!,
       };
+    });
+    if ('refused' in checked) return this.sessions.recordFailure(session, checked.refused);
+    return checked;
+  }
+
+  /**
+   * The current-PIN rule (docs/point-of-sale.md): when the product requires it and the card has
+   * a PIN, a blocked PIN is 409 and a missing or wrong current PIN is refused, the wrong one
+   * after using a try. Sending a current PIN the session did not ask for is refused too.
+   */
+  private async checkCurrentPin(
+    tx: Repositories,
+    cardId: string,
+    product: CardProduct,
+    currentPin: string | undefined,
+    now: number,
+  ): Promise<{ refused: ApiError } | undefined> {
+    const unasked = () => ({
+      refused: new ApiError(
+        'INVALID_PIN_PAYLOAD',
+        'This card takes no current PIN: send {"pin":"<digits>"} only',
+      ),
+    });
+    if (!product.pinChangeRequiresCurrentPin) return currentPin === undefined ? undefined : unasked();
+    const { card } = await this.cards.lock(tx, cardId);
+    if (!card.isPinSet) return currentPin === undefined ? undefined : unasked();
+    if (pinStatus(card) === 'BLOCKED') {
+      throw new ApiError(
+        'PIN_BLOCKED',
+        'The PIN is blocked after too many wrong tries: the card program must unblock it first',
+      );
+    }
+    if (currentPin === undefined) {
+      return {
+        refused: new ApiError(
+          'CURRENT_PIN_REQUIRED',
+          'This card program asks for the current PIN to change it',
+          'current_pin',
+        ),
+      };
+    }
+    if (await this.records.matches(tx, card, currentPin)) return undefined;
+    const { card: after } = await this.cards.change(tx, card.id, { type: 'PIN_INCORRECT' }, now);
+    return {
+      refused: new ApiError(
+        'CURRENT_PIN_INCORRECT',
+        after.pinTriesRemaining === 0
+          ? 'The current PIN is wrong, and the PIN is now blocked'
+          : 'The current PIN is wrong',
+        'current_pin',
+        { pin_tries_remaining: after.pinTriesRemaining },
+      ),
+    };
+  }
+
+  /**
+   * Online PIN verification for an authorization, in its transaction (the caller holds the
+   * card's lock): the terminal's block is compared with the stored PIN as PIN blocks, and the
+   * card core counts the try (docs/point-of-sale.md). A block that carries no PIN is 400 and
+   * uses no try; so is a blocked PIN's, which is refused before it is looked at.
+   */
+  async verifyOnline(
+    tx: Repositories,
+    card: Card,
+    entered: { format: PinBlockFormat; block: Buffer },
+    now: number,
+  ): Promise<{ verification: OnlinePinVerification; card: Card }> {
+    const key =
+      entered.format === 'ISO_9564_4' ? this.options.zonePinKeyAes : this.options.zonePinKeyTdes;
+    const status = pinStatus(card);
+    if (status !== 'OK') return { verification: status, card };
+    const outcome = await this.records.verify(tx, card, { ...entered, key });
+    if (outcome === 'NOT_SET') return { verification: 'NOT_SET', card };
+    if (outcome === 'MALFORMED') {
+      throw new ApiError(
+        'INVALID_PIN_BLOCK',
+        `pin_block does not decipher to an ${entered.format} block for this card: check the zone key and the PAN`,
+        'pin_block.block',
+      );
+    }
+    const event = outcome === 'MATCH' ? 'PIN_VERIFIED' : 'PIN_INCORRECT';
+    const { card: after } = await this.cards.change(tx, card.id, { type: event }, now);
+    return { verification: outcome === 'MATCH' ? 'VERIFIED' : 'INCORRECT', card: after };
+  }
+
+  /**
+   * `POST /v1/cards/{id}/pin/unblock`: all tries back, and for an issued offline-PIN card a PIN
+   * UNBLOCK script for its chip's counter (docs/point-of-sale.md).
+   */
+  async unblock(cardId: string): Promise<Card> {
+    const now = Date.now();
+    return this.store.transaction(async (tx) => {
+      const { card } = await this.cards.lock(tx, cardId);
+      this.assertPinCapable(card);
+      if (!card.isPinSet) throw new ApiError('PIN_NOT_SET', 'This card has no PIN to unblock');
+      const { card: unblocked } = await this.cards.change(
+        tx,
+        card.id,
+        { type: 'PIN_UNBLOCKED' },
+        now,
+      );
+      await this.pinChanges.onPinUnblocked(tx, unblocked, now);
+      return (await tx.getCard(card.id))!;
     });
   }
 
@@ -291,22 +402,10 @@ export class PinService {
   }
 
   private pinBlockUnderZoneKey(card: Card, pin: string, format: PinBlockFormat) {
-    if (format === 'ISO_9564_4') {
-      const key = this.options.zonePinKeyAes;
-      return {
-        format,
-        key_id: toHex(keyCheckValue(key, 3, 'AES')),
-        pin_block: toHex(encipherFormat4(pin, this.cards.panOf(card), key)),
-      };
-    }
-    const key = this.options.zonePinKeyTdes;
-    return {
-      format,
-      key_id: toHex(keyCheckValue(key)),
-      pin_block: tdesEcbEncrypt(key, encodeFormat0(pin, this.cards.panOf(card)))
-        .toString('hex')
-        .toUpperCase(),
-    };
+    return zonePinBlock(pin, this.cards.panOf(card), format, {
+      aes: this.options.zonePinKeyAes,
+      tdes: this.options.zonePinKeyTdes,
+    });
   }
 
   /** Re-enciphers every stored PIN block that is not under the current key (key rotation). */
@@ -353,15 +452,18 @@ function policyMessage(code: NonNullable<ReturnType<typeof pinPolicyViolation>>,
   }
 }
 
-/** The decrypted payload must be exactly `{"pin":"<string>"}`. */
-function parsePinPayload(plaintext: Uint8Array): string | undefined {
+/** The decrypted payload must be exactly `{"pin":"<string>"}`, or with `"current_pin"` too. */
+function parsePinPayload(
+  plaintext: Uint8Array,
+): { pin: string; currentPin: string | undefined } | undefined {
   try {
     const value: unknown = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(plaintext));
     if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
-    const keys = Object.keys(value);
-    const pin = (value as { pin?: unknown }).pin;
-    if (keys.length !== 1 || typeof pin !== 'string' || pin.length > 12) return undefined;
-    return pin;
+    const { pin, current_pin: currentPin, ...rest } = value as Record<string, unknown>;
+    const short = (text: unknown): text is string => typeof text === 'string' && text.length <= 12;
+    if (Object.keys(rest).length > 0 || !short(pin)) return undefined;
+    if (currentPin !== undefined && !short(currentPin)) return undefined;
+    return { pin, currentPin };
   } catch {
     return undefined;
   }

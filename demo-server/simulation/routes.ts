@@ -23,6 +23,26 @@ const AuthorizationBody = StrictObject({
       description: 'Issuer Script Results (9F5B, TLV or value); default: the virtual chip’s',
     }),
   ),
+  pin_block: Type.Optional(
+    StrictObject(
+      {
+        format: Type.Union([Type.Literal('ISO_9564_0'), Type.Literal('ISO_9564_4')]),
+        block: Type.String({
+          minLength: 1,
+          maxLength: 64,
+          description:
+            'Hex: format 0 under ZONE_PIN_KEY_TDES (16 digits) or format 4 under ZONE_PIN_KEY_AES (32), with the card’s PAN',
+        }),
+      },
+      'The terminal’s PIN block, enciphered under the zone PIN key (docs/point-of-sale.md)',
+    ),
+  ),
+  cvm: Type.Optional(
+    Type.Union([Type.Literal('ONLINE_PIN'), Type.Literal('OFFLINE_PIN')], {
+      description:
+        'Who verifies the PIN: the issuer (ONLINE_PIN, the default with a pin_block) or the chip (OFFLINE_PIN, CHIP_CONTACT and ISO_9564_4 only)',
+    }),
+  ),
 });
 
 /** `POST /v1/simulations/authorizations` (API key, not in production). */

@@ -34,6 +34,7 @@ beforeAll(async () => {
     PIN_ENCRYPTION_KEY: randomBytes(32).toString('hex'),
     PAN_ENCRYPTION_KEY: randomBytes(32).toString('hex'),
     PAN_HASH_KEY: randomBytes(32).toString('hex'),
+    CHIP_PIN_KEY: randomBytes(32).toString('hex'),
     PIN_TRANSPORT_KEYS_FILE: transportKeys,
     LOG_LEVEL: 'warn',
     DEMO_SITE: '0',

@@ -111,6 +111,8 @@ const product = (id: string, extra: Partial<CardProduct> = {}): CardProduct => (
   pinLength: 6,
   emvProfile: 'VISA',
   allowBearerWidgetTokens: false,
+  pinTryLimit: 3,
+  pinChangeRequiresCurrentPin: false,
   createdTime: iso(T0),
   ...extra,
 });
@@ -136,6 +138,7 @@ const card = (id: string, extra: Partial<Card> = {}): Card => ({
   fulfillmentStatus: 'ORDERED',
   isPinSet: false,
   timestampPinSet: null,
+  pinTriesRemaining: 3,
   offlinePinEnabled: true,
   offlinePinInSync: false,
   pendingScriptId: null,
@@ -649,6 +652,10 @@ describe.each(backends)('Store conformance: $name', (backend) => {
       const chip = {
         cardId: 'card_1',
         atc: 0,
+        offlinePinBlock: 'AB'.repeat(16),
+        offlinePinKeyId: 'chipkey1',
+        pinTryCounter: 3,
+        pinTryLimit: 3,
         offlinePinOrigin: 'PERSONALIZATION',
         offlinePinScriptIdentifier: null,
         offlinePinUpdatedTime: iso(T0),
@@ -662,6 +669,8 @@ describe.each(backends)('Store conformance: $name', (backend) => {
       const next = {
         ...chip,
         atc: 65535,
+        offlinePinBlock: 'CD'.repeat(16),
+        pinTryCounter: 0,
         offlinePinOrigin: 'ISSUER_SCRIPT',
         offlinePinScriptIdentifier: '0000000A',
         pendingScriptResults: '200000000A',

@@ -42,6 +42,8 @@ export function toProduct(row: Row): CardProduct {
     pinLength: row.pin_length as number,
     emvProfile: row.emv_profile as CardProduct['emvProfile'],
     allowBearerWidgetTokens: flag(row.allow_bearer_widget_tokens),
+    pinTryLimit: row.pin_try_limit as number,
+    pinChangeRequiresCurrentPin: flag(row.pin_change_requires_current_pin),
     createdTime: row.created_time as string,
   };
 }
@@ -68,6 +70,7 @@ export function toCard(row: Row): Card {
     fulfillmentStatus: row.fulfillment_status as Card['fulfillmentStatus'],
     isPinSet: flag(row.is_pin_set),
     timestampPinSet: row.timestamp_pin_set as string | null,
+    pinTriesRemaining: row.pin_tries_remaining as number,
     offlinePinEnabled: flag(row.offline_pin_enabled),
     offlinePinInSync: flag(row.offline_pin_in_sync),
     pendingScriptId: row.pending_script_id as string | null,
@@ -189,6 +192,10 @@ export function toChipState(row: Row): ChipState {
   return {
     cardId: row.card_id as string,
     atc: row.atc as number,
+    offlinePinBlock: row.offline_pin_block as string | null,
+    offlinePinKeyId: row.offline_pin_key_id as string | null,
+    pinTryCounter: row.pin_try_counter as number,
+    pinTryLimit: row.pin_try_limit as number,
     offlinePinOrigin: row.offline_pin_origin as ChipState['offlinePinOrigin'],
     offlinePinScriptIdentifier: row.offline_pin_script_identifier as string | null,
     offlinePinUpdatedTime: row.offline_pin_updated_time as string,
@@ -239,6 +246,7 @@ export const CARD_COLUMNS: Record<keyof CardPatch, string> = {
   fulfillmentStatus: 'fulfillment_status',
   isPinSet: 'is_pin_set',
   timestampPinSet: 'timestamp_pin_set',
+  pinTriesRemaining: 'pin_tries_remaining',
   offlinePinInSync: 'offline_pin_in_sync',
   pendingScriptId: 'pending_script_id',
 };
@@ -254,6 +262,8 @@ export function productColumns(p: CardProduct): Row {
     pin_length: p.pinLength,
     emv_profile: p.emvProfile,
     allow_bearer_widget_tokens: p.allowBearerWidgetTokens,
+    pin_try_limit: p.pinTryLimit,
+    pin_change_requires_current_pin: p.pinChangeRequiresCurrentPin,
     created_time: p.createdTime,
   };
 }
@@ -280,6 +290,7 @@ export function cardColumns(c: Card, panHash: string): Row {
     fulfillment_status: c.fulfillmentStatus,
     is_pin_set: c.isPinSet,
     timestamp_pin_set: c.timestampPinSet,
+    pin_tries_remaining: c.pinTriesRemaining,
     offline_pin_enabled: c.offlinePinEnabled,
     offline_pin_in_sync: c.offlinePinInSync,
     pending_script_id: c.pendingScriptId,
@@ -391,6 +402,44 @@ export function issuerScriptColumns(x: IssuerScript): Row {
     pin_version: x.pinVersion,
     reason: x.reason,
   };
+}
+
+/** The columns of a `virtual_chips` row (an upsert: `created_time` is kept on update). */
+export function chipStateColumns(c: ChipState): Row {
+  return {
+    card_id: c.cardId,
+    atc: c.atc,
+    offline_pin_block: c.offlinePinBlock,
+    offline_pin_key_id: c.offlinePinKeyId,
+    pin_try_counter: c.pinTryCounter,
+    pin_try_limit: c.pinTryLimit,
+    offline_pin_origin: c.offlinePinOrigin,
+    offline_pin_script_identifier: c.offlinePinScriptIdentifier,
+    offline_pin_updated_time: c.offlinePinUpdatedTime,
+    pending_script_results: c.pendingScriptResults,
+    last_script_error: c.lastScriptError,
+    created_time: c.createdTime,
+    updated_time: c.updatedTime,
+  };
+}
+
+/**
+ * `INSERT … ON CONFLICT (key) DO UPDATE` of every column but the key and `created_time`, the
+ * same SQL on both backends; `placeholder(i)` is the driver's parameter (`?` or `$i`).
+ */
+export function upsertSql(
+  table: string,
+  row: Row,
+  key: string,
+  placeholder: (index: number) => string,
+): string {
+  const columns = Object.keys(row);
+  const updates = columns
+    .filter((column) => column !== key && column !== 'created_time')
+    .map((column) => `${column} = excluded.${column}`);
+  return `INSERT INTO ${table} (${columns.join(', ')})
+    VALUES (${columns.map((_, index) => placeholder(index + 1)).join(', ')})
+    ON CONFLICT (${key}) DO UPDATE SET ${updates.join(', ')}`;
 }
 
 /** The columns of a new `api_keys` row. */

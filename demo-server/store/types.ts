@@ -21,6 +21,10 @@ export interface CardProduct {
   emvProfile: EmvProfile;
   /** The weaker compatibility mode: widget tokens without `jkt` may be minted (README “PINs”). */
   allowBearerWidgetTokens: boolean;
+  /** Wrong PINs in a row before the PIN blocks (1–10); also the chip's PIN Try Limit. */
+  pinTryLimit: number;
+  /** A PIN change through the widget needs the current PIN (docs/point-of-sale.md). */
+  pinChangeRequiresCurrentPin: boolean;
   createdTime: string;
 }
 
@@ -41,6 +45,8 @@ export interface Card {
   fulfillmentStatus: FulfillmentStatus;
   isPinSet: boolean;
   timestampPinSet: string | null;
+  /** Online PIN tries left; 0 = the PIN is BLOCKED (docs/point-of-sale.md). */
+  pinTriesRemaining: number;
   offlinePinEnabled: boolean;
   offlinePinInSync: boolean;
   pendingScriptId: string | null;
@@ -67,6 +73,7 @@ export type CardPatch = Partial<
     | 'fulfillmentStatus'
     | 'isPinSet'
     | 'timestampPinSet'
+    | 'pinTriesRemaining'
     | 'offlinePinInSync'
     | 'pendingScriptId'
   >
@@ -170,6 +177,8 @@ export interface StoredPin {
   updatedTime: string;
 }
 
+export type IssuerScriptType = 'SYNC_PIN' | 'UNBLOCK_PIN';
+
 /** Where a card's offline-PIN script stands (README “Offline PIN”): CREATED → SENT → APPLIED | FAILED, or CANCELED. */
 export type IssuerScriptStatus = 'CREATED' | 'SENT' | 'APPLIED' | 'FAILED' | 'CANCELED';
 
@@ -183,9 +192,10 @@ export interface IssuerScript {
   /** The 4-byte Script Identifier (tag 9F18), 8 upper-case hex digits, unique per card. */
   scriptIdentifier: string;
   cardId: string;
-  scriptType: 'SYNC_PIN';
-  /** What asked for it: the sync endpoint, or a PIN set with `sync_offline_pin`. */
-  requestedBy: 'SYNC_ENDPOINT' | 'PIN_SET';
+  /** SYNC_PIN: PIN CHANGE (P2 = 02) carrying the online PIN; UNBLOCK_PIN: P2 = 00, no data. */
+  scriptType: IssuerScriptType;
+  /** What asked for it: the sync endpoint, a PIN set with `sync_offline_pin`, or an unblock. */
+  requestedBy: 'SYNC_ENDPOINT' | 'PIN_SET' | 'PIN_UNBLOCK';
   status: IssuerScriptStatus;
   createdTime: string;
   sentTime: string | null;
@@ -221,14 +231,20 @@ export type IssuerScriptPatch = Partial<
 >;
 
 /**
- * The card side of the simulation: one virtual chip per physical card, created at its first
- * card-present authorization (it was personalized at issuance). It keeps no PIN: see
- * docs/decisions.md, "Offline PIN".
+ * The card side of the simulation: one virtual chip per physical card, personalized when the
+ * card is issued. It keeps its own offline PIN, enciphered under the chip's key, and its PIN Try
+ * Counter (docs/point-of-sale.md).
  */
 export interface ChipState {
   cardId: string;
   /** The last Application Transaction Counter the chip used (0 = none yet). */
   atc: number;
+  /** The chip's reference PIN: ISO 9564 format 4 with the PAN under `CHIP_PIN_KEY`, hex. */
+  offlinePinBlock: string | null;
+  offlinePinKeyId: string | null;
+  /** PIN Try Counter (tries left) and PIN Try Limit (EMV tags 9F17 and the personalized limit). */
+  pinTryCounter: number;
+  pinTryLimit: number;
   /** Where the chip's offline PIN came from: personalization, or the script it last applied. */
   offlinePinOrigin: 'PERSONALIZATION' | 'ISSUER_SCRIPT';
   offlinePinScriptIdentifier: string | null;
@@ -289,6 +305,8 @@ export interface CardFilter extends PageQuery {
 export interface SimulationRepositories {
   getChipState(cardId: string): Promise<ChipState | undefined>;
   upsertChipState(chip: ChipState): Promise<void>;
+  /** Chips whose offline PIN is under another key than `keyId` (key rotation), by card id. */
+  chipsWithPinNotUnderKey(keyId: string, limit: number): Promise<ChipState[]>;
 }
 
 export interface Repositories extends SimulationRepositories {

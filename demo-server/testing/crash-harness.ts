@@ -233,6 +233,7 @@ export async function runCrashHarness(options: CrashHarnessOptions): Promise<Cra
       PIN_ENCRYPTION_KEY: sharedKey(),
       PAN_ENCRYPTION_KEY: sharedKey(),
       PAN_HASH_KEY: sharedKey(),
+      CHIP_PIN_KEY: sharedKey(),
       PIN_TRANSPORT_KEYS_FILE: transportKeys,
     });
   }

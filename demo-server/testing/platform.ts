@@ -24,6 +24,7 @@ export const PRODUCTION_SECRETS = {
   PIN_ENCRYPTION_KEY: 'AB'.repeat(32),
   PAN_ENCRYPTION_KEY: 'EF'.repeat(32),
   PAN_HASH_KEY: '5A'.repeat(32),
+  CHIP_PIN_KEY: 'C1'.repeat(32),
   ZONE_PIN_KEY_AES: 'CD'.repeat(32),
   ZONE_PIN_KEY_TDES: '0123456789ABCDEFFEDCBA9876543210',
   // Double-length 3DES keys with distinct halves (K1 = K2 would be single DES: refused).

@@ -65,6 +65,8 @@ describe('issuance with webhooks', () => {
       card_status: 'PENDING',
       is_pin_set: false,
       timestamp_pin_set: null,
+      // Derived: a PIN now exists, so its status moved from NOT_SET.
+      pin_status: 'NOT_SET',
     });
 
     // A tampered body or a wrong secret does not verify.
@@ -116,7 +118,7 @@ describe('issuance with webhooks', () => {
     const activation = received.find((w) => w.json.data.changed_fields.card_status === 'PENDING');
     expect(Date.parse(activation!.json.timestamp) - pinSetAt).toBeGreaterThanOrEqual(300);
     expect(received.map((w) => Object.keys(w.json.data.changed_fields).join(','))).toEqual([
-      'is_pin_set,timestamp_pin_set,pending_reasons.is_waiting_for_pin',
+      'is_pin_set,timestamp_pin_set,pending_reasons.is_waiting_for_pin,pin_status',
       'card_status',
       'card_fulfillment_status',
       'card_fulfillment_status',

@@ -227,6 +227,34 @@ export const migrations: readonly { version: number; sql: string }[] = [
         ON account_token_keys ((retires_at IS NULL)) WHERE retires_at IS NULL;
     `,
   },
+  {
+    // SQLite's version 8: the PIN at the point of sale (docs/point-of-sale.md).
+    version: 2,
+    sql: `
+      ALTER TABLE card_products
+        ADD COLUMN pin_try_limit integer NOT NULL DEFAULT 3
+          CHECK (pin_try_limit BETWEEN 1 AND 10),
+        ADD COLUMN pin_change_requires_current_pin boolean NOT NULL DEFAULT false;
+      ALTER TABLE cards ADD COLUMN pin_tries_remaining integer NOT NULL DEFAULT 3
+        CHECK (pin_tries_remaining BETWEEN 0 AND 10);
+
+      ALTER TABLE virtual_chips
+        ADD COLUMN offline_pin_block ${T},
+        ADD COLUMN offline_pin_key_id ${T},
+        ADD COLUMN pin_try_counter integer NOT NULL DEFAULT 3
+          CHECK (pin_try_counter BETWEEN 0 AND 10),
+        ADD COLUMN pin_try_limit integer NOT NULL DEFAULT 3 CHECK (pin_try_limit BETWEEN 1 AND 10);
+      CREATE INDEX virtual_chips_by_pin_key ON virtual_chips (offline_pin_key_id);
+
+      ALTER TABLE issuer_scripts
+        DROP CONSTRAINT issuer_scripts_script_type_check,
+        DROP CONSTRAINT issuer_scripts_requested_by_check,
+        ADD CONSTRAINT issuer_scripts_script_type_check
+          CHECK (script_type IN ('SYNC_PIN', 'UNBLOCK_PIN')),
+        ADD CONSTRAINT issuer_scripts_requested_by_check
+          CHECK (requested_by IN ('SYNC_ENDPOINT', 'PIN_SET', 'PIN_UNBLOCK'));
+    `,
+  },
 ];
 
 /**

@@ -25,6 +25,7 @@ describe('DATABASE_URL', () => {
     PIN_ENCRYPTION_KEY: 'AB'.repeat(32),
     PAN_ENCRYPTION_KEY: 'CD'.repeat(32),
     PAN_HASH_KEY: 'EF'.repeat(32),
+    CHIP_PIN_KEY: 'C1'.repeat(32),
     PIN_TRANSPORT_KEYS_FILE: keysFile,
   };
   const config = (url: string | undefined, env: Record<string, string> = shared) =>

@@ -44,7 +44,9 @@ import {
   toAccountTokenKey,
   toApiKey,
   toCard,
+  chipStateColumns,
   toChipState,
+  upsertSql,
   toDelivery,
   toAttempt,
   toEvent,
@@ -552,30 +554,21 @@ class PostgresRepositories implements Repositories {
   }
 
   async upsertChipState(c: ChipState): Promise<void> {
+    const row = chipStateColumns(c);
     await this.sql(
-      `INSERT INTO virtual_chips (card_id, atc, offline_pin_origin, offline_pin_script_identifier,
-        offline_pin_updated_time, pending_script_results, last_script_error, created_time,
-        updated_time) VALUES (${placeholders(9)})
-       ON CONFLICT (card_id) DO UPDATE SET atc = excluded.atc,
-         offline_pin_origin = excluded.offline_pin_origin,
-         offline_pin_script_identifier = excluded.offline_pin_script_identifier,
-         offline_pin_updated_time = excluded.offline_pin_updated_time,
-         pending_script_results = excluded.pending_script_results,
-         last_script_error = excluded.last_script_error,
-         updated_time = excluded.updated_time`,
-      [
-        c.cardId,
-        c.atc,
-        c.offlinePinOrigin,
-        c.offlinePinScriptIdentifier,
-        c.offlinePinUpdatedTime,
-        c.pendingScriptResults,
-        c.lastScriptError,
-        c.createdTime,
-        c.updatedTime,
-      ],
+      upsertSql('virtual_chips', row, 'card_id', (index) => `$${index}`),
+      Object.values(row),
     );
   }
+
+  async chipsWithPinNotUnderKey(keyId: string, limit: number): Promise<ChipState[]> {
+    const rows = await this.all(
+      `SELECT * FROM virtual_chips WHERE offline_pin_key_id != $1 ORDER BY card_id LIMIT $2`,
+      [keyId, limit],
+    );
+    return rows.map(toChipState);
+  }
+
 
   async insertApiKey(k: ApiKeyRecord): Promise<void> {
     await this.insert('api_keys', apiKeyColumns(k));

@@ -257,6 +257,59 @@ export const migrations: readonly { version: number; sql: string }[] = [
       ALTER TABLE deliveries ADD COLUMN lease_token TEXT;
     `,
   },
+  {
+    // The PIN at the point of sale (docs/point-of-sale.md): try limits and counters, the chip's
+    // own enciphered PIN, and PIN UNBLOCK scripts. SQLite cannot alter a CHECK, so
+    // issuer_scripts is rebuilt (no table references it).
+    version: 8,
+    sql: `
+      ALTER TABLE card_products ADD COLUMN pin_try_limit INTEGER NOT NULL DEFAULT 3
+        CHECK (pin_try_limit BETWEEN 1 AND 10);
+      ALTER TABLE card_products ADD COLUMN pin_change_requires_current_pin INTEGER NOT NULL
+        DEFAULT 0 CHECK (pin_change_requires_current_pin IN (0, 1));
+      ALTER TABLE cards ADD COLUMN pin_tries_remaining INTEGER NOT NULL DEFAULT 3
+        CHECK (pin_tries_remaining BETWEEN 0 AND 10);
+
+      ALTER TABLE virtual_chips ADD COLUMN offline_pin_block TEXT;
+      ALTER TABLE virtual_chips ADD COLUMN offline_pin_key_id TEXT;
+      ALTER TABLE virtual_chips ADD COLUMN pin_try_counter INTEGER NOT NULL DEFAULT 3
+        CHECK (pin_try_counter BETWEEN 0 AND 10);
+      ALTER TABLE virtual_chips ADD COLUMN pin_try_limit INTEGER NOT NULL DEFAULT 3
+        CHECK (pin_try_limit BETWEEN 1 AND 10);
+      CREATE INDEX virtual_chips_by_pin_key ON virtual_chips (offline_pin_key_id);
+
+      CREATE TABLE issuer_scripts_v8 (
+        id TEXT PRIMARY KEY,
+        script_identifier TEXT NOT NULL CHECK (length(script_identifier) = 8),
+        card_id TEXT NOT NULL REFERENCES cards (id),
+        script_type TEXT NOT NULL CHECK (script_type IN ('SYNC_PIN', 'UNBLOCK_PIN')),
+        requested_by TEXT NOT NULL
+          CHECK (requested_by IN ('SYNC_ENDPOINT', 'PIN_SET', 'PIN_UNBLOCK')),
+        status TEXT NOT NULL
+          CHECK (status IN ('CREATED', 'SENT', 'APPLIED', 'FAILED', 'CANCELED')),
+        created_time TEXT NOT NULL,
+        sent_time TEXT,
+        finished_time TEXT,
+        atc TEXT,
+        arqc TEXT,
+        command_apdu TEXT,
+        pin_version TEXT,
+        reason TEXT,
+        command_apdu_sha256 TEXT,
+        UNIQUE (card_id, script_identifier)
+      ) STRICT;
+      INSERT INTO issuer_scripts_v8 (id, script_identifier, card_id, script_type, requested_by,
+        status, created_time, sent_time, finished_time, atc, arqc, command_apdu, pin_version,
+        reason, command_apdu_sha256)
+        SELECT id, script_identifier, card_id, script_type, requested_by, status, created_time,
+          sent_time, finished_time, atc, arqc, command_apdu, pin_version, reason,
+          command_apdu_sha256
+        FROM issuer_scripts;
+      DROP TABLE issuer_scripts;
+      ALTER TABLE issuer_scripts_v8 RENAME TO issuer_scripts;
+      CREATE INDEX issuer_scripts_by_card ON issuer_scripts (card_id, status, id);
+    `,
+  },
 ];
 
 export function migrate(db: Database.Database): number {

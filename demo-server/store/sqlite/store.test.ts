@@ -15,6 +15,8 @@ const product = (id: string): CardProduct => ({
   pinLength: 4,
   emvProfile: 'EMV_CCD',
   allowBearerWidgetTokens: false,
+  pinTryLimit: 3,
+  pinChangeRequiresCurrentPin: false,
   createdTime: '2026-01-01T00:00:00.000Z',
 });
 

@@ -46,7 +46,9 @@ import {
   toAccountTokenKey,
   toApiKey,
   toCard,
+  chipStateColumns,
   toChipState,
+  upsertSql,
   toDelivery,
   toAttempt,
   toEvent,
@@ -465,29 +467,19 @@ class SqliteRepositories implements Repositories {
   }
 
   async upsertChipState(c: ChipState): Promise<void> {
-    this.sql(
-      `INSERT INTO virtual_chips (card_id, atc, offline_pin_origin, offline_pin_script_identifier,
-        offline_pin_updated_time, pending_script_results, last_script_error, created_time,
-        updated_time) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (card_id) DO UPDATE SET atc = excluded.atc,
-         offline_pin_origin = excluded.offline_pin_origin,
-         offline_pin_script_identifier = excluded.offline_pin_script_identifier,
-         offline_pin_updated_time = excluded.offline_pin_updated_time,
-         pending_script_results = excluded.pending_script_results,
-         last_script_error = excluded.last_script_error,
-         updated_time = excluded.updated_time`,
-    ).run(
-      c.cardId,
-      c.atc,
-      c.offlinePinOrigin,
-      c.offlinePinScriptIdentifier,
-      c.offlinePinUpdatedTime,
-      c.pendingScriptResults,
-      c.lastScriptError,
-      c.createdTime,
-      c.updatedTime,
+    const row = chipStateColumns(c);
+    this.sql(upsertSql('virtual_chips', row, 'card_id', () => '?')).run(
+      ...Object.values(row).map(storable),
     );
   }
+
+  async chipsWithPinNotUnderKey(keyId: string, limit: number): Promise<ChipState[]> {
+    const rows = this.sql(
+      `SELECT * FROM virtual_chips WHERE offline_pin_key_id != ? ORDER BY card_id LIMIT ?`,
+    ).all(keyId, limit) as Row[];
+    return rows.map(toChipState);
+  }
+
 
   async insertApiKey(k: ApiKeyRecord): Promise<void> {
     this.insert('api_keys', apiKeyColumns(k));
