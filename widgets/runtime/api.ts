@@ -15,6 +15,9 @@ export interface WidgetSession {
     is_pin_set: boolean;
     pin_length: number;
     offline_pin: boolean;
+    /** The product wants the current PIN to change it, and the card has one (Set PIN only). */
+    requires_current_pin: boolean;
+    pin_status: 'NOT_SET' | 'OK' | 'BLOCKED';
   };
 }
 

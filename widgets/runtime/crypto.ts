@@ -25,10 +25,23 @@ export async function sha256Base64url(text: string): Promise<string> {
   return base64url(await crypto.subtle.digest('SHA-256', encoder.encode(text)));
 }
 
-/** Set PIN: `{"pin"}` as compact JWE (ECDH-ES, A256GCM) to the platform key, bound by `wst`. */
-export async function encryptPin(pin: string, platformKey: JWK & { kid: string }, token: string) {
+/** What Set PIN encrypts: the new PIN, and the current one when the session asks for it. */
+export interface PinPayload {
+  pin: string;
+  current_pin?: string;
+}
+
+/**
+ * Set PIN: `{"pin"}` (or `{"pin","current_pin"}`) as compact JWE (ECDH-ES, A256GCM) to the
+ * platform key, bound by `wst`.
+ */
+export async function encryptPin(
+  payload: PinPayload,
+  platformKey: JWK & { kid: string },
+  token: string,
+) {
   const key = await importJWK(platformKey, 'ECDH-ES');
-  return new CompactEncrypt(encoder.encode(JSON.stringify({ pin })))
+  return new CompactEncrypt(encoder.encode(JSON.stringify(payload)))
     .setProtectedHeader({
       alg: 'ECDH-ES',
       enc: 'A256GCM',

@@ -4,6 +4,8 @@ export class ApiFailure extends Error {
     readonly code: string,
     readonly status: number,
     readonly retryAfterSeconds?: number,
+    /** The refusal's other fields (`pin_tries_remaining`, …): facts about the card, never a PIN. */
+    readonly details: Readonly<Record<string, unknown>> = {},
   ) {
     super(code);
   }
@@ -34,10 +36,12 @@ export async function send<T>(
   const data = (await response.json().catch(() => ({}))) as { code?: string };
   if (!response.ok) {
     const retry = Number(response.headers.get('retry-after'));
+    const { code, message: _message, ...details } = data as Record<string, unknown>;
     throw new ApiFailure(
-      data.code ?? 'SERVER_ERROR',
+      typeof code === 'string' ? code : 'SERVER_ERROR',
       response.status,
       retry > 0 ? retry : undefined,
+      details,
     );
   }
   return data as T;

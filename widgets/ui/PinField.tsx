@@ -6,7 +6,15 @@ interface PinFieldProps {
   value: string;
   length: number;
   error?: string | undefined;
+  /** The error follows a submit the person may not be looking at (the host's): say it at once. */
+  announceError?: boolean;
   describedBy?: string;
+  /**
+   * `one-time-code` for a PIN being chosen; `off` for one the person already has (the current
+   * PIN), which no browser should offer to fill in or save.
+   */
+  autoComplete?: 'one-time-code' | 'off';
+  disabled?: boolean;
   inputRef?: Ref<HTMLInputElement>;
   onChange(value: string): void;
   onFocus?(): void;
@@ -35,12 +43,13 @@ export function PinField(props: PinFieldProps) {
         type="password"
         inputMode="numeric"
         pattern="[0-9]*"
-        autoComplete="one-time-code"
+        autoComplete={props.autoComplete ?? 'one-time-code'}
         autoCorrect="off"
         spellCheck={false}
         maxLength={props.length}
         placeholder={props.placeholder || undefined}
         value={props.value}
+        disabled={props.disabled}
         aria-invalid={props.error ? true : undefined}
         aria-describedby={describedBy || undefined}
         onChange={(event: FormEvent<HTMLInputElement>) => accept(event.currentTarget.value)}
@@ -54,7 +63,7 @@ export function PinField(props: PinFieldProps) {
         onBlur={props.onBlur}
       />
       {props.error ? (
-        <p id={errorId} className="pw-error">
+        <p id={errorId} className="pw-error" role={props.announceError ? 'alert' : undefined}>
           {props.error}
         </p>
       ) : null}

@@ -2,7 +2,7 @@ import { LABEL_KEYS } from '../protocol/options.js';
 
 /**
  * Every string the widgets show, per locale. Hosts may override the labels README “Widgets and the host SDK” names;
- * everything else comes from these catalogs. Placeholders: {length}, {seconds}, {minutes}.
+ * everything else comes from these catalogs. Placeholders: {length}, {seconds}, {minutes}, {count}.
  */
 const en = {
   widgetTitle: 'Set your card PIN',
@@ -10,6 +10,9 @@ const en = {
   confirmPinLabel: 'Confirm new PIN',
   pinPlaceholder: '',
   confirmPinPlaceholder: '',
+  currentPinLabel: 'Current PIN',
+  currentPinPlaceholder: '',
+  currentPinHint: 'To change your PIN, first enter the one you use now.',
   submitButtonText: 'Set PIN',
   submitLoadingText: 'Setting PIN…',
   hint: '{length} digits. Avoid repeats, sequences and your card number.',
@@ -22,6 +25,12 @@ const en = {
   lastFour: 'Your PIN can’t be the last digits of your card number.',
   length: 'Enter exactly {length} digits.',
   digits: 'Use digits only.',
+  currentPinIncorrect: 'That is not your current PIN.',
+  currentPinTriesLeft: 'That is not your current PIN. {count} tries left.',
+  currentPinLastTry: 'That is not your current PIN. 1 try left: one more wrong PIN blocks it.',
+  currentPinRequired: 'Enter your current PIN to change it.',
+  pinBlocked:
+    'Your PIN is blocked after too many wrong tries. Your card program has to unblock it before you can change it.',
   expired: 'This session has expired. Please start again.',
   used: 'This session was already used. Please start again.',
   tooMany: 'Too many attempts. Please start again.',

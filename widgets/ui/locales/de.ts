@@ -6,6 +6,9 @@ const de: Catalog = {
   confirmPinLabel: 'Neue PIN bestätigen',
   pinPlaceholder: '',
   confirmPinPlaceholder: '',
+  currentPinLabel: 'Aktuelle PIN',
+  currentPinPlaceholder: '',
+  currentPinHint: 'Um Ihre PIN zu ändern, geben Sie zuerst die PIN ein, die Sie jetzt verwenden.',
   submitButtonText: 'PIN festlegen',
   submitLoadingText: 'PIN wird gespeichert…',
   hint: '{length} Ziffern. Keine Wiederholungen, Zahlenfolgen oder Ihre Kartennummer.',
@@ -18,6 +21,13 @@ const de: Catalog = {
   lastFour: 'Die PIN darf nicht aus den letzten Ziffern Ihrer Kartennummer bestehen.',
   length: 'Geben Sie genau {length} Ziffern ein.',
   digits: 'Nur Ziffern verwenden.',
+  currentPinIncorrect: 'Das ist nicht Ihre aktuelle PIN.',
+  currentPinTriesLeft: 'Das ist nicht Ihre aktuelle PIN. Noch {count} Versuche.',
+  currentPinLastTry:
+    'Das ist nicht Ihre aktuelle PIN. Noch 1 Versuch: Eine weitere falsche PIN sperrt sie.',
+  currentPinRequired: 'Geben Sie Ihre aktuelle PIN ein, um sie zu ändern.',
+  pinBlocked:
+    'Ihre PIN ist nach zu vielen Fehlversuchen gesperrt. Ihr Kartenherausgeber muss sie entsperren, bevor Sie sie ändern können.',
   expired: 'Die Sitzung ist abgelaufen. Bitte beginnen Sie neu.',
   used: 'Diese Sitzung wurde bereits verwendet. Bitte beginnen Sie neu.',
   tooMany: 'Zu viele Versuche. Bitte beginnen Sie neu.',

@@ -6,6 +6,9 @@ const es: Catalog = {
   confirmPinLabel: 'Confirma el PIN nuevo',
   pinPlaceholder: '',
   confirmPinPlaceholder: '',
+  currentPinLabel: 'PIN actual',
+  currentPinPlaceholder: '',
+  currentPinHint: 'Para cambiar tu PIN, primero introduce el que usas ahora.',
   submitButtonText: 'Guardar PIN',
   submitLoadingText: 'Guardando PIN…',
   hint: '{length} dígitos. Evita repeticiones, secuencias y el número de tu tarjeta.',
@@ -18,6 +21,13 @@ const es: Catalog = {
   lastFour: 'Tu PIN no puede ser los últimos dígitos de tu tarjeta.',
   length: 'Introduce exactamente {length} dígitos.',
   digits: 'Usa solo números.',
+  currentPinIncorrect: 'Ese no es tu PIN actual.',
+  currentPinTriesLeft: 'Ese no es tu PIN actual. Te quedan {count} intentos.',
+  currentPinLastTry:
+    'Ese no es tu PIN actual. Te queda 1 intento: si vuelves a fallar, el PIN se bloqueará.',
+  currentPinRequired: 'Introduce tu PIN actual para cambiarlo.',
+  pinBlocked:
+    'Tu PIN está bloqueado por demasiados intentos fallidos. El emisor de tu tarjeta tiene que desbloquearlo antes de que puedas cambiarlo.',
   expired: 'La sesión ha caducado. Vuelve a empezar.',
   used: 'Esta sesión ya se usó. Vuelve a empezar.',
   tooMany: 'Demasiados intentos. Vuelve a empezar.',

@@ -6,6 +6,9 @@ const fr: Catalog = {
   confirmPinLabel: 'Confirmez le nouveau code',
   pinPlaceholder: '',
   confirmPinPlaceholder: '',
+  currentPinLabel: 'Code actuel',
+  currentPinPlaceholder: '',
+  currentPinHint: 'Pour changer de code, saisissez d’abord celui que vous utilisez aujourd’hui.',
   submitButtonText: 'Enregistrer le code',
   submitLoadingText: 'Enregistrement…',
   hint: '{length} chiffres. Évitez les répétitions, les suites et votre numéro de carte.',
@@ -18,6 +21,13 @@ const fr: Catalog = {
   lastFour: 'Votre code ne peut pas être les derniers chiffres de votre carte.',
   length: 'Saisissez exactement {length} chiffres.',
   digits: 'Chiffres uniquement.',
+  currentPinIncorrect: 'Ce n’est pas votre code actuel.',
+  currentPinTriesLeft: 'Ce n’est pas votre code actuel. Il vous reste {count} essais.',
+  currentPinLastTry:
+    'Ce n’est pas votre code actuel. Il vous reste 1 essai : une nouvelle erreur bloquera le code.',
+  currentPinRequired: 'Saisissez votre code actuel pour le changer.',
+  pinBlocked:
+    'Votre code est bloqué après trop d’essais erronés. L’émetteur de votre carte doit le débloquer avant que vous puissiez le changer.',
   expired: 'La session a expiré. Recommencez.',
   used: 'Cette session a déjà servi. Recommencez.',
   tooMany: 'Trop de tentatives. Recommencez.',
