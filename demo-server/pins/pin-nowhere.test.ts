@@ -4,6 +4,7 @@ import { issueCard, mintToken, testPan, widgetCall } from '../testing/cards.js';
 import { encryptPin, ephemeralKey } from '../testing/independent-jose.js';
 import { startTestPlatform } from '../testing/platform.js';
 import { startReceiver } from '../testing/receiver.js';
+import { terminal } from '../testing/terminal.js';
 
 /** A 12-digit PIN: no timestamp, id or random hex in the data can contain it by chance. */
 const PIN = '957316284039';
@@ -84,6 +85,139 @@ describe('a PIN set through the full path appears nowhere', () => {
       expect(JSON.stringify(events.body)).not.toContain(PIN);
       expect(receiver.received.length).toBeGreaterThan(3);
       for (const webhook of receiver.received) expect(webhook.body).not.toContain(PIN);
+    } finally {
+      await platform.dispose();
+      await receiver.close();
+    }
+  });
+});
+
+/** Three more 12-digit PINs: the wrong one a terminal sends, the current one, the new one. */
+const WRONG = '864209753146';
+const NEW = '318527460913';
+
+describe('at the point of sale too', () => {
+  it('the terminal’s PIN, the current PIN, the chip’s copy and the verification leave no digits', async () => {
+    let logs = '';
+    const sink = new Writable({
+      write(chunk, _encoding, done) {
+        logs += chunk.toString();
+        done();
+      },
+    });
+    const platform = await startTestPlatform(
+      { ISSUANCE_DELAY_MS: '3600000' },
+      { level: 'trace', stream: sink },
+    );
+    const receiver = await startReceiver();
+    const answers: string[] = [];
+    const record = <T extends { body: unknown }>(answer: T) => {
+      answers.push(JSON.stringify(answer.body));
+      return answer;
+    };
+    try {
+      platform.startWorkers();
+      await platform.call('POST', '/v1/webhooks', { url: receiver.url, enabled_events: ['*'] });
+      const pan = testPan('400000123456785');
+      const card = await issueCard(
+        platform,
+        {
+          pin_issuance_policy: 'REQUIRED',
+          pin_length: 12,
+          offline_pin: true,
+          pin_change_requires_current_pin: true,
+        },
+        { pan },
+      );
+      const jwks = (await platform.app.inject({ method: 'GET', url: '/v1/pin_keys' })).json();
+      const setPin = async (payload: Record<string, string>) => {
+        const token = await mintToken(platform, card.id, { widget_type: 'SET_PIN' });
+        return record(
+          await widgetCall(platform, 'POST', '/v1/widget/pin', token, {
+            encrypted_pin: await encryptPin(jwks, '', token, {}, JSON.stringify(payload)),
+          }),
+        );
+      };
+      expect((await setPin({ pin: PIN })).status).toBe(200);
+      await platform.call('POST', `/v1/simulations/cards/${card.id}/advance`);
+      await platform.call('PATCH', `/v1/cards/${card.id}`, { card_status: 'ACTIVE' });
+
+      const authorize = async (extra: Record<string, unknown>) =>
+        record(
+          await platform.call('POST', '/v1/simulations/authorizations', {
+            card_id: card.id,
+            amount: 100,
+            entry_mode: 'CHIP_CONTACT',
+            ...extra,
+          }),
+        );
+      for (const pin of [WRONG, PIN]) {
+        expect(
+          (
+            await authorize({
+              pin_block: { format: 'ISO_9564_0', block: terminal.format0(pin, pan) },
+            })
+          ).status,
+        ).toBe(200);
+        const format4 = { format: 'ISO_9564_4', block: terminal.format4(pin, pan) };
+        expect((await authorize({ pin_block: format4 })).status).toBe(200);
+        expect((await authorize({ cvm: 'OFFLINE_PIN', pin_block: format4 })).status).toBe(200);
+      }
+      // The demo PIN pad's translation, as the acquirer's HSM.
+      const padEntry = await encryptPin(jwks, WRONG, '', {
+        card: card.id,
+        iat: Math.floor(Date.now() / 1000),
+        wst: undefined,
+      });
+      const translated = record(
+        await platform.call('POST', '/v1/simulations/pin_pad/pin_block', {
+          card_id: card.id,
+          encrypted_pin: padEntry,
+          format: 'ISO_9564_4',
+        }),
+      );
+      expect(translated.status).toBe(200);
+
+      // A change with a wrong current PIN, then with the right one; an unblock's script.
+      expect((await setPin({ pin: NEW, current_pin: WRONG })).status).toBe(400);
+      expect((await setPin({ pin: NEW, current_pin: PIN })).status).toBe(200);
+      record(await platform.call('POST', `/v1/cards/${card.id}/pin/unblock`));
+      expect(
+        (
+          await authorize({
+            cvm: 'OFFLINE_PIN',
+            pin_block: { format: 'ISO_9564_4', block: terminal.format4(NEW, pan) },
+          })
+        ).status,
+      ).toBe(200);
+      expect(
+        (
+          await authorize({
+            cvm: 'OFFLINE_PIN',
+            pin_block: { format: 'ISO_9564_4', block: terminal.format4(NEW, pan) },
+          })
+        ).body,
+      ).toMatchObject({ offline_pin_verification: 'VERIFIED' });
+      await receiver.waitFor((all) =>
+        all.some(
+          (w) =>
+            w.json.data.script_type === 'UNBLOCK_PIN' &&
+            w.json.data.script_event_type === 'script_applied',
+        ),
+      );
+
+      const images = await platform.db.images();
+      const events = await platform.call('GET', '/v1/events?limit=100');
+      expect(logs).toContain('/v1/simulations/authorizations');
+      expect(answers.length).toBeGreaterThan(8);
+      for (const pin of [PIN, WRONG, NEW]) {
+        expect(logs).not.toContain(pin);
+        for (const answer of answers) expect(answer).not.toContain(pin);
+        for (const { name, bytes } of images)
+          expect(bytes.toString('latin1'), name).not.toContain(pin);
+        expect(JSON.stringify(events.body)).not.toContain(pin);
+        for (const webhook of receiver.received) expect(webhook.body).not.toContain(pin);
+      }
     } finally {
       await platform.dispose();
       await receiver.close();

@@ -1,41 +1,14 @@
-import { createCipheriv, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { TEST_KEYS } from '../config.js';
 import { issueCard, mintToken, testPan, widgetCall } from '../testing/cards.js';
 import { encryptPin } from '../testing/independent-jose.js';
 import { type TestPlatform, startTestPlatform } from '../testing/platform.js';
+import { terminal } from '../testing/terminal.js';
 
 /**
  * The PIN at the point of sale (docs/point-of-sale.md), checked as a terminal and an acquirer
- * would: PIN blocks built here with node:crypto only, apart from payment-crypto/.
+ * would: PIN blocks built by testing/terminal.ts with node:crypto only, apart from payment-crypto/.
  */
-const terminal = {
-  ecb(algorithm: 'des-ede-ecb' | 'aes-256-ecb', key: Buffer, data: Buffer) {
-    const cipher = createCipheriv(algorithm, key, null);
-    cipher.setAutoPadding(false);
-    return Buffer.concat([cipher.update(data), cipher.final()]);
-  },
-  xor: (a: Buffer, b: Buffer) => Buffer.from(a.map((byte, i) => byte ^ b[i]!)),
-  /** ISO 9564-1 format 0: (0 ‖ N ‖ PIN ‖ F…) xor (0000 ‖ 12 PAN digits before the check digit). */
-  format0(pin: string, pan: string, key = Buffer.from(TEST_KEYS.ZONE_PIN_KEY_TDES, 'hex')) {
-    const pinField = Buffer.from(`0${pin.length.toString(16)}${pin}`.padEnd(16, 'F'), 'hex');
-    const panField = Buffer.from(`0000${pan.slice(-13, -1)}`, 'hex');
-    return terminal.ecb('des-ede-ecb', key, terminal.xor(pinField, panField)).toString('hex');
-  },
-  /**
-   * ISO 9564-1 format 4: AES(K, AES(K, 4 ‖ N ‖ PIN ‖ A… ‖ random) xor (M ‖ PAN ‖ 0…)), M = the
-   * PAN's length − 12.
-   */
-  format4(pin: string, pan: string, key = Buffer.from(TEST_KEYS.ZONE_PIN_KEY_AES, 'hex')) {
-    const pinField = Buffer.concat([
-      Buffer.from(`4${pin.length.toString(16)}${pin}`.padEnd(16, 'A'), 'hex'),
-      randomBytes(8),
-    ]);
-    const panField = Buffer.from(`${pan.length - 12}${pan}`.padEnd(32, '0'), 'hex');
-    const intermediate = terminal.ecb('aes-256-ecb', key, pinField);
-    return terminal.ecb('aes-256-ecb', key, terminal.xor(intermediate, panField)).toString('hex');
-  },
-};
 
 const PAN = testPan('400000987654321');
 const RIGHT = '3850';
@@ -256,7 +229,10 @@ describe('online PIN: an independent terminal’s format 0 and format 4 blocks',
         'pin_block.format',
       ],
     ] as const) {
-      expect((await authorize(card.id, extra)).body).toMatchObject({ code: 'INVALID_FIELD', field });
+      expect((await authorize(card.id, extra)).body).toMatchObject({
+        code: 'INVALID_FIELD',
+        field,
+      });
     }
     expect(await platform.db.snapshot()).toEqual(before);
   });
@@ -430,9 +406,11 @@ describe('a change that needs the current PIN', () => {
     const card = await activeCard();
     for (let i = 0; i < 3; i++) await online(card.id, 'ISO_9564_4', WRONG);
     expect((await getCard(card.id)).pin_status).toBe('BLOCKED');
-    expect((await setPin(card.id, '7391', { pin: '7391', current_pin: RIGHT })).body).toMatchObject({
-      code: 'INVALID_PIN_PAYLOAD',
-    });
+    expect((await setPin(card.id, '7391', { pin: '7391', current_pin: RIGHT })).body).toMatchObject(
+      {
+        code: 'INVALID_PIN_PAYLOAD',
+      },
+    );
     expect((await setPin(card.id, '7391')).status).toBe(200);
     expect(await getCard(card.id)).toMatchObject({ pin_status: 'OK', pin_tries_remaining: 3 });
   });

@@ -8,6 +8,7 @@ import { rotateTransportKey } from '../pins/transport-keys.js';
 import { testPan } from './cards.js';
 import { type TestDatabase, postgresTestDatabase, sqliteTestDatabase } from './db-snapshot.js';
 import { encryptPin } from './independent-jose.js';
+import { terminal } from './terminal.js';
 import { TEST_API_KEY, tempDataDir } from './platform.js';
 import { type ReceivedWebhook, startReceiver } from './receiver.js';
 import { ServerProcess, freePort } from './server-process.js';
@@ -191,7 +192,14 @@ interface CardRecord {
   syncsTried: number;
   /** 9F18 identifiers of the scripts acknowledged authorizations carried. */
   scriptsReceived: string[];
+  /** Wrong online PINs sent (retries of a lost answer included): no more tries may be used. */
+  wrongPinsSent: number;
+  /** After the last acknowledged PIN step: true once an answer said BLOCKED, false after an unblock. */
+  pinBlocked?: boolean;
 }
+
+/** The products' `pin_try_limit`: the harness's products keep the default. */
+const PIN_TRY_LIMIT = 3;
 
 /** The report in one line, for the test's output (and the closing notes' figures). */
 export function summarize(report: CrashReport): string {
@@ -496,6 +504,32 @@ export async function runCrashHarness(options: CrashHarnessOptions): Promise<Cra
     problem(`${card.id}: the chip never got in sync`);
   }
 
+  /**
+   * Wrong online PINs until an acknowledged answer says the PIN is BLOCKED (a kill must never
+   * lose that), then, half the time, the back office's unblock.
+   */
+  async function blockPin(card: CardRecord) {
+    const wrong = newPin(card);
+    for (let round = 0; round < 12 && !card.pinBlocked; round++) {
+      const answer = await operation('wrong PIN', () => {
+        card.wrongPinsSent++;
+        return request('POST', '/v1/simulations/authorizations', {
+          card_id: card.id,
+          amount: 1,
+          entry_mode: 'MAGSTRIPE',
+          pin_block: { format: 'ISO_9564_0', block: terminal.format0(wrong, card.pan) },
+        });
+      });
+      card.pinBlocked = answer.body?.pin_status === 'BLOCKED';
+    }
+    if (!card.pinBlocked) problem(`${card.id}: 12 wrong PINs never blocked it`);
+    secrets.add(wrong);
+    if (random() < 0.5) {
+      await operation('unblock PIN', () => request('POST', `/v1/cards/${card.id}/pin/unblock`));
+      card.pinBlocked = false;
+    }
+  }
+
   async function lifecycle(index: number) {
     const policy = policies[index % policies.length]!;
     // 4 ‖ the lifecycle number ‖ random digits: 15 digits, then the Luhn check digit.
@@ -527,6 +561,7 @@ export async function runCrashHarness(options: CrashHarnessOptions): Promise<Cra
       syncsAcked: 0,
       syncsTried: 0,
       scriptsReceived: [],
+      wrongPinsSent: 0,
     };
     cards.push(card);
     if (policy.name === 'VIRTUAL') {
@@ -547,6 +582,7 @@ export async function runCrashHarness(options: CrashHarnessOptions): Promise<Cra
     }
     await status(card, 'SUSPENDED');
     await status(card, 'ACTIVE');
+    if (card.pins.length > 0 && random() < 0.5) await blockPin(card);
     if (random() < 0.3) await status(card, 'TERMINATED');
   }
 
@@ -727,6 +763,18 @@ export async function runCrashHarness(options: CrashHarnessOptions): Promise<Cra
           check(pin === card.pins.at(-1), `${card.id}: the last PIN set (stored PIN differs)`);
         }
       }
+      if (card.pinBlocked !== undefined) {
+        const tries = Number(row.pin_tries_remaining);
+        check(
+          tries === (card.pinBlocked ? 0 : PIN_TRY_LIMIT),
+          `${card.id}: the acknowledged PIN ${card.pinBlocked ? 'BLOCKED' : 'unblock'} (${tries} tries left)`,
+        );
+        check(
+          PIN_TRY_LIMIT - tries <= card.wrongPinsSent,
+          undefined,
+          `${card.id}: ${PIN_TRY_LIMIT - tries} tries used by ${card.wrongPinsSent} wrong PINs`,
+        );
+      }
       const scripts = await db.rows<{
         id: string;
         script_identifier: string;
@@ -809,7 +857,14 @@ export async function runCrashHarness(options: CrashHarnessOptions): Promise<Cra
       // The events tell the card's story: the last one shows the card as it is.
       const last = (updates.at(-1) ?? own.find((e) => e.type === 'CARD.CREATED'))?.data.card;
       const resource = (await request('GET', `/v1/cards/${row.id}`)) as any;
-      for (const field of ['card_status', 'is_pin_set', 'card_fulfillment_status', 'offline_pin']) {
+      for (const field of [
+        'card_status',
+        'is_pin_set',
+        'pin_status',
+        'pin_tries_remaining',
+        'card_fulfillment_status',
+        'offline_pin',
+      ]) {
         check(
           JSON.stringify(last?.[field]) === JSON.stringify(resource.body?.[field]),
           undefined,
