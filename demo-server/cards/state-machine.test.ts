@@ -203,3 +203,52 @@ describe('decide: fulfillment', () => {
     ).toBe(false);
   });
 });
+
+describe('decide: PIN tries (docs/point-of-sale.md)', () => {
+  const limit5 = product({ pinTryLimit: 5 });
+  const withPin = (overrides: Partial<Card> = {}) =>
+    card({ cardStatus: 'ACTIVE', fulfillmentStatus: 'SHIPPED', isPinSet: true, ...overrides });
+
+  it('a wrong PIN uses one try, down to 0; a blocked or absent PIN counts nothing', () => {
+    expect(decide(withPin({ pinTriesRemaining: 2 }), limit5, { type: 'PIN_INCORRECT' })).toEqual({
+      allowed: true,
+      patch: { pinTriesRemaining: 1 },
+      schedule: [],
+      assignRandomPin: false,
+      personalizeChip: false,
+    });
+    for (const blocked of [
+      withPin({ pinTriesRemaining: 0 }),
+      withPin({ isPinSet: false }),
+      withPin({ cardStatus: 'TERMINATED' }),
+      withPin({ form: 'VIRTUAL' }),
+    ]) {
+      expect(decide(blocked, limit5, { type: 'PIN_INCORRECT' }).allowed).toBe(false);
+      expect(decide(blocked, limit5, { type: 'PIN_VERIFIED' }).allowed).toBe(false);
+    }
+  });
+
+  it('a right PIN, an unblock and a new PIN restore the product’s limit', () => {
+    expect(
+      decide(withPin({ pinTriesRemaining: 1 }), limit5, { type: 'PIN_VERIFIED' }),
+    ).toMatchObject({ allowed: true, patch: { pinTriesRemaining: 5 } });
+    expect(
+      decide(withPin({ pinTriesRemaining: 0 }), limit5, { type: 'PIN_UNBLOCKED' }),
+    ).toMatchObject({ allowed: true, patch: { pinTriesRemaining: 5 } });
+    expect(
+      decide(withPin({ pinTriesRemaining: 0 }), limit5, { type: 'PIN_SET', time: 't' }),
+    ).toMatchObject({ allowed: true, patch: { pinTriesRemaining: 5, isPinSet: true } });
+    expect(decide(withPin({ isPinSet: false }), limit5, { type: 'PIN_UNBLOCKED' }).allowed).toBe(
+      false,
+    );
+  });
+
+  it('issuing an offline-PIN card with a PIN personalizes its chip; others have none to write', () => {
+    const job = { type: 'JOB_DUE', job: 'ISSUE_CARD', time: 't' } as const;
+    const offline = card({ cardStatus: 'UNACTIVATED', offlinePinEnabled: true, isPinSet: true });
+    expect(decide(offline, product(), job)).toMatchObject({ personalizeChip: true });
+    expect(decide({ ...offline, offlinePinEnabled: false }, product(), job)).toMatchObject({
+      personalizeChip: false,
+    });
+  });
+});
