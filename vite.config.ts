@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import react from '@vitejs/plugin-react';
-import { type Plugin, defineConfig } from 'vite';
+import { type Plugin, build, defineConfig } from 'vite';
 import { precompress } from './vite.precompress.js';
 
 const EARLY_ENTRY = 'early';
@@ -34,13 +34,43 @@ function earlyScript(): Plugin {
 }
 
 /**
+ * The demo terminal's PIN pad (widgets/pin-pad/, served by a DEMO_MODE platform at
+ * /simulations/pin-pad/), built on its own once the widgets are written. As a page of their
+ * build it would share jose with their bundle, and the chunk Rollup then splits out would add a
+ * request to every widget document, one of them under the early script.
+ */
+function pinPadDocument(): Plugin {
+  return {
+    name: 'pin-widgets:pin-pad',
+    apply: 'build',
+    async closeBundle() {
+      await build({
+        configFile: false,
+        root: resolve(import.meta.dirname, 'widgets'),
+        base: '/widgets/',
+        logLevel: 'warn',
+        plugins: [precompress()],
+        build: {
+          outDir: resolve(import.meta.dirname, 'dist/widgets'),
+          emptyOutDir: false,
+          rollupOptions: {
+            input: { 'pin-pad': resolve(import.meta.dirname, 'widgets/pin-pad/index.html') },
+          },
+        },
+      });
+    },
+  };
+}
+
+/**
  * The widget documents: a multi-page build, one HTML entry per widget, served by the platform
- * under /widgets/. (The host SDK has its own library-mode build: vite.sdk.config.ts.)
+ * under /widgets/; the demo terminal's PIN pad is served at /simulations/pin-pad/. (The host SDK
+ * has its own library-mode build: vite.sdk.config.ts.)
  */
 export default defineConfig({
   root: resolve(import.meta.dirname, 'widgets'),
   base: '/widgets/',
-  plugins: [react(), earlyScript(), precompress()],
+  plugins: [react(), earlyScript(), precompress(), pinPadDocument()],
   build: {
     outDir: resolve(import.meta.dirname, 'dist/widgets'),
     emptyOutDir: true,

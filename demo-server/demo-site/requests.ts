@@ -7,6 +7,13 @@ const EMV_PROFILES = ['EMV_CCD', 'MASTERCARD', 'VISA'] as const;
 /** The only widgets this program embeds: a token for anything else is never minted. */
 const WIDGET_TYPES = ['SET_PIN', 'REVEAL_PIN'] as const;
 const ENTRY_MODES = ['CHIP_CONTACT', 'CONTACTLESS'] as const;
+/** Who checks the PIN typed at the terminal: the issuer (online) or the card's chip (offline). */
+const CVMS = ['ONLINE_PIN', 'OFFLINE_PIN'] as const;
+/** How the acquirer forwards an online PIN; the chip takes format 4 only (docs/point-of-sale.md). */
+const PIN_BLOCK_FORMATS = ['ISO_9564_4', 'ISO_9564_0'] as const;
+/** The PIN pad's compact JWE (ECDH-ES: the encrypted key part is empty). */
+const COMPACT_JWE = /^[A-Za-z0-9_-]+\.\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+const MAX_JWE_LENGTH = 4096;
 /** RFC 7638 SHA-256 thumbprint, base64url without padding: 32 bytes are 43 characters. */
 const JKT = /^[A-Za-z0-9_-]{43}$/;
 const CARD_ID = /^[A-Za-z0-9_-]{1,64}$/;
@@ -21,9 +28,15 @@ export interface TokenRequest {
   widget_type: (typeof WIDGET_TYPES)[number];
   jkt: string;
 }
-export interface AuthorizeRequest {
-  entry_mode: (typeof ENTRY_MODES)[number];
-}
+/** A payment at the terminal; with a PIN, only its JWE from the platform's PIN pad. */
+export type AuthorizeRequest =
+  | { entry_mode: (typeof ENTRY_MODES)[number] }
+  | {
+      entry_mode: (typeof ENTRY_MODES)[number];
+      cvm: (typeof CVMS)[number];
+      encrypted_pin: string;
+      pin_block_format: (typeof PIN_BLOCK_FORMATS)[number];
+    };
 
 function object(body: unknown): Record<string, unknown> {
   if (typeof body !== 'object' || body === null || Array.isArray(body))
@@ -66,7 +79,35 @@ export function parseTokenRequest(body: unknown): TokenRequest {
 }
 
 export function parseAuthorizeRequest(body: unknown): AuthorizeRequest {
-  return { entry_mode: oneOf(object(body), 'entry_mode', ENTRY_MODES) };
+  const fields = object(body);
+  const entry_mode = oneOf(fields, 'entry_mode', ENTRY_MODES);
+  const unknown = Object.keys(fields).find(
+    (name) => !['entry_mode', 'cvm', 'encrypted_pin', 'pin_block_format'].includes(name),
+  );
+  if (unknown !== undefined) throw invalidRequest(`Unknown field ${unknown}: remove it`);
+  if (fields.cvm === undefined) {
+    if (fields.encrypted_pin !== undefined || fields.pin_block_format !== undefined)
+      throw invalidRequest('encrypted_pin and pin_block_format go with a cvm');
+    return { entry_mode };
+  }
+  const cvm = oneOf(fields, 'cvm', CVMS);
+  const encrypted = fields.encrypted_pin;
+  // Only ciphertext from the pad: this backend never accepts, holds or forwards a PIN.
+  if (
+    typeof encrypted !== 'string' ||
+    encrypted.length > MAX_JWE_LENGTH ||
+    !COMPACT_JWE.test(encrypted)
+  )
+    throw invalidRequest('encrypted_pin must be the PIN pad’s compact JWE');
+  const pin_block_format =
+    fields.pin_block_format === undefined
+      ? 'ISO_9564_4'
+      : oneOf(fields, 'pin_block_format', PIN_BLOCK_FORMATS);
+  if (cvm === 'OFFLINE_PIN' && entry_mode !== 'CHIP_CONTACT')
+    throw invalidRequest('An offline PIN is checked by the chip: insert the card (CHIP_CONTACT)');
+  if (cvm === 'OFFLINE_PIN' && pin_block_format !== 'ISO_9564_4')
+    throw invalidRequest('The terminal hands the chip its PIN in format 4: use ISO_9564_4');
+  return { entry_mode, cvm, encrypted_pin: encrypted, pin_block_format };
 }
 
 export function parseCardId(value: unknown): string {

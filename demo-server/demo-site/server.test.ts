@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dpopKey, encryptPin } from '../testing/independent-jose.js';
 import { TEST_API_KEY, type TestPlatform, startTestPlatform } from '../testing/platform.js';
 import { tokenHash } from '../widget-sessions/tokens.js';
 import { startDemoSite } from './server.js';
@@ -141,6 +142,7 @@ describe('every cardholder route needs the session', () => {
     ['POST', '/api/cards/card_x/activate', undefined],
     ['POST', '/api/cards/card_x/sync-offline-pin', undefined],
     ['POST', '/api/cards/card_x/authorize', { entry_mode: 'CHIP_CONTACT' }],
+    ['POST', '/api/cards/card_x/unblock-pin', undefined],
     ['GET', '/api/events', undefined],
     ['GET', '/api/stream', undefined],
   ] as const)('%s %s without a session: 401', async (method, url, body) => {
@@ -180,6 +182,7 @@ describe('every state-changing call needs the session’s CSRF token', () => {
       [`/api/cards/${cardId}/activate`, undefined],
       [`/api/cards/${cardId}/sync-offline-pin`, undefined],
       [`/api/cards/${cardId}/authorize`, { entry_mode: 'CHIP_CONTACT' }],
+      [`/api/cards/${cardId}/unblock-pin`, undefined],
     ] as const;
 
   it.each([
@@ -223,6 +226,7 @@ describe('a session touches only its own cards', () => {
     ['POST', (id: string) => `/api/cards/${id}/activate`, undefined],
     ['POST', (id: string) => `/api/cards/${id}/sync-offline-pin`, undefined],
     ['POST', (id: string) => `/api/cards/${id}/authorize`, { entry_mode: 'CHIP_CONTACT' }],
+    ['POST', (id: string) => `/api/cards/${id}/unblock-pin`, undefined],
     [
       'POST',
       () => '/api/widget-token',
@@ -338,6 +342,205 @@ describe('minting a widget token', () => {
     expect(minted.status).toBe(201);
     const stored = await platform.store.read.getWidgetTokenByHash(tokenHash(minted.json().token));
     expect(stored?.origin).toBe(`http://${localhost}`);
+  });
+});
+
+describe('paying at the demo terminal: the PIN pad’s JWE, never a PIN', () => {
+  const PIN = '3850';
+  const WRONG = '2961';
+  const PUBLIC_URL = 'http://localhost:4000';
+  let session: Session;
+  let jwks: { keys: object[] };
+
+  beforeAll(async () => {
+    session = await startSession();
+    jwks = (await platform.app.inject({ method: 'GET', url: '/v1/pin_keys' })).json();
+  });
+
+  /** The cardholder sets the PIN in the Set PIN widget (here: its calls, DPoP-bound). */
+  async function setPin(cardId: string, pin: string) {
+    const key = await dpopKey();
+    const minted = await platform.call('POST', `/v1/cards/${cardId}/widget_token`, {
+      widget_type: 'SET_PIN',
+      jkt: key.jkt,
+    });
+    const token = minted.body.widget_token as string;
+    const set = await platform.app.inject({
+      method: 'POST',
+      url: '/v1/widget/pin',
+      headers: {
+        authorization: `DPoP ${token}`,
+        dpop: await key.proof('POST', `${PUBLIC_URL}/v1/widget/pin`, token),
+      },
+      payload: { encrypted_pin: await encryptPin(jwks, pin, token) },
+    });
+    expect(set.statusCode).toBe(200);
+  }
+
+  /** An active offline-PIN card of the session, its PIN set. */
+  async function activeCard(): Promise<string> {
+    const issued = await call('POST', '/api/cards', {
+      session,
+      body: { policy: 'REQUIRED', offline_pin: true },
+    });
+    const cardId = issued.json().id as string;
+    await setPin(cardId, PIN);
+    expect((await call('POST', `/api/cards/${cardId}/advance`, { session })).status).toBe(200);
+    expect((await call('POST', `/api/cards/${cardId}/activate`, { session })).status).toBe(200);
+    return cardId;
+  }
+
+  /** What the platform's PIN pad hands the page: a JWE bound to the card and the moment. */
+  const padJwe = (pin: string, cardId: string) =>
+    encryptPin(jwks, pin, '', { wst: undefined, card: cardId, iat: Math.floor(Date.now() / 1000) });
+
+  const pay = (cardId: string, body: Record<string, unknown>) =>
+    call('POST', `/api/cards/${cardId}/authorize`, {
+      session,
+      body: { entry_mode: 'CHIP_CONTACT', ...body },
+    });
+
+  it('online PIN: translated to a format 4 block (or format 0) and verified by the issuer', async () => {
+    const cardId = await activeCard();
+    const paid = await pay(cardId, {
+      cvm: 'ONLINE_PIN',
+      encrypted_pin: await padJwe(PIN, cardId),
+    });
+    expect(paid.status).toBe(200);
+    expect(paid.json()).toMatchObject({
+      approved: true,
+      pin_verification: 'VERIFIED',
+      pin_status: 'OK',
+      pin_block_format: 'ISO_9564_4',
+    });
+    // The page learns the answer, never the block the backend forwarded.
+    expect(paid.json()).not.toHaveProperty('pin_block');
+    const format0 = await pay(cardId, {
+      cvm: 'ONLINE_PIN',
+      encrypted_pin: await padJwe(PIN, cardId),
+      pin_block_format: 'ISO_9564_0',
+    });
+    expect(format0.json()).toMatchObject({
+      approved: true,
+      pin_verification: 'VERIFIED',
+      pin_block_format: 'ISO_9564_0',
+    });
+  });
+
+  it('offline PIN: the chip verifies the PIN it holds', async () => {
+    const cardId = await activeCard();
+    const paid = await pay(cardId, {
+      cvm: 'OFFLINE_PIN',
+      encrypted_pin: await padJwe(PIN, cardId),
+    });
+    expect(paid.status).toBe(200);
+    expect(paid.json()).toMatchObject({
+      approved: true,
+      offline_pin_verification: 'VERIFIED',
+      chip_pin_tries_remaining: 3,
+    });
+    const wrong = await pay(cardId, {
+      cvm: 'OFFLINE_PIN',
+      encrypted_pin: await padJwe(WRONG, cardId),
+    });
+    expect(wrong.json()).toMatchObject({
+      approved: false,
+      offline_pin_verification: 'INCORRECT',
+      chip_pin_tries_remaining: 2,
+      decline_reason: 'OFFLINE_PIN_INCORRECT',
+    });
+  });
+
+  it('three wrong online PINs block the PIN; the back office unblocks it', async () => {
+    const cardId = await activeCard();
+    const answers = [];
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const paid = await pay(cardId, {
+        cvm: 'ONLINE_PIN',
+        encrypted_pin: await padJwe(WRONG, cardId),
+      });
+      answers.push(paid.json());
+    }
+    expect(answers.map((answer) => [answer.decline_reason, answer.pin_tries_remaining])).toEqual([
+      ['INCORRECT_PIN', 2],
+      ['INCORRECT_PIN', 1],
+      ['PIN_TRIES_EXCEEDED', 0],
+    ]);
+    const refused = await pay(cardId, {
+      cvm: 'ONLINE_PIN',
+      encrypted_pin: await padJwe(PIN, cardId),
+    });
+    expect(refused.json()).toMatchObject({ approved: false, pin_verification: 'BLOCKED' });
+
+    const unblocked = await call('POST', `/api/cards/${cardId}/unblock-pin`, { session });
+    expect(unblocked.status).toBe(200);
+    expect(unblocked.json()).toMatchObject({
+      id: cardId,
+      pin_status: 'OK',
+      pin_tries_remaining: 3,
+    });
+    const again = await pay(cardId, {
+      cvm: 'ONLINE_PIN',
+      encrypted_pin: await padJwe(PIN, cardId),
+    });
+    expect(again.json()).toMatchObject({ approved: true, pin_verification: 'VERIFIED' });
+  });
+
+  it('the platform’s refusal of the JWE reaches the page with its code', async () => {
+    const cardId = await activeCard();
+    const otherCard = await activeCard();
+    const refused = await pay(cardId, {
+      cvm: 'ONLINE_PIN',
+      encrypted_pin: await padJwe(PIN, otherCard),
+    });
+    expect(refused.status).toBe(400);
+    expect(refused.json()).toMatchObject({ code: 'PIN_PAD_CARD_MISMATCH' });
+    expect((await platform.call('GET', `/v1/cards/${cardId}`)).body.pin_tries_remaining).toBe(3);
+  });
+
+  it.each([
+    ['a PIN in clear', { cvm: 'ONLINE_PIN', pin: '3850' }, 'Unknown field pin: remove it'],
+    [
+      'a cvm without the pad’s JWE',
+      { cvm: 'ONLINE_PIN' },
+      'encrypted_pin must be the PIN pad’s compact JWE',
+    ],
+    [
+      'digits as the JWE',
+      { cvm: 'ONLINE_PIN', encrypted_pin: '3850' },
+      'encrypted_pin must be the PIN pad’s compact JWE',
+    ],
+    [
+      'a JWE without a cvm',
+      { encrypted_pin: 'a..b.c.d' },
+      'encrypted_pin and pin_block_format go with a cvm',
+    ],
+    [
+      'an unknown cvm',
+      { cvm: 'SIGNATURE', encrypted_pin: 'a..b.c.d' },
+      'cvm must be one of ONLINE_PIN, OFFLINE_PIN',
+    ],
+    [
+      'an unknown PIN block format',
+      { cvm: 'ONLINE_PIN', encrypted_pin: 'a..b.c.d', pin_block_format: 'ISO_9564_1' },
+      'pin_block_format must be one of ISO_9564_4, ISO_9564_0',
+    ],
+    [
+      'an offline PIN tapped',
+      { cvm: 'OFFLINE_PIN', encrypted_pin: 'a..b.c.d', entry_mode: 'CONTACTLESS' },
+      'An offline PIN is checked by the chip: insert the card (CHIP_CONTACT)',
+    ],
+    [
+      'an offline PIN in format 0',
+      { cvm: 'OFFLINE_PIN', encrypted_pin: 'a..b.c.d', pin_block_format: 'ISO_9564_0' },
+      'The terminal hands the chip its PIN in format 4: use ISO_9564_4',
+    ],
+  ])('%s: 400 from the demo site', async (_name, body, message) => {
+    const cardId = await activeCard();
+    const refused = await pay(cardId, body);
+    expect(refused.status).toBe(400);
+    expect(refused.json()).toEqual({ code: 'INVALID_REQUEST', message });
+    expect((await platform.call('GET', `/v1/cards/${cardId}`)).body.pin_tries_remaining).toBe(3);
   });
 });
 

@@ -54,6 +54,8 @@ type Json = Record<string, any>;
 const MAX_CARDS_PER_SESSION = 25;
 /** The webhook events kept for the page's timeline, over all sessions. */
 const RECENT_EVENTS = 500;
+/** What the demo terminal charges, in minor units (the page shows it as EUR 12.50). */
+const TERMINAL_AMOUNT = 1250;
 
 class Platform {
   constructor(
@@ -170,7 +172,10 @@ export async function startDemoSite(options: DemoSiteOptions): Promise<FastifyIn
     return reply.status(status).send(body ?? {});
   };
 
-  app.get('/api/config', async () => ({ platformUrl: options.platformUrl }));
+  app.get('/api/config', async () => ({
+    platformUrl: options.platformUrl,
+    terminal: { amount: TERMINAL_AMOUNT, currency: 'EUR' },
+  }));
   app.get('/favicon.ico', async (_request, reply) => reply.status(204).send());
 
   /**
@@ -339,17 +344,54 @@ export async function startDemoSite(options: DemoSiteOptions): Promise<FastifyIn
       },
     );
 
+    /**
+     * A payment at the demo terminal. With a PIN, the page hands over only the JWE the platform's
+     * PIN pad made; this backend, standing in for the acquirer, has the platform's HSM translate
+     * it into a zone-key PIN block and sends that with the authorization. No PIN is ever here.
+     */
     cardholder.post<{ Params: { id: string } }>(
       '/api/cards/:id/authorize',
       async (request, reply) => {
         const cardId = ownedCard(request, request.params.id);
-        const { entry_mode } = parseAuthorizeRequest(request.body);
+        const payment = parseAuthorizeRequest(request.body);
+        let pinFields = {};
+        if ('cvm' in payment) {
+          const translated = await platform.call('POST', '/v1/simulations/pin_pad/pin_block', {
+            card_id: cardId,
+            encrypted_pin: payment.encrypted_pin,
+            format: payment.pin_block_format,
+          });
+          if (translated.status !== 200) return relay(translated.status, translated.body, reply);
+          pinFields = { cvm: payment.cvm, pin_block: translated.body.pin_block };
+        }
         const authorization = await platform.call('POST', '/v1/simulations/authorizations', {
           card_id: cardId,
-          amount: 1250,
-          entry_mode,
+          amount: TERMINAL_AMOUNT,
+          entry_mode: payment.entry_mode,
+          ...pinFields,
         });
-        return relay(authorization.status, authorization.body, reply);
+        return relay(
+          authorization.status,
+          authorization.status === 200 && 'cvm' in payment
+            ? { ...authorization.body, pin_block_format: payment.pin_block_format }
+            : authorization.body,
+          reply,
+        );
+      },
+    );
+
+    // The program's back office (here, for the demo, on the cardholder's page): a PIN blocked by
+    // wrong tries is unblocked by an operator. A REAL PROGRAM puts this behind its staff sign-in,
+    // with the customer's identity checked first, and audits who unblocked which card.
+    cardholder.post<{ Params: { id: string } }>(
+      '/api/cards/:id/unblock-pin',
+      async (request, reply) => {
+        const cardId = ownedCard(request, request.params.id);
+        const card = await platform.call(
+          'POST',
+          `/v1/cards/${encodeURIComponent(cardId)}/pin/unblock`,
+        );
+        return relay(card.status, card.body, reply);
       },
     );
 

@@ -32,9 +32,41 @@ function changePhrases(changed: Json, card: Json): string[] {
       card.offline_pin?.in_sync ? 'Chip offline PIN in sync' : 'Chip offline PIN out of sync',
     );
   }
+  if (
+    'pin_status' in changed &&
+    card.pin_status !== 'NOT_SET' &&
+    changed.pin_status !== 'NOT_SET'
+  ) {
+    phrases.push(card.pin_status === 'BLOCKED' ? 'PIN blocked' : 'PIN unblocked');
+  }
+  if ('pin_tries_remaining' in changed) {
+    phrases.push(`PIN tries left ${changed.pin_tries_remaining} → ${card.pin_tries_remaining}`);
+  }
+  if ('offline_pin.pending_script_id' in changed && !('offline_pin.in_sync' in changed)) {
+    phrases.push(
+      card.offline_pin?.pending_script_id
+        ? 'An issuer script waits for the chip'
+        : 'The waiting issuer script went to the chip',
+    );
+  }
   if ('status_reason' in changed && card.status_reason)
     phrases.push(`Reason: ${card.status_reason}`);
   return phrases;
+}
+
+/** The title of a CARD.UPDATED: the change a person looks for first. */
+function updateTitle(changed: Json, card: Json): string {
+  if ('card_status' in changed)
+    return `Card ${STATUS[card.card_status]?.toLowerCase() ?? 'updated'}`;
+  if ('is_pin_set' in changed || 'timestamp_pin_set' in changed) return 'PIN set';
+  if ('pin_status' in changed && card.pin_status === 'BLOCKED') return 'PIN blocked';
+  if ('pin_status' in changed && changed.pin_status === 'BLOCKED') return 'PIN unblocked';
+  if ('pin_tries_remaining' in changed) {
+    return card.pin_tries_remaining < changed.pin_tries_remaining
+      ? 'Wrong PIN at a terminal'
+      : 'PIN tries restored';
+  }
+  return 'Card updated';
 }
 
 const SCRIPT_STEPS: Record<string, string> = {
@@ -43,6 +75,11 @@ const SCRIPT_STEPS: Record<string, string> = {
   script_applied: 'The chip applied the script: offline PIN updated',
   script_failed: 'The chip refused the script',
   script_canceled: 'Script replaced by a newer one',
+};
+/** The PIN UNBLOCK script's steps, where they differ from the PIN change script's. */
+const UNBLOCK_SCRIPT_STEPS: Record<string, string> = {
+  script_created: 'PIN unblock script created: it waits for the next chip payment',
+  script_applied: 'The chip applied the unblock script: its PIN try counter is reset',
 };
 
 export function describeEvent(event: Json): { title: string; detail: string; tone: string } {
@@ -57,21 +94,26 @@ export function describeEvent(event: Json): { title: string; detail: string; ton
     case 'CARD.UPDATED': {
       const changed = data.changed_fields ?? {};
       const phrases = changePhrases(changed, data.card);
-      const title =
-        'card_status' in changed
-          ? `Card ${STATUS[data.card.card_status]?.toLowerCase() ?? 'updated'}`
-          : 'is_pin_set' in changed || 'timestamp_pin_set' in changed
-            ? 'PIN set'
-            : 'Card updated';
+      const title = updateTitle(changed, data.card);
       return {
         title,
         detail: phrases.join(' · ') || 'Details updated',
-        tone: data.card.card_status === 'ACTIVE' ? 'good' : 'info',
+        tone:
+          title === 'PIN blocked' || title === 'Wrong PIN at a terminal'
+            ? 'bad'
+            : data.card.card_status === 'ACTIVE'
+              ? 'good'
+              : 'info',
       };
     }
     case 'CARD.ISSUER_SCRIPT.UPDATED':
       return {
-        title: SCRIPT_STEPS[data.script_event_type] ?? 'Issuer script update',
+        title:
+          (data.script_type === 'UNBLOCK_PIN'
+            ? UNBLOCK_SCRIPT_STEPS[data.script_event_type]
+            : undefined) ??
+          SCRIPT_STEPS[data.script_event_type] ??
+          'Issuer script update',
         detail: `Script ${data.card_script_id}${data.status ? ` · ${data.status}` : ''}${data.reason ? ` · ${data.reason}` : ''}`,
         tone:
           data.script_event_type === 'script_failed'
@@ -150,9 +192,15 @@ export function describeScript(result: Json, entryMode: string): HTMLElement[] {
   for (const { tag, value } of readTlv(readTlv(result.issuer_script_template)[0]?.value ?? '')) {
     if (tag === '9F18') lines.push(line('9F18 script id', value));
     if (tag === '86') {
+      const unblock = value.startsWith('84240000');
       lines.push(line('86 command', value));
-      lines.push(line('  header', `${value.slice(0, 8)} (PIN CHANGE/UNBLOCK, new PIN only)`));
-      lines.push(line('  enciphered PIN block', value.slice(10, -16)));
+      lines.push(
+        line(
+          '  header',
+          `${value.slice(0, 8)} (${unblock ? 'PIN UNBLOCK: resets the PIN try counter' : 'PIN CHANGE/UNBLOCK, new PIN only'})`,
+        ),
+      );
+      if (!unblock) lines.push(line('  enciphered PIN block', value.slice(10, -16)));
       lines.push(line('  MAC', value.slice(-16)));
     }
   }
@@ -161,4 +209,103 @@ export function describeScript(result: Json, entryMode: string): HTMLElement[] {
     'The chip checks the MAC, deciphers the new PIN block and updates its offline PIN. It reports the result (tag 9F5B) with its next chip payment: insert the card again to confirm.';
   lines.push(next);
   return lines;
+}
+
+/** What the demo terminal shows for an authorization's answer, as a real terminal would. */
+export interface TerminalAnswer {
+  /** The display's first line, in a terminal's capitals. */
+  headline: string;
+  /** The display's short lines under it: the counter, the issuer script. */
+  screen: string[];
+  /** What happened, in sentences, for the person watching the demo. */
+  details: string[];
+  /** What the PIN pad's display says next (at most 32 characters). */
+  padPrompt: string;
+  tone: 'good' | 'bad';
+}
+
+const tries = (count: number) => `${count} ${count === 1 ? 'try' : 'tries'} left`;
+
+/** The kind of script an answer carried: PIN UNBLOCK (P2 = 00) or PIN CHANGE (P2 = 02). */
+function scriptKind(template: string): 'PIN UNBLOCK' | 'PIN CHANGE' {
+  const script = readTlv(template)[0]?.value ?? '';
+  const command = readTlv(script).find(({ tag }) => tag === '86')?.value ?? '';
+  return command.startsWith('84240000') ? 'PIN UNBLOCK' : 'PIN CHANGE';
+}
+
+export function describePayment(result: Json): TerminalAnswer {
+  const verdict = result.approved ? 'APPROVED' : 'DECLINED';
+  const answer: TerminalAnswer = {
+    headline: verdict,
+    screen: [],
+    details: [],
+    padPrompt: verdict,
+    tone: result.approved ? 'good' : 'bad',
+  };
+  const { screen, details } = answer;
+  const offline = result.offline_pin_verification;
+  const online = result.pin_verification;
+  if (offline !== undefined) {
+    screen.push(`CHIP PIN TRIES LEFT: ${result.chip_pin_tries_remaining}`);
+  } else if (online !== undefined && online !== 'NOT_SET') {
+    screen.push(`PIN TRIES LEFT: ${result.pin_tries_remaining}`);
+  }
+  if (offline === 'VERIFIED') {
+    answer.headline = `OFFLINE PIN OK (chip) · ${verdict}`;
+    answer.padPrompt = 'PIN OK';
+    details.push(
+      `The chip checked the PIN itself, offline: ${tries(result.chip_pin_tries_remaining)} on the chip.`,
+    );
+  } else if (offline === 'INCORRECT' && result.chip_pin_tries_remaining > 0) {
+    answer.headline = `INCORRECT PIN (chip) — ${tries(result.chip_pin_tries_remaining)}`;
+    answer.padPrompt = 'INCORRECT PIN';
+    details.push(
+      'The chip refused this PIN: it is not the one the chip holds. A wrong offline PIN uses a try of the chip’s counter, not of the issuer’s.',
+    );
+  } else if (offline === 'INCORRECT' || offline === 'BLOCKED') {
+    answer.headline = 'PIN TRIES EXCEEDED (chip)';
+    answer.padPrompt = 'PIN TRIES EXCEEDED';
+    details.push(
+      'The chip’s PIN try counter is at 0: it refuses every PIN until an unblock script reaches it.',
+    );
+  } else if (online === 'VERIFIED') {
+    details.push(`The issuer verified the PIN online: ${tries(result.pin_tries_remaining)}.`);
+  } else if (online === 'INCORRECT' && result.decline_reason === 'INCORRECT_PIN') {
+    answer.headline = `INCORRECT PIN — ${tries(result.pin_tries_remaining)}`;
+    answer.padPrompt = 'INCORRECT PIN';
+    details.push(
+      'The issuer compared the PIN block with the PIN it holds: no match, one try used.',
+    );
+  } else if (online === 'INCORRECT' || online === 'BLOCKED') {
+    answer.headline = 'PIN TRIES EXCEEDED';
+    answer.padPrompt = 'PIN TRIES EXCEEDED';
+    details.push(
+      online === 'BLOCKED'
+        ? 'The PIN is blocked: the issuer refuses every PIN, the right one too, until the program unblocks it.'
+        : 'That was the last try: the issuer blocked the PIN. The program’s back office can unblock it.',
+    );
+  } else if (online === 'NOT_SET') {
+    answer.headline = 'DECLINED — NO PIN';
+    details.push('The card has no PIN yet: set one first.');
+  } else if (result.decline_reason === 'CARD_NOT_ACTIVE') {
+    answer.headline = 'DECLINED — CARD NOT ACTIVE';
+    details.push('The issuer looks at the account before the PIN: activate the card first.');
+  }
+  if (result.pin_block_format) {
+    details.push(
+      `This site forwarded only an ISO 9564 format ${result.pin_block_format === 'ISO_9564_0' ? '0 (3DES)' : '4 (AES)'} PIN block under the zone key, made by the platform from the pad’s encryption: it never saw the PIN.`,
+    );
+  }
+  if (result.issuer_script_template) {
+    const kind = scriptKind(result.issuer_script_template);
+    screen.push(`ISSUER SCRIPT: ${kind}, RUN BY THE CHIP`);
+    details.push(
+      kind === 'PIN UNBLOCK'
+        ? 'The answer carried the issuer’s PIN UNBLOCK script. The chip ran it after this payment’s PIN check and reset its PIN try counter.'
+        : 'The answer carried the issuer’s PIN CHANGE script. The chip ran it after this payment’s PIN check, so this payment still checked the old PIN: the next one checks the new PIN.',
+    );
+  } else {
+    screen.push('NO ISSUER SCRIPT');
+  }
+  return answer;
 }

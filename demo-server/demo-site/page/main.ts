@@ -1,6 +1,11 @@
 import './styles.css';
+import {
+  PIN_PAD_PROMPT_MAX_LENGTH,
+  type PinPadPrompt,
+  isPinPadEvent,
+} from '../../../widgets/pin-pad/messages.js';
 import type { MountOptions, PinWidget } from '../../../widgets/sdk/index.js';
-import { describeEvent, describeScript } from './describe.js';
+import { describeEvent, describePayment, describeScript } from './describe.js';
 
 type Card = Record<string, any>;
 type Sdk = { mount(target: Element, options: MountOptions): PinWidget };
@@ -8,10 +13,13 @@ type Sdk = { mount(target: Element, options: MountOptions): PinWidget };
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
 let card: Card | undefined;
 const widgets: PinWidget[] = [];
+/** The backend's settings (the platform's URL, the terminal's amount), asked once. */
+let settings: Promise<Card> | undefined;
+const loadConfig = (): Promise<Card> => (settings ??= api('GET', '/api/config'));
 /** The platform's SDK, loaded once; the page's buttons work before it arrives. */
 let sdk: Promise<Sdk> | undefined;
 const loadSdk = (): Promise<Sdk> =>
-  (sdk ??= api('GET', '/api/config').then(
+  (sdk ??= loadConfig().then(
     ({ platformUrl }) =>
       import(/* @vite-ignore */ `${platformUrl}/sdk/pin-widgets.js`) as Promise<Sdk>,
   ));
@@ -65,9 +73,17 @@ function explain(c: Card): string {
   }
   if (c.card_status === 'UNACTIVATED')
     return 'The card is on its way. Activate it to reveal the PIN.';
+  if (c.card_status === 'ACTIVE' && c.pin_status === 'BLOCKED')
+    return 'PIN blocked after too many wrong tries: unblock it from the back office (step 6).';
   if (c.card_status === 'ACTIVE') return 'Active: the cardholder can reveal the PIN and pay.';
   return '';
 }
+
+const PIN_STATUS_TEXT: Record<string, string> = {
+  NOT_SET: 'Not set',
+  OK: 'OK',
+  BLOCKED: 'Blocked',
+};
 
 function render(c: Card): void {
   card = c;
@@ -88,6 +104,13 @@ function render(c: Card): void {
         ? 'Script waiting for a chip payment'
         : 'Chip not in sync'
     : 'Not used';
+  const pinStatus = $('card-pin-status');
+  pinStatus.textContent = PIN_STATUS_TEXT[c.pin_status] ?? '—';
+  pinStatus.dataset.status = c.pin_status ?? '';
+  $('card-pin-tries').textContent =
+    typeof c.pin_tries_remaining === 'number' && c.pin_status !== 'NOT_SET'
+      ? String(c.pin_tries_remaining)
+      : '—';
   $('card-explain').textContent = explain(c);
   $<HTMLButtonElement>('activate').disabled = c.card_status !== 'UNACTIVATED';
   $<HTMLButtonElement>('advance').disabled =
@@ -97,6 +120,7 @@ function render(c: Card): void {
   $('step-reveal').hidden = c.card_status !== 'ACTIVE';
   $('step-offline').hidden = !c.offline_pin;
   if (c.card_status === 'ACTIVE' && !widgets[1]) void mountReveal();
+  renderTerminal(c);
 }
 
 async function refresh(): Promise<void> {
@@ -166,6 +190,144 @@ function addEvent(event: Card): void {
   else if (card && event.data?.card_id === card.id) void refresh();
 }
 
+// ---------------------------------------------------------------------------------------------
+// Step 6: the terminal. Its PIN pad is the platform's frame; this page gets only a JWE from it.
+
+let pad: HTMLIFrameElement | undefined;
+/** The card the pad was made for: a new card gets a new pad. */
+let padCard: string | undefined;
+let padOrigin = '';
+let paying = false;
+
+const amountText = async () => {
+  const { terminal } = await loadConfig();
+  return `${terminal.currency} ${(terminal.amount / 100).toFixed(2)}`;
+};
+
+/** Tells the pad's display what to say; to the platform's origin only. */
+function promptPad(text: string): void {
+  const message: PinPadPrompt = {
+    type: 'pin-pad:prompt',
+    text: text.slice(0, PIN_PAD_PROMPT_MAX_LENGTH),
+  };
+  pad?.contentWindow?.postMessage(message, padOrigin);
+}
+
+const IDLE = {
+  details: [
+    'Type a PIN on the pad and press Enter: the pad encrypts it and hands this page only the ciphertext.',
+  ],
+};
+
+const items = (lines: string[]) =>
+  lines.map((text) => {
+    const item = document.createElement('li');
+    item.textContent = text;
+    return item;
+  });
+
+/** The terminal's display (short lines) and, beside it, what happened in sentences. */
+function showOnTerminal(
+  headline: string,
+  {
+    screen = [],
+    details = [],
+    tone = '',
+  }: { screen?: string[]; details?: string[]; tone?: string } = {},
+): void {
+  $('pos-headline').textContent = headline;
+  $('pos-screen').dataset.tone = tone;
+  $('pos-lines').replaceChildren(...items(screen));
+  $('pos-details').replaceChildren(...items(details));
+}
+
+/** A new pad for each card: the frame's URL names the card its JWE is bound to. */
+async function mountPad(c: Card): Promise<void> {
+  const { platformUrl } = await loadConfig();
+  padOrigin = new URL(platformUrl).origin;
+  const frame = document.createElement('iframe');
+  frame.title = 'Terminal PIN pad, served by the issuer platform';
+  frame.className = 'pin-pad-frame';
+  frame.src = `${platformUrl}/simulations/pin-pad/?card=${encodeURIComponent(c.id)}&origin=${encodeURIComponent(location.origin)}`;
+  frame.addEventListener('load', async () => promptPad(`${await amountText()} · ENTER PIN`));
+  $('pin-pad').replaceChildren(frame);
+  pad = frame;
+}
+
+function renderTerminal(c: Card): void {
+  const shown = c.card_status === 'ACTIVE';
+  $('step-pos').hidden = !shown;
+  if (!shown) return;
+  if (padCard !== c.id) {
+    padCard = c.id;
+    showOnTerminal('INSERT CARD · ENTER PIN', IDLE);
+    void mountPad(c);
+  }
+  const offline = document.querySelector<HTMLInputElement>(
+    'input[name="cvm"][value="OFFLINE_PIN"]',
+  )!;
+  offline.disabled = !c.offline_pin;
+  if (!c.offline_pin && offline.checked)
+    document.querySelector<HTMLInputElement>('input[name="cvm"][value="ONLINE_PIN"]')!.checked =
+      true;
+  $<HTMLButtonElement>('unblock').disabled = c.pin_status === 'NOT_SET';
+  syncPinBlockFormat();
+}
+
+/** The PIN block format is the acquirer's choice for an online PIN; the chip takes format 4. */
+function syncPinBlockFormat(): void {
+  const cvm = document.querySelector<HTMLInputElement>('input[name="cvm"]:checked')?.value;
+  $<HTMLSelectElement>('pin-block-format').disabled = cvm !== 'ONLINE_PIN';
+}
+
+/** The pad's JWE, sent by this program's backend for translation, then authorized. */
+async function payWithPin(encryptedPin: string): Promise<void> {
+  if (paying || !card) return;
+  paying = true;
+  const before = card;
+  const cvm = (document.querySelector('input[name="cvm"]:checked') as HTMLInputElement).value;
+  const format = $<HTMLSelectElement>('pin-block-format').value;
+  showOnTerminal('AUTHORIZING…', {
+    screen: [cvm === 'OFFLINE_PIN' ? 'CHIP CHECKING PIN' : 'PIN SENT ONLINE'],
+  });
+  try {
+    const result = await api('POST', `/api/cards/${card.id}/authorize`, {
+      entry_mode: 'CHIP_CONTACT',
+      cvm,
+      encrypted_pin: encryptedPin,
+      ...(cvm === 'ONLINE_PIN' ? { pin_block_format: format } : {}),
+    });
+    const answer = describePayment(result);
+    await refresh();
+    if (before.offline_pin && !before.offline_pin.in_sync && card.offline_pin?.in_sync) {
+      answer.screen.push('SCRIPT RESULT REPORTED: APPLIED');
+      answer.details.push(
+        'With this payment the chip reported (tag 9F5B) that it applied the issuer script: its offline PIN is in sync.',
+      );
+    }
+    showOnTerminal(answer.headline, answer);
+    promptPad(answer.padPrompt);
+  } catch (error) {
+    showOnTerminal('NOT AUTHORIZED', { details: [(error as Error).message], tone: 'bad' });
+    promptPad('ERROR · ENTER PIN AGAIN');
+  } finally {
+    paying = false;
+  }
+}
+
+window.addEventListener('message', (event) => {
+  // Fixed order: the pad's window, then the message's shape, then the platform's origin.
+  if (!pad || event.source !== pad.contentWindow) return;
+  if (!isPinPadEvent(event.data)) return;
+  if (event.origin !== padOrigin) return;
+  if (event.data.type === 'pin-pad:cancelled') {
+    if (!paying)
+      showOnTerminal('CANCELLED', { details: ['The cardholder pressed Cancel on the PIN pad.'] });
+    return;
+  }
+  void payWithPin(event.data.encrypted_pin);
+});
+
 async function authorize(entryMode: 'CHIP_CONTACT' | 'CONTACTLESS'): Promise<void> {
   const terminal = $('terminal');
   terminal.textContent =
@@ -207,6 +369,21 @@ async function start(): Promise<void> {
     await api('POST', `/api/cards/${card!.id}/sync-offline-pin`);
     $('terminal').textContent = 'Sync requested: the script goes out with the next chip payment.';
     await refresh();
+  });
+  for (const radio of document.querySelectorAll('input[name="cvm"]'))
+    radio.addEventListener('change', syncPinBlockFormat);
+  $('unblock').addEventListener('click', async () => {
+    const result = $('unblock-result');
+    try {
+      render(await api('POST', `/api/cards/${card!.id}/unblock-pin`));
+      result.textContent = card!.offline_pin
+        ? `PIN unblocked: ${card!.pin_tries_remaining} tries. A PIN UNBLOCK script waits for the chip's next contact payment.`
+        : `PIN unblocked: ${card!.pin_tries_remaining} tries.`;
+      showOnTerminal('INSERT CARD · ENTER PIN', IDLE);
+      promptPad(`${await amountText()} · ENTER PIN`);
+    } catch (error) {
+      result.textContent = (error as Error).message;
+    }
   });
   $('insert').addEventListener('click', () => void authorize('CHIP_CONTACT'));
   $('tap').addEventListener('click', () => void authorize('CONTACTLESS'));
