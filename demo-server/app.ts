@@ -34,6 +34,8 @@ import { AuthorizationSimulator } from './simulation/authorizations.js';
 import { authorizationSimulationRoutes } from './simulation/routes.js';
 import { pinPadDocumentRoutes, pinPadRoutes } from './simulation/pin-pad.js';
 import { VirtualChip } from './simulation/virtual-chip.js';
+import { customerPasskeyRoutes } from './passkeys/routes.js';
+import { PasskeyService } from './passkeys/service.js';
 
 /** Log fields that may carry secrets: censored wherever they appear. */
 export const REDACTED_PATHS = [
@@ -260,14 +262,29 @@ export async function buildPlatform(deps: PlatformDeps): Promise<Platform> {
   );
   await cards.sealLegacyPans();
   const scripts = new IssuerScripts(store, cards, pinRecords, issuerKeys);
-  const pins = new PinService(store, cards, sessions, transportKeys, pinRecords, scripts, {
-    revealLimit: config.revealLimitPerHour,
-    revealLimitPerAccount: config.revealLimitPerAccountPerHour,
-    revealLimitTotal: config.revealLimitTotalPerHour,
-    revealWindowMs: 3600_000,
-    zonePinKeyAes: Buffer.from(config.zonePinKeyAes, 'hex'),
-    zonePinKeyTdes: Buffer.from(config.zonePinKeyTdes, 'hex'),
+  const platformUrl = new URL(config.publicUrl);
+  const passkeys = new PasskeyService(store, sessions, {
+    origin: platformUrl.origin,
+    rpId: platformUrl.hostname,
+    challengeTtlMs: 120_000,
   });
+  const pins = new PinService(
+    store,
+    cards,
+    sessions,
+    transportKeys,
+    pinRecords,
+    scripts,
+    passkeys,
+    {
+      revealLimit: config.revealLimitPerHour,
+      revealLimitPerAccount: config.revealLimitPerAccountPerHour,
+      revealLimitTotal: config.revealLimitTotalPerHour,
+      revealWindowMs: 3600_000,
+      zonePinKeyAes: Buffer.from(config.zonePinKeyAes, 'hex'),
+      zonePinKeyTdes: Buffer.from(config.zonePinKeyTdes, 'hex'),
+    },
+  );
   const webhooks = new WebhookService(store, {
     demoMode: config.demoMode,
     resolveHost: deps.resolveHost,
@@ -315,7 +332,7 @@ export async function buildPlatform(deps: PlatformDeps): Promise<Platform> {
     return { ready: true };
   });
 
-  pinRoutes(app, { pins, cards, sessions, transportKeys, publicUrl: config.publicUrl });
+  pinRoutes(app, { pins, cards, sessions, transportKeys, passkeys, publicUrl: config.publicUrl });
   syncOfflinePinRoutes(app, { tokens: accountTokens, scripts });
   await widgetAssetRoutes(app, config.frameAncestors);
   if (config.demoMode) await pinPadDocumentRoutes(app, config.frameAncestors);
@@ -325,6 +342,7 @@ export async function buildPlatform(deps: PlatformDeps): Promise<Platform> {
     cardRoutes(api, cards, { simulations: config.demoMode });
     widgetTokenRoutes(api, sessions);
     cardPinRoutes(api, pins);
+    customerPasskeyRoutes(api, passkeys);
     webhookRoutes(api, webhooks);
     accountTokenRoutes(api, accountTokens);
     if (simulator) {

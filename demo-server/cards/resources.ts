@@ -21,6 +21,7 @@ export function productResource(product: CardProduct) {
     allow_bearer_widget_tokens: product.allowBearerWidgetTokens,
     pin_try_limit: product.pinTryLimit,
     pin_change_requires_current_pin: product.pinChangeRequiresCurrentPin,
+    reveal_step_up: product.revealStepUp,
     created_time: product.createdTime,
   };
 }

@@ -47,6 +47,12 @@ const NewProductBody = StrictObject({
         'Default false: the Set PIN widget asks for the current PIN when the card has one (a wrong one uses a try)',
     }),
   ),
+  reveal_step_up: Type.Optional(
+    Type.Union([Type.Literal('NONE'), Type.Literal('PASSKEY')], {
+      description:
+        'Default NONE. PASSKEY: a reveal needs the cardholder’s passkey, asserted inside the platform’s document (docs/step-up.md)',
+    }),
+  ),
 });
 
 const ExternalId = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.:-]+$' });

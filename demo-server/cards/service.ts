@@ -14,6 +14,7 @@ import type {
   PageQuery,
   PinIssuancePolicy,
   Repositories,
+  RevealStepUp,
   Store,
 } from '../store/types.js';
 import type { PinRecords } from '../pins/records.js';
@@ -33,6 +34,7 @@ export interface NewProduct {
   allow_bearer_widget_tokens?: boolean;
   pin_try_limit?: number;
   pin_change_requires_current_pin?: boolean;
+  reveal_step_up?: RevealStepUp;
 }
 
 export interface NewCard {
@@ -101,7 +103,12 @@ export class CardService implements PanReader {
   async createProduct(input: NewProduct): Promise<CardProduct> {
     if (input.form === 'VIRTUAL') {
       const field = (
-        ['pin_issuance_policy', 'pin_try_limit', 'pin_change_requires_current_pin'] as const
+        [
+          'pin_issuance_policy',
+          'pin_try_limit',
+          'pin_change_requires_current_pin',
+          'reveal_step_up',
+        ] as const
       ).find((name) => input[name] !== undefined);
       if (field) {
         throw new ApiError(
@@ -140,6 +147,7 @@ export class CardService implements PanReader {
       allowBearerWidgetTokens: input.allow_bearer_widget_tokens ?? false,
       pinTryLimit: input.pin_try_limit ?? 3,
       pinChangeRequiresCurrentPin: input.pin_change_requires_current_pin ?? false,
+      revealStepUp: input.reveal_step_up ?? 'NONE',
       createdTime: new Date(now).toISOString(),
     };
     await this.store.transaction((tx) => tx.insertProduct(product));

@@ -13,6 +13,7 @@ const product = (overrides: Partial<CardProduct> = {}): CardProduct => ({
   allowBearerWidgetTokens: false,
   pinTryLimit: 3,
   pinChangeRequiresCurrentPin: false,
+  revealStepUp: 'NONE',
   createdTime: '2026-01-01T00:00:00.000Z',
   ...overrides,
 });

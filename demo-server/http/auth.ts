@@ -48,6 +48,10 @@ export const ROUTE_SCOPES: Readonly<Record<string, Scope>> = {
   'GET /v1/cards/:id/pin_block': 'admin',
   // Unblocking is the program's back office, not the cardholder's session.
   'POST /v1/cards/:id/pin/unblock': 'admin',
+  // The cardholder's backend lists them; removing a passkey weakens reveals: the back office.
+  'GET /v1/customers/:customer_id/passkeys': 'cards',
+  'DELETE /v1/customers/:customer_id/passkeys': 'admin',
+  'DELETE /v1/customers/:customer_id/passkeys/:id': 'admin',
   'POST /v1/webhooks': 'admin',
   'GET /v1/webhooks': 'admin',
   'GET /v1/webhooks/:id': 'admin',

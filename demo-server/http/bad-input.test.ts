@@ -9,6 +9,7 @@ import { issueCard, mintToken, testPan, widgetCall } from '../testing/cards.js';
 import { type TestDatabase, snapshotDiff } from '../testing/db-snapshot.js';
 import { dpopKey, encryptPin, ephemeralKey } from '../testing/independent-jose.js';
 import { TEST_API_KEY, type TestPlatform, startTestPlatform } from '../testing/platform.js';
+import { SoftwareAuthenticator } from '../testing/webauthn.js';
 import { type ErrorCode, ErrorCodes } from './errors.js';
 
 /**
@@ -46,7 +47,16 @@ const world = {
   webhookId: '',
   eventId: '',
   accountToken: '',
+  /** A card with a customer: passkeys are the customer's. */
+  customerCard: '',
+  customer: 'cust_bad_input',
 };
+
+/** A well-formed (not verifiable) registration: what the enrollment widget posts. */
+const credential = new SoftwareAuthenticator().register(
+  { challenge: 'A'.repeat(43), origin: 'https://pin.platform.example', rpId: 'localhost' },
+  'B'.repeat(43),
+);
 
 beforeAll(async () => {
   platform = await startTestPlatform({ ISSUANCE_DELAY_MS: '3600000' });
@@ -75,6 +85,9 @@ beforeAll(async () => {
   world.plainCard = (await issueCard(platform, {}, { account_id: world.activeAccount })).id;
   world.orderedCard = (await issueCard(platform, { pin_issuance_policy: 'RANDOM' })).id;
   world.virtualCard = (await issueCard(platform, { form: 'VIRTUAL' })).id;
+  world.customerCard = (
+    await issueCard(platform, { pin_issuance_policy: 'REQUIRED' }, { customer_id: world.customer })
+  ).id;
   const terminated = await issueCard(platform, {});
   await platform.call('PATCH', `/v1/cards/${terminated.id}`, { card_status: 'TERMINATED' });
   world.terminatedCard = terminated.id;
@@ -196,6 +209,7 @@ function validBody(op: Operation): Record<string, unknown> | undefined {
       amount: 100,
       entry_mode: 'CHIP_CONTACT',
     },
+    'POST /v1/widget/passkeys': { credential },
     'POST /v1/simulations/pin_pad/pin_block': {
       card_id: world.activeCard,
       encrypted_pin: 'a.b.c.d.e',
@@ -216,6 +230,8 @@ function pathValue(op: Operation, name: string, schema: Record<string, unknown>)
   };
   if (prefix && byPrefix[prefix]) return byPrefix[prefix];
   if (name === 'account_id') return world.activeAccount;
+  if (name === 'customer_id') return world.customer;
+  if (prefix === 'pk') return `pk_${'0'.repeat(26)}`;
   if (name === 'cardId') return world.activeCard;
   throw new Error(`${key(op)}: no fixture for path parameter "${name}": add one`);
 }
@@ -242,7 +258,15 @@ async function credentials(op: Operation): Promise<Record<string, string>> {
     case 'accountToken':
       return { authorization: `Bearer ${world.accountToken}` };
     case 'widgetToken': {
-      const reveal = op.path === REVEAL;
+      if (op.path.startsWith('/v1/widget/passkeys')) {
+        // Always DPoP-bound: a bearer use is refused like any other bad credential.
+        const token = await mintToken(platform, world.customerCard, {
+          widget_type: 'ENROLL_PASSKEY',
+          jkt: 'A'.repeat(43),
+        });
+        return { authorization: `Bearer ${token}` };
+      }
+      const reveal = op.path.startsWith(REVEAL);
       const token = await mintToken(platform, reveal ? world.activeCard : world.pendingCard, {
         widget_type: reveal ? 'REVEAL_PIN' : 'SET_PIN',
       });
@@ -399,8 +423,10 @@ async function mutate(op: Operation, m: Mutation): Promise<InjectOptions | undef
     case 'badPathParam': {
       const param = op.pathParams[0];
       if (!param || m.value === pathValue(op, param.name, param.schema)) return undefined;
-      // Any well-formed account id is a valid request (tokens are minted for any account).
-      if (param.name === 'account_id' && textIsValid(param.schema, m.value)) return undefined;
+      // Any well-formed account or customer id is a valid request (tokens are minted for any
+      // account; any customer may have passkeys, or none).
+      if (['account_id', 'customer_id'].includes(param.name) && textIsValid(param.schema, m.value))
+        return undefined;
       let url: string;
       try {
         url = urlOf(op, { [param.name]: m.value });

@@ -81,6 +81,7 @@ describe('audit events', () => {
       api_key_id: expect.toSatisfy((id: unknown) => id === null || typeof id === 'string'),
       jkt: null,
       origin: null,
+      step_up: null,
       client_ip: '127.0.0.1',
       user_agent: AGENT,
       revealed_time: expect.any(String),

@@ -3,6 +3,9 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { cardResource, pinStatus } from '../cards/resources.js';
 import type { CardService } from '../cards/service.js';
 import { refuseBody } from '../http/no-body.js';
+import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
+import { AuthenticationResponseBody, passkeyWidgetRoutes } from '../passkeys/routes.js';
+import type { PasskeyService } from '../passkeys/service.js';
 import { ApiError } from '../http/errors.js';
 import { IdParam, StrictObject } from '../http/schemas.js';
 import type { WidgetSessions } from '../widget-sessions/tokens.js';
@@ -34,6 +37,7 @@ const RevealBody = StrictObject({
     },
     'The widget’s ephemeral ECDH P-256 public key (JWK, no private part)',
   ),
+  assertion: Type.Optional(AuthenticationResponseBody),
 });
 const PinBlockQuery = StrictObject({
   format: Type.Union([Type.Literal('ISO_9564_4'), Type.Literal('ISO_9564_0')]),
@@ -48,10 +52,11 @@ export function pinRoutes(
     cards: CardService;
     sessions: WidgetSessions;
     transportKeys: TransportKeys;
+    passkeys: PasskeyService;
     publicUrl: string;
   },
 ): void {
-  const { pins, cards, sessions, transportKeys } = deps;
+  const { pins, cards, sessions, transportKeys, passkeys } = deps;
   const platformOrigin = new URL(deps.publicUrl).origin;
 
   app.get(
@@ -103,6 +108,8 @@ export function pinRoutes(
             offline_pin: session.card.offlinePinEnabled,
             // A change that needs the current PIN shows its field (docs/point-of-sale.md).
             requires_current_pin: product.pinChangeRequiresCurrentPin && session.card.isPinSet,
+            // A reveal first asks for the cardholder's passkey (docs/step-up.md).
+            reveal_step_up: product.revealStepUp,
           },
         };
       },
@@ -136,8 +143,11 @@ export function pinRoutes(
           await sessions.authenticate(request, 'REVEAL_PIN'),
           request.body.public_key,
           requester(request),
+          request.body.assertion as AuthenticationResponseJSON | undefined,
         ),
     );
+
+    passkeyWidgetRoutes(widget, { passkeys, sessions });
   });
 }
 

@@ -1,4 +1,6 @@
+import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
 import type { JWK } from 'jose';
+import type { PasskeyService } from '../passkeys/service.js';
 import type { CardService } from '../cards/service.js';
 import { ApiError, notFound } from '../http/errors.js';
 import { newId } from '../lib/ids.js';
@@ -63,6 +65,8 @@ export class PinService {
     private readonly records: PinRecords,
     /** The offline-PIN module: queues an issuer script when a chip's PIN goes stale. */
     private readonly pinChanges: PinChangeListener,
+    /** Reveal step-up on PASSKEY products (docs/step-up.md). */
+    private readonly passkeys: PasskeyService,
     private readonly options: PinServiceOptions,
   ) {}
 
@@ -184,7 +188,8 @@ export class PinService {
         'This card takes no current PIN: send {"pin":"<digits>"} only',
       ),
     });
-    if (!product.pinChangeRequiresCurrentPin) return currentPin === undefined ? undefined : unasked();
+    if (!product.pinChangeRequiresCurrentPin)
+      return currentPin === undefined ? undefined : unasked();
     const { card } = await this.cards.lock(tx, cardId);
     if (!card.isPinSet) return currentPin === undefined ? undefined : unasked();
     if (pinStatus(card) === 'BLOCKED') {
@@ -276,6 +281,7 @@ export class PinService {
     session: WidgetSession,
     publicJwk: JWK,
     context: Omit<AuditContext, 'apiKeyId'>,
+    assertion?: AuthenticationResponseJSON,
   ): Promise<{ encrypted_pin: string }> {
     this.assertPinCapable(session.card);
     let key;
@@ -288,6 +294,12 @@ export class PinService {
         'public_key',
       );
     }
+    // A PASSKEY product's step-up comes first: without a verified assertion nothing is read.
+    const product = await this.cards.getProduct(session.card.cardProductId);
+    const stepUp =
+      product.revealStepUp === 'PASSKEY'
+        ? await this.passkeys.verifyStepUp(session, assertion)
+        : undefined;
     const now = Date.now();
     const { card, stored } = await this.store.transaction(async (tx) => {
       // The card's lock serializes its quota; the scope locks, its account's and the platform's.
@@ -340,6 +352,7 @@ export class PinService {
           'The widget token was already used: ask for a new one',
         );
       }
+      if (stepUp) await this.passkeys.recordUse(tx, stepUp, now);
       const revealId = newId('rvl', now);
       await tx.insertPinReveal({
         id: revealId,
@@ -360,6 +373,7 @@ export class PinService {
           api_key_id: session.token.apiKeyId,
           jkt: session.token.jkt,
           origin: session.token.origin,
+          step_up: stepUp ? { method: 'PASSKEY', passkey_id: stepUp.passkeyId } : null,
           client_ip: context.clientIp,
           user_agent: context.userAgent,
           revealed_time: new Date(now).toISOString(),

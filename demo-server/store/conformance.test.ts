@@ -16,6 +16,7 @@ import type {
   IssuerScript,
   Job,
   Lease,
+  Passkey,
   Repositories,
   Store,
   Webhook,
@@ -113,6 +114,7 @@ const product = (id: string, extra: Partial<CardProduct> = {}): CardProduct => (
   allowBearerWidgetTokens: false,
   pinTryLimit: 3,
   pinChangeRequiresCurrentPin: false,
+  revealStepUp: 'NONE',
   createdTime: iso(T0),
   ...extra,
 });
@@ -527,6 +529,89 @@ describe.each(backends)('Store conformance: $name', (backend) => {
       await expect(tx((t) => t.insertWidgetToken({ ...token, id: 'wt_3' }))).rejects.toThrow(
         /UNIQUE/,
       );
+    });
+
+    it('passkeys: per customer, by credential id, counter updates, removal', async () => {
+      await seedCard();
+      const passkey = (id: string, extra: Partial<Passkey> = {}): Passkey => ({
+        id,
+        customerId: 'cust_1',
+        credentialId: `cred_${id}`,
+        publicKey: 'pQECAyYgASFYIA',
+        userHandle: 'handle_1',
+        counter: 0,
+        transports: ['internal', 'hybrid'],
+        deviceType: 'multiDevice',
+        backedUp: true,
+        cardId: 'card_1',
+        createdTime: iso(T0),
+        lastUsedTime: null,
+        ...extra,
+      });
+      await tx(async (t) => {
+        await t.insertPasskey(passkey('pk_2', { customerId: 'cust_2', transports: [] }));
+        await t.insertPasskey(passkey('pk_1', { deviceType: 'singleDevice', backedUp: false }));
+        await t.insertPasskey(passkey('pk_3'));
+      });
+      expect((await store.read.listPasskeys('cust_1')).map((p) => p.id)).toEqual(['pk_1', 'pk_3']);
+      expect(await store.read.getPasskeyByCredentialId('cred_pk_2')).toEqual(
+        passkey('pk_2', { customerId: 'cust_2', transports: [] }),
+      );
+      await tx((t) => t.recordPasskeyUse('pk_3', 2 ** 32 - 1, iso(T0 + 9)));
+      expect(await store.read.getPasskeyByCredentialId('cred_pk_3')).toMatchObject({
+        counter: 2 ** 32 - 1,
+        lastUsedTime: iso(T0 + 9),
+      });
+      await expect(
+        tx((t) => t.insertPasskey(passkey('pk_4', { credentialId: 'cred_pk_1' }))),
+      ).rejects.toThrow(/UNIQUE|unique/);
+      expect((await tx((t) => t.deletePasskeys('cust_1', 'pk_3'))).map((p) => p.id)).toEqual([
+        'pk_3',
+      ]);
+      expect(await tx((t) => t.deletePasskeys('cust_2', 'pk_1'))).toEqual([]);
+      expect((await tx((t) => t.deletePasskeys('cust_1'))).map((p) => p.id)).toEqual(['pk_1']);
+      expect(await store.read.listPasskeys('cust_1')).toEqual([]);
+    });
+
+    it('WebAuthn challenges: used once, by their token, for their purpose, before expiry', async () => {
+      await seedCard();
+      await tx(async (t) => {
+        await t.insertWidgetToken(widgetToken('wt_1'));
+        await t.insertWidgetToken(widgetToken('wt_2', { tokenHash: 'h2'.padEnd(64, '0') }));
+        for (const [challenge, purpose] of [
+          ['c1', 'AUTHENTICATION'],
+          ['c2', 'REGISTRATION'],
+        ] as const) {
+          await t.insertWebauthnChallenge({
+            challenge,
+            tokenId: 'wt_1',
+            purpose,
+            userHandle: purpose === 'REGISTRATION' ? 'handle' : null,
+            expiresAt: T0 + 60_000,
+            usedAt: null,
+          });
+        }
+      });
+      const consume = (
+        challenge: string,
+        token: string,
+        purpose: 'AUTHENTICATION' | 'REGISTRATION',
+        now = T0,
+      ) => tx((t) => t.consumeWebauthnChallenge(challenge, token, purpose, now));
+      expect(await consume('c1', 'wt_2', 'AUTHENTICATION')).toBeUndefined();
+      expect(await consume('c1', 'wt_1', 'REGISTRATION')).toBeUndefined();
+      expect(await consume('c2', 'wt_1', 'REGISTRATION', T0 + 60_000)).toBeUndefined();
+      expect(await consume('c2', 'wt_1', 'REGISTRATION', T0 + 59_999)).toEqual({
+        challenge: 'c2',
+        tokenId: 'wt_1',
+        purpose: 'REGISTRATION',
+        userHandle: 'handle',
+        expiresAt: T0 + 60_000,
+        usedAt: T0 + 59_999,
+      });
+      expect(await consume('c1', 'wt_1', 'AUTHENTICATION')).toMatchObject({ usedAt: T0 });
+      expect(await consume('c1', 'wt_1', 'AUTHENTICATION')).toBeUndefined();
+      expect(await consume('nope', 'wt_1', 'AUTHENTICATION')).toBeUndefined();
     });
 
     it('PINs: upsert, and the blocks not under a key, by card', async () => {

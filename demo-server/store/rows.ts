@@ -11,8 +11,10 @@ import type {
   IssuerScript,
   IssuerScriptPatch,
   Job,
+  Passkey,
   PinReveal,
   StoredPin,
+  WebauthnChallenge,
   Webhook,
   WidgetToken,
 } from './types.js';
@@ -44,6 +46,7 @@ export function toProduct(row: Row): CardProduct {
     allowBearerWidgetTokens: flag(row.allow_bearer_widget_tokens),
     pinTryLimit: row.pin_try_limit as number,
     pinChangeRequiresCurrentPin: flag(row.pin_change_requires_current_pin),
+    revealStepUp: row.reveal_step_up as CardProduct['revealStepUp'],
     createdTime: row.created_time as string,
   };
 }
@@ -206,6 +209,34 @@ export function toChipState(row: Row): ChipState {
   };
 }
 
+export function toPasskey(row: Row): Passkey {
+  return {
+    id: row.id as string,
+    customerId: row.customer_id as string,
+    credentialId: row.credential_id as string,
+    publicKey: row.public_key as string,
+    userHandle: row.user_handle as string,
+    counter: Number(row.counter),
+    transports: json<string[]>(row.transports),
+    deviceType: row.device_type as Passkey['deviceType'],
+    backedUp: flag(row.backed_up),
+    cardId: row.card_id as string,
+    createdTime: row.created_time as string,
+    lastUsedTime: row.last_used_time as string | null,
+  };
+}
+
+export function toWebauthnChallenge(row: Row): WebauthnChallenge {
+  return {
+    challenge: row.challenge as string,
+    tokenId: row.token_id as string,
+    purpose: row.purpose as WebauthnChallenge['purpose'],
+    userHandle: row.user_handle as string | null,
+    expiresAt: Number(row.expires_at),
+    usedAt: row.used_at === null ? null : Number(row.used_at),
+  };
+}
+
 export function toApiKey(row: Row): ApiKeyRecord {
   return {
     id: row.id as string,
@@ -264,6 +295,7 @@ export function productColumns(p: CardProduct): Row {
     allow_bearer_widget_tokens: p.allowBearerWidgetTokens,
     pin_try_limit: p.pinTryLimit,
     pin_change_requires_current_pin: p.pinChangeRequiresCurrentPin,
+    reveal_step_up: p.revealStepUp,
     created_time: p.createdTime,
   };
 }
@@ -440,6 +472,36 @@ export function upsertSql(
   return `INSERT INTO ${table} (${columns.join(', ')})
     VALUES (${columns.map((_, index) => placeholder(index + 1)).join(', ')})
     ON CONFLICT (${key}) DO UPDATE SET ${updates.join(', ')}`;
+}
+
+/** The columns of a new `passkeys` row. */
+export function passkeyColumns(p: Passkey): Row {
+  return {
+    id: p.id,
+    customer_id: p.customerId,
+    credential_id: p.credentialId,
+    public_key: p.publicKey,
+    user_handle: p.userHandle,
+    counter: p.counter,
+    transports: JSON.stringify(p.transports),
+    device_type: p.deviceType,
+    backed_up: p.backedUp,
+    card_id: p.cardId,
+    created_time: p.createdTime,
+    last_used_time: p.lastUsedTime,
+  };
+}
+
+/** The columns of a new `webauthn_challenges` row. */
+export function webauthnChallengeColumns(c: WebauthnChallenge): Row {
+  return {
+    challenge: c.challenge,
+    token_id: c.tokenId,
+    purpose: c.purpose,
+    user_handle: c.userHandle,
+    expires_at: c.expiresAt,
+    used_at: c.usedAt,
+  };
 }
 
 /** The columns of a new `api_keys` row. */

@@ -6,6 +6,7 @@
  */
 
 export type CardForm = 'PHYSICAL' | 'VIRTUAL';
+export type RevealStepUp = 'NONE' | 'PASSKEY';
 export type PinIssuancePolicy = 'NOT_REQUIRED' | 'RANDOM' | 'REQUIRED';
 export type EmvProfile = 'EMV_CCD' | 'MASTERCARD' | 'VISA';
 export type CardStatus = 'PENDING' | 'UNACTIVATED' | 'ACTIVE' | 'SUSPENDED' | 'TERMINATED';
@@ -25,6 +26,8 @@ export interface CardProduct {
   pinTryLimit: number;
   /** A PIN change through the widget needs the current PIN (docs/point-of-sale.md). */
   pinChangeRequiresCurrentPin: boolean;
+  /** PASSKEY: a reveal needs the cardholder's passkey assertion (docs/step-up.md). */
+  revealStepUp: RevealStepUp;
   createdTime: string;
 }
 
@@ -150,7 +153,7 @@ export interface DeliveryAttempt {
   responseBody: string | null;
 }
 
-export type WidgetType = 'SET_PIN' | 'REVEAL_PIN';
+export type WidgetType = 'SET_PIN' | 'REVEAL_PIN' | 'ENROLL_PASSKEY';
 
 export interface WidgetToken {
   id: string;
@@ -277,6 +280,40 @@ export interface AccountTokenKey {
   retiresAt: number | null;
 }
 
+/** A cardholder's passkey (WebAuthn credential) for reveal step-up, kept per customer. */
+export interface Passkey {
+  /** The API id (`pk_…`). */
+  id: string;
+  customerId: string;
+  /** The credential id the authenticator names in every assertion, base64url. */
+  credentialId: string;
+  /** The credential's COSE public key, base64url. */
+  publicKey: string;
+  /** The WebAuthn user handle, base64url: one random value per customer. */
+  userHandle: string;
+  /** The signature counter last seen (0 for authenticators that keep none). */
+  counter: number;
+  transports: string[];
+  deviceType: 'singleDevice' | 'multiDevice';
+  backedUp: boolean;
+  /** The card whose enrollment widget registered it (audit). */
+  cardId: string;
+  createdTime: string;
+  lastUsedTime: string | null;
+}
+
+/** A WebAuthn challenge: one ceremony, bound to the widget token that asked for it. */
+export interface WebauthnChallenge {
+  /** base64url, 32 random bytes. */
+  challenge: string;
+  tokenId: string;
+  purpose: 'REGISTRATION' | 'AUTHENTICATION';
+  /** REGISTRATION: the user handle the options gave the authenticator (base64url). */
+  userHandle: string | null;
+  expiresAt: number;
+  usedAt: number | null;
+}
+
 export interface PinReveal {
   id: string;
   cardId: string;
@@ -398,6 +435,27 @@ export interface Repositories extends SimulationRepositories {
   upsertPin(pin: StoredPin): Promise<void>;
   getPin(cardId: string): Promise<StoredPin | undefined>;
   pinsNotUnderKey(keyId: string, limit: number): Promise<StoredPin[]>;
+
+  insertPasskey(passkey: Passkey): Promise<void>;
+  /** A customer's passkeys, oldest first. */
+  listPasskeys(customerId: string): Promise<Passkey[]>;
+  getPasskeyByCredentialId(credentialId: string): Promise<Passkey | undefined>;
+  /** After a verified assertion: the counter it reported, and when. */
+  recordPasskeyUse(id: string, counter: number, time: string): Promise<void>;
+  /** Removes a customer's passkeys (one, with `id`); returns the removed ones. */
+  deletePasskeys(customerId: string, id?: string): Promise<Passkey[]>;
+
+  insertWebauthnChallenge(challenge: WebauthnChallenge): Promise<void>;
+  /**
+   * Uses up a challenge and returns it: only for the first use, by the token it was issued to,
+   * for its purpose, before it expires; otherwise undefined.
+   */
+  consumeWebauthnChallenge(
+    challenge: string,
+    tokenId: string,
+    purpose: WebauthnChallenge['purpose'],
+    now: number,
+  ): Promise<WebauthnChallenge | undefined>;
 
   insertPinReveal(reveal: PinReveal): Promise<void>;
   /** Reveal times for a card since `since`, oldest first (rate limit and audit). */

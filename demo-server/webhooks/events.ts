@@ -8,6 +8,9 @@ export const EVENT_TYPES = [
   // Audit events (README “Security: what holds, and what does not”): who saw or exported a PIN, when, from where; never the PIN.
   'CARD.PIN.REVEALED',
   'CARD.PIN_BLOCK.EXPORTED',
+  // A cardholder's passkeys for reveal step-up (docs/step-up.md): enrolled, removed.
+  'CUSTOMER.PASSKEY.CREATED',
+  'CUSTOMER.PASSKEY.DELETED',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 

@@ -4,7 +4,13 @@ import { IdParam, StrictObject } from '../http/schemas.js';
 import type { WidgetSessions } from './tokens.js';
 
 const TokenBody = StrictObject({
-  widget_type: Type.Union([Type.Literal('SET_PIN'), Type.Literal('REVEAL_PIN')]),
+  widget_type: Type.Union([
+    Type.Literal('SET_PIN'),
+    Type.Literal('REVEAL_PIN'),
+    Type.Literal('ENROLL_PASSKEY', {
+      description: 'Enroll a passkey for the card’s customer: DPoP-bound always (docs/step-up.md)',
+    }),
+  ]),
   origin: Type.Optional(
     Type.String({
       minLength: 1,

@@ -55,6 +55,22 @@ export class WidgetSessions {
         'The card is terminated: its PIN can no longer be used',
       );
     }
+    if (request.widget_type === 'ENROLL_PASSKEY') {
+      // A passkey confirms reveals from then on: its enrollment is never a bearer token's.
+      if (request.jkt === undefined) {
+        throw new ApiError(
+          'DPOP_BINDING_REQUIRED',
+          'An ENROLL_PASSKEY token is always DPoP-bound: pass jkt (the SDK’s fetchToken gives it to you)',
+          'jkt',
+        );
+      }
+      if (card.customerId === null) {
+        throw new ApiError(
+          'CARD_HAS_NO_CUSTOMER',
+          'Passkeys belong to the card’s customer: issue the card with a customer_id',
+        );
+      }
+    }
     // DPoP is the default (README “PINs”): a bearer token only where the product opted into it.
     if (request.jkt === undefined) {
       const product = await this.store.read.getProduct(card.cardProductId);

@@ -255,6 +255,44 @@ export const migrations: readonly { version: number; sql: string }[] = [
           CHECK (requested_by IN ('SYNC_ENDPOINT', 'PIN_SET', 'PIN_UNBLOCK'));
     `,
   },
+  {
+    // SQLite's version 9: passkey step-up (docs/step-up.md).
+    version: 3,
+    sql: `
+      ALTER TABLE card_products ADD COLUMN reveal_step_up ${T} NOT NULL DEFAULT 'NONE'
+        CHECK (reveal_step_up IN ('NONE', 'PASSKEY'));
+      ALTER TABLE widget_tokens
+        DROP CONSTRAINT widget_tokens_widget_type_check,
+        ADD CONSTRAINT widget_tokens_widget_type_check
+          CHECK (widget_type IN ('SET_PIN', 'REVEAL_PIN', 'ENROLL_PASSKEY'));
+
+      CREATE TABLE passkeys (
+        id ${T} PRIMARY KEY,
+        customer_id ${T} NOT NULL,
+        credential_id ${T} NOT NULL UNIQUE,
+        public_key ${T} NOT NULL,
+        user_handle ${T} NOT NULL,
+        counter bigint NOT NULL CHECK (counter >= 0),
+        transports json NOT NULL,
+        device_type ${T} NOT NULL CHECK (device_type IN ('singleDevice', 'multiDevice')),
+        backed_up boolean NOT NULL,
+        card_id ${T} NOT NULL REFERENCES cards (id),
+        created_time ${T} NOT NULL,
+        last_used_time ${T}
+      );
+      CREATE INDEX passkeys_by_customer ON passkeys (customer_id, id);
+
+      CREATE TABLE webauthn_challenges (
+        challenge ${T} PRIMARY KEY,
+        token_id ${T} NOT NULL REFERENCES widget_tokens (id),
+        purpose ${T} NOT NULL CHECK (purpose IN ('REGISTRATION', 'AUTHENTICATION')),
+        user_handle ${T},
+        expires_at bigint NOT NULL,
+        used_at bigint
+      );
+      CREATE INDEX webauthn_challenges_by_expiry ON webauthn_challenges (expires_at);
+    `,
+  },
 ];
 
 /**

@@ -17,11 +17,13 @@ import type {
   Lease,
   Page,
   PageQuery,
+  Passkey,
   PinReveal,
   Repositories,
   SealedPan,
   Store,
   StoredPin,
+  WebauthnChallenge,
   Webhook,
   WidgetToken,
 } from '../types.js';
@@ -45,8 +47,12 @@ import {
   toApiKey,
   toCard,
   chipStateColumns,
+  passkeyColumns,
   toChipState,
+  toPasskey,
+  toWebauthnChallenge,
   upsertSql,
+  webauthnChallengeColumns,
   toDelivery,
   toAttempt,
   toEvent,
@@ -468,6 +474,56 @@ class PostgresRepositories implements Repositories {
     return rows.map(toStoredPin);
   }
 
+  async insertPasskey(p: Passkey): Promise<void> {
+    await this.insert('passkeys', passkeyColumns(p));
+  }
+
+  async listPasskeys(customerId: string): Promise<Passkey[]> {
+    const rows = await this.all('SELECT * FROM passkeys WHERE customer_id = $1 ORDER BY id', [
+      customerId,
+    ]);
+    return rows.map(toPasskey);
+  }
+
+  async getPasskeyByCredentialId(credentialId: string): Promise<Passkey | undefined> {
+    const row = await this.one('SELECT * FROM passkeys WHERE credential_id = $1', [credentialId]);
+    return row && toPasskey(row);
+  }
+
+  async recordPasskeyUse(id: string, counter: number, time: string): Promise<void> {
+    await this.sql('UPDATE passkeys SET counter = $1, last_used_time = $2 WHERE id = $3', [
+      counter,
+      time,
+      id,
+    ]);
+  }
+
+  async deletePasskeys(customerId: string, id?: string): Promise<Passkey[]> {
+    const rows = await this.all(
+      `DELETE FROM passkeys WHERE customer_id = $1 AND ($2::text IS NULL OR id = $2) RETURNING *`,
+      [customerId, id ?? null],
+    );
+    return rows.map(toPasskey).sort((a, b) => (a.id < b.id ? -1 : 1));
+  }
+
+  async insertWebauthnChallenge(c: WebauthnChallenge): Promise<void> {
+    await this.insert('webauthn_challenges', webauthnChallengeColumns(c));
+  }
+
+  async consumeWebauthnChallenge(
+    challenge: string,
+    tokenId: string,
+    purpose: WebauthnChallenge['purpose'],
+    now: number,
+  ): Promise<WebauthnChallenge | undefined> {
+    const row = await this.one(
+      `UPDATE webauthn_challenges SET used_at = $1 WHERE challenge = $2 AND token_id = $3
+        AND purpose = $4 AND used_at IS NULL AND expires_at > $1 RETURNING *`,
+      [now, challenge, tokenId, purpose],
+    );
+    return row && toWebauthnChallenge(row);
+  }
+
   async insertPinReveal(r: PinReveal): Promise<void> {
     await this.insert('pin_reveals', pinRevealColumns(r));
   }
@@ -568,7 +624,6 @@ class PostgresRepositories implements Repositories {
     );
     return rows.map(toChipState);
   }
-
 
   async insertApiKey(k: ApiKeyRecord): Promise<void> {
     await this.insert('api_keys', apiKeyColumns(k));

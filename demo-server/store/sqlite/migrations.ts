@@ -310,6 +310,65 @@ export const migrations: readonly { version: number; sql: string }[] = [
       CREATE INDEX issuer_scripts_by_card ON issuer_scripts (card_id, status, id);
     `,
   },
+  {
+    // Passkey step-up (docs/step-up.md): the product setting, ENROLL_PASSKEY widget tokens (a
+    // CHECK, so widget_tokens is rebuilt: pin_reveals references it, which is why migrations
+    // run with foreign keys off and checked before commit), passkeys and their challenges.
+    version: 9,
+    sql: `
+      ALTER TABLE card_products ADD COLUMN reveal_step_up TEXT NOT NULL DEFAULT 'NONE'
+        CHECK (reveal_step_up IN ('NONE', 'PASSKEY'));
+
+      CREATE TABLE widget_tokens_v9 (
+        id TEXT PRIMARY KEY,
+        token_hash TEXT NOT NULL UNIQUE,
+        card_id TEXT NOT NULL REFERENCES cards (id),
+        widget_type TEXT NOT NULL
+          CHECK (widget_type IN ('SET_PIN', 'REVEAL_PIN', 'ENROLL_PASSKEY')),
+        origin TEXT,
+        jkt TEXT,
+        expires_at INTEGER NOT NULL,
+        consumed_at INTEGER,
+        failures INTEGER NOT NULL DEFAULT 0,
+        created_time TEXT NOT NULL,
+        api_key_id TEXT
+      ) STRICT;
+      INSERT INTO widget_tokens_v9 (id, token_hash, card_id, widget_type, origin, jkt, expires_at,
+        consumed_at, failures, created_time, api_key_id)
+        SELECT id, token_hash, card_id, widget_type, origin, jkt, expires_at, consumed_at,
+          failures, created_time, api_key_id
+        FROM widget_tokens;
+      DROP TABLE widget_tokens;
+      ALTER TABLE widget_tokens_v9 RENAME TO widget_tokens;
+      CREATE INDEX widget_tokens_by_card ON widget_tokens (card_id);
+
+      CREATE TABLE passkeys (
+        id TEXT PRIMARY KEY,
+        customer_id TEXT NOT NULL,
+        credential_id TEXT NOT NULL UNIQUE,
+        public_key TEXT NOT NULL,
+        user_handle TEXT NOT NULL,
+        counter INTEGER NOT NULL CHECK (counter >= 0),
+        transports TEXT NOT NULL,
+        device_type TEXT NOT NULL CHECK (device_type IN ('singleDevice', 'multiDevice')),
+        backed_up INTEGER NOT NULL CHECK (backed_up IN (0, 1)),
+        card_id TEXT NOT NULL REFERENCES cards (id),
+        created_time TEXT NOT NULL,
+        last_used_time TEXT
+      ) STRICT;
+      CREATE INDEX passkeys_by_customer ON passkeys (customer_id, id);
+
+      CREATE TABLE webauthn_challenges (
+        challenge TEXT PRIMARY KEY,
+        token_id TEXT NOT NULL REFERENCES widget_tokens (id),
+        purpose TEXT NOT NULL CHECK (purpose IN ('REGISTRATION', 'AUTHENTICATION')),
+        user_handle TEXT,
+        expires_at INTEGER NOT NULL,
+        used_at INTEGER
+      ) STRICT;
+      CREATE INDEX webauthn_challenges_by_expiry ON webauthn_challenges (expires_at);
+    `,
+  },
 ];
 
 export function migrate(db: Database.Database): number {
@@ -320,12 +379,27 @@ export function migrate(db: Database.Database): number {
       ? createHash('sha256').update(Buffer.from(value, 'hex')).digest('hex')
       : null,
   );
-  for (const migration of migrations) {
-    if (migration.version <= current) continue;
-    db.transaction(() => {
-      db.exec(migration.sql);
-      db.pragma(`user_version = ${migration.version}`);
-    })();
+  // A table rebuild (a changed CHECK) drops a table others reference: SQLite's procedure for it
+  // (https://sqlite.org/lang_altertable.html#otheralter) runs with foreign keys off, and checks
+  // them all before the migration commits. The pragma is a no-op inside a transaction.
+  const enforced = db.pragma('foreign_keys', { simple: true }) === 1;
+  db.pragma('foreign_keys = OFF');
+  try {
+    for (const migration of migrations) {
+      if (migration.version <= current) continue;
+      db.transaction(() => {
+        db.exec(migration.sql);
+        const broken = db.pragma('foreign_key_check') as unknown[];
+        if (broken.length > 0) {
+          throw new Error(
+            `migration ${migration.version} broke foreign keys: ${JSON.stringify(broken)}`,
+          );
+        }
+        db.pragma(`user_version = ${migration.version}`);
+      })();
+    }
+  } finally {
+    if (enforced) db.pragma('foreign_keys = ON');
   }
   return migrations.at(-1)?.version ?? 0;
 }

@@ -17,6 +17,7 @@ const product = (id: string): CardProduct => ({
   allowBearerWidgetTokens: false,
   pinTryLimit: 3,
   pinChangeRequiresCurrentPin: false,
+  revealStepUp: 'NONE',
   createdTime: '2026-01-01T00:00:00.000Z',
 });
 
@@ -50,6 +51,52 @@ describe('SqliteStore', () => {
           finishedTime: null,
           claimToken: null,
           claimUntil: null,
+        }),
+      ),
+    ).rejects.toThrow(/FOREIGN KEY/);
+  });
+
+  it('upgrades a version 8 database: rebuilt tables keep their rows and their references', async () => {
+    const file = path.join(tempDataDir(), 'v8.db');
+    const old = new Database(file);
+    old.pragma('foreign_keys = ON');
+    old.function('sha256_hex', { deterministic: true }, (_value: unknown) => null);
+    for (const migration of migrations.filter((m) => m.version <= 8)) old.exec(migration.sql);
+    old.pragma('user_version = 8');
+    old.exec(`
+      INSERT INTO card_products (id, name, form, pin_issuance_policy, offline_pin, pin_length,
+        emv_profile, created_time) VALUES ('cp_1', 'p', 'PHYSICAL', 'REQUIRED', 0, 4, 'EMV_CCD', 't');
+      INSERT INTO cards (id, account_id, card_product_id, form, pan_sequence_number, last_four,
+        card_status, is_waiting_for_pin, fulfillment_status, is_pin_set, offline_pin_enabled,
+        offline_pin_in_sync, created_time, last_modified_time)
+        VALUES ('card_1', 'a', 'cp_1', 'PHYSICAL', '00', '1234', 'ACTIVE', 0, 'SHIPPED', 1, 0, 0, 't', 't');
+      INSERT INTO widget_tokens (id, token_hash, card_id, widget_type, expires_at, created_time, api_key_id)
+        VALUES ('wtk_1', 'h', 'card_1', 'REVEAL_PIN', 1, 't', 'key_1');
+      INSERT INTO pin_reveals (id, card_id, token_id, revealed_at, account_id)
+        VALUES ('rvl_1', 'card_1', 'wtk_1', 1, 'a');
+    `);
+    old.close();
+    store = SqliteStore.open(file);
+    expect(await store.read.getWidgetTokenByHash('h')).toMatchObject({
+      id: 'wtk_1',
+      widgetType: 'REVEAL_PIN',
+      apiKeyId: 'key_1',
+    });
+    expect(await store.read.pinRevealTimes('card_1', 0)).toEqual([1]);
+    expect((await store.read.getProduct('cp_1'))?.revealStepUp).toBe('NONE');
+    const raw = new Database(file, { readonly: true });
+    expect(raw.pragma('foreign_key_check')).toEqual([]);
+    raw.close();
+    // The live connection enforces them again.
+    await expect(
+      store.transaction((tx) =>
+        tx.insertWebauthnChallenge({
+          challenge: 'c',
+          tokenId: 'wtk_missing',
+          purpose: 'AUTHENTICATION',
+          userHandle: null,
+          expiresAt: 1,
+          usedAt: null,
         }),
       ),
     ).rejects.toThrow(/FOREIGN KEY/);

@@ -18,13 +18,15 @@ import type {
   Lease,
   Page,
   PageQuery,
+  Passkey,
   PinReveal,
   Repositories,
   SealedPan,
-  StoredPin,
-  WidgetToken,
   Store,
+  StoredPin,
+  WebauthnChallenge,
   Webhook,
+  WidgetToken,
 } from '../types.js';
 import { PRIVATE_FILE_MODE, ensurePrivateDir, restrictFile } from '../../lib/private-files.js';
 import {
@@ -47,8 +49,12 @@ import {
   toApiKey,
   toCard,
   chipStateColumns,
+  passkeyColumns,
   toChipState,
+  toPasskey,
+  toWebauthnChallenge,
   upsertSql,
+  webauthnChallengeColumns,
   toDelivery,
   toAttempt,
   toEvent,
@@ -387,6 +393,55 @@ class SqliteRepositories implements Repositories {
     return rows.map(toStoredPin);
   }
 
+  async insertPasskey(p: Passkey): Promise<void> {
+    this.insert('passkeys', passkeyColumns(p));
+  }
+
+  async listPasskeys(customerId: string): Promise<Passkey[]> {
+    const rows = this.sql('SELECT * FROM passkeys WHERE customer_id = ? ORDER BY id').all(
+      customerId,
+    ) as Row[];
+    return rows.map(toPasskey);
+  }
+
+  async getPasskeyByCredentialId(credentialId: string): Promise<Passkey | undefined> {
+    const row = this.sql('SELECT * FROM passkeys WHERE credential_id = ?').get(credentialId) as
+      Row | undefined;
+    return row && toPasskey(row);
+  }
+
+  async recordPasskeyUse(id: string, counter: number, time: string): Promise<void> {
+    this.sql('UPDATE passkeys SET counter = ?, last_used_time = ? WHERE id = ?').run(
+      counter,
+      time,
+      id,
+    );
+  }
+
+  async deletePasskeys(customerId: string, id?: string): Promise<Passkey[]> {
+    const rows = this.sql(
+      `DELETE FROM passkeys WHERE customer_id = ? AND (? IS NULL OR id = ?) RETURNING *`,
+    ).all(customerId, id ?? null, id ?? null) as Row[];
+    return rows.map(toPasskey).sort((a, b) => (a.id < b.id ? -1 : 1));
+  }
+
+  async insertWebauthnChallenge(c: WebauthnChallenge): Promise<void> {
+    this.insert('webauthn_challenges', webauthnChallengeColumns(c));
+  }
+
+  async consumeWebauthnChallenge(
+    challenge: string,
+    tokenId: string,
+    purpose: WebauthnChallenge['purpose'],
+    now: number,
+  ): Promise<WebauthnChallenge | undefined> {
+    const row = this.sql(
+      `UPDATE webauthn_challenges SET used_at = ? WHERE challenge = ? AND token_id = ?
+        AND purpose = ? AND used_at IS NULL AND expires_at > ? RETURNING *`,
+    ).get(now, challenge, tokenId, purpose, now) as Row | undefined;
+    return row && toWebauthnChallenge(row);
+  }
+
   async insertPinReveal(r: PinReveal): Promise<void> {
     this.insert('pin_reveals', pinRevealColumns(r));
   }
@@ -479,7 +534,6 @@ class SqliteRepositories implements Repositories {
     ).all(keyId, limit) as Row[];
     return rows.map(toChipState);
   }
-
 
   async insertApiKey(k: ApiKeyRecord): Promise<void> {
     this.insert('api_keys', apiKeyColumns(k));
