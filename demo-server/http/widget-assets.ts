@@ -33,8 +33,9 @@ export function widgetDocumentHeaders(frameAncestors: readonly string[]): Record
     'content-security-policy': csp,
     'referrer-policy': 'no-referrer',
     'x-content-type-options': 'nosniff',
+    // Passkey ceremonies for the platform's own documents only (docs/step-up.md); the rest stays off.
     'permissions-policy':
-      'camera=(), microphone=(), geolocation=(), payment=(), usb=(), serial=(), hid=(), clipboard-read=(), display-capture=()',
+      'publickey-credentials-get=(self), publickey-credentials-create=(self), camera=(), microphone=(), geolocation=(), payment=(), usb=(), serial=(), hid=(), clipboard-read=(), display-capture=()',
     'cross-origin-opener-policy': 'same-origin',
     'cache-control': 'no-cache',
   };
