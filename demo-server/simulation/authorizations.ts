@@ -207,14 +207,19 @@ function declineReasonOf(
   active: boolean,
   answer: Pick<
     AuthorizationResponse,
-    'pin_verification' | 'pin_tries_remaining' | 'offline_pin_verification' | 'chip_pin_tries_remaining'
+    | 'pin_verification'
+    | 'pin_tries_remaining'
+    | 'offline_pin_verification'
+    | 'chip_pin_tries_remaining'
   >,
 ): DeclineReason | undefined {
   switch (answer.offline_pin_verification) {
     case 'BLOCKED':
       return 'OFFLINE_PIN_BLOCKED';
     case 'INCORRECT':
-      return answer.chip_pin_tries_remaining === 0 ? 'OFFLINE_PIN_BLOCKED' : 'OFFLINE_PIN_INCORRECT';
+      return answer.chip_pin_tries_remaining === 0
+        ? 'OFFLINE_PIN_BLOCKED'
+        : 'OFFLINE_PIN_INCORRECT';
   }
   if (!active) return 'CARD_NOT_ACTIVE';
   switch (answer.pin_verification) {
