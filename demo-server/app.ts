@@ -7,7 +7,7 @@ import { ApiError } from './http/errors.js';
 import { ApiKeys } from './api-keys/registry.js';
 import { installApiKeyGuard } from './http/auth.js';
 import { frameworkErrors, installErrorHandler } from './http/error-handler.js';
-import { installJsonBodyParser } from './http/json-body.js';
+import { installJsonBodyParser, refuseUnstorableParams } from './http/json-body.js';
 import { StrictObject } from './http/schemas.js';
 import { validatorCompiler } from './http/validation.js';
 import { Scheduler } from './scheduler/scheduler.js';
@@ -121,6 +121,7 @@ export async function buildPlatform(deps: PlatformDeps): Promise<Platform> {
   // Only JSON bodies: anything else is a 415, not a string the schema then refuses.
   app.removeContentTypeParser(['text/plain']);
   installJsonBodyParser(app);
+  refuseUnstorableParams(app);
   installErrorHandler(app);
   if (config.demoMode) {
     // A demo listens on this machine: a page whose own name was rebound to 127.0.0.1 (DNS

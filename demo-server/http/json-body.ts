@@ -73,3 +73,29 @@ export function installJsonBodyParser(app: FastifyInstance): void {
     });
   });
 }
+
+/**
+ * Path and query parameters are held to the same rule as bodies: a U+0000 or a lone surrogate
+ * (a `%00` or `%ED%A0%80` in the URL) is a 400 naming the parameter, before any route looks it
+ * up (PostgreSQL would fail on it, SQLite would look for it: neither is an answer).
+ */
+export function refuseUnstorableParams(app: FastifyInstance): void {
+  app.addHook('preValidation', async (request) => {
+    for (const values of [request.params, request.query]) {
+      if (typeof values !== 'object' || values === null) continue;
+      for (const [name, value] of Object.entries(values)) {
+        const texts = Array.isArray(value) ? value : [value];
+        if (
+          texts.some((text) => typeof text === 'string' && unstorable(text)) ||
+          unstorable(name)
+        ) {
+          throw new ApiError(
+            'INVALID_FIELD',
+            `${name} holds a character no parameter of this API takes (U+0000 or a lone surrogate)`,
+            name,
+          );
+        }
+      }
+    }
+  });
+}

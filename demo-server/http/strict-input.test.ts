@@ -131,3 +131,34 @@ describe('unknown query parameters and bodies are refused, not ignored', () => {
     expect((await platform.call('DELETE', `/v1/webhooks/${webhook.body.id}`)).status).toBe(200);
   });
 });
+
+describe('path and query parameters hold no U+0000 or lone surrogate', () => {
+  it('is a 400 naming the parameter, on every backend (PostgreSQL text cannot hold U+0000)', async () => {
+    const token = (await platform.call('POST', '/v1/accounts/acct_nul/tokens')).body.access_token;
+    for (const [url, field, headers] of [
+      [
+        '/pcicards/v1/pcicards/%00/scripts/sync-offline-pin',
+        'cardId',
+        { authorization: `Bearer ${token}` },
+      ],
+      ['/v1/customers/a%00b/passkeys', 'customer_id', platform.auth],
+      ['/v1/cards?account_id=a%00', 'account_id', platform.auth],
+      ['/v1/cards?account_id=%ED%A0%80', 'account_id', platform.auth],
+    ] as const) {
+      const response = await platform.app.inject({
+        method: url.startsWith('/pcicards') ? 'POST' : 'GET',
+        url,
+        headers,
+      });
+      expect(response.statusCode, url).toBe(400);
+      expect(response.json(), url).toMatchObject({ code: 'INVALID_FIELD', field });
+    }
+    // Its valid neighbour still answers.
+    const card = await issueCard(platform, { pin_issuance_policy: 'REQUIRED' });
+    expect(
+      (await platform.call('GET', `/v1/cards?account_id=acct_1`)).body.data.map(
+        (c: { id: string }) => c.id,
+      ),
+    ).toContain(card.id);
+  });
+});
