@@ -1,20 +1,21 @@
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { CardService } from './cards/service.js';
-import { cardRoutes } from './cards/routes.js';
+import { cardRoutes, cardSchemas } from './cards/routes.js';
 import type { Config } from './config.js';
 import { ApiError } from './http/errors.js';
 import { ApiKeys } from './api-keys/registry.js';
 import { installApiKeyGuard } from './http/auth.js';
 import { frameworkErrors, installErrorHandler } from './http/error-handler.js';
 import { installJsonBodyParser, refuseUnstorableParams } from './http/json-body.js';
+import { TAGS, addErrorComponents, documentRoute } from './http/openapi.js';
 import { StrictObject } from './http/schemas.js';
 import { validatorCompiler } from './http/validation.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import type { Store } from './store/types.js';
 import { WebhookDispatcher } from './webhooks/dispatcher.js';
 import type { ResolveHost } from './webhooks/egress-lookup.js';
-import { webhookRoutes } from './webhooks/routes.js';
+import { webhookRoutes, webhookSchemas } from './webhooks/routes.js';
 import { WebhookService } from './webhooks/service.js';
 import { landingPage } from './http/landing.js';
 import { widgetAssetRoutes } from './http/widget-assets.js';
@@ -24,7 +25,7 @@ import { loadDataKey, restrictDataDir } from './lib/private-files.js';
 import { cardPinRoutes, pinRoutes } from './pins/routes.js';
 import { PinService } from './pins/service.js';
 import { TransportKeys } from './pins/transport-keys.js';
-import { widgetTokenRoutes } from './widget-sessions/routes.js';
+import { widgetTokenRoutes, widgetTokenSchemas } from './widget-sessions/routes.js';
 import { WidgetSessions } from './widget-sessions/tokens.js';
 import { AccountTokens } from './offline-pin/account-tokens.js';
 import { IssuerScripts } from './offline-pin/issuer-scripts.js';
@@ -34,7 +35,7 @@ import { AuthorizationSimulator } from './simulation/authorizations.js';
 import { authorizationSimulationRoutes } from './simulation/routes.js';
 import { pinPadDocumentRoutes, pinPadRoutes } from './simulation/pin-pad.js';
 import { VirtualChip } from './simulation/virtual-chip.js';
-import { customerPasskeyRoutes } from './passkeys/routes.js';
+import { customerPasskeyRoutes, passkeySchemas } from './passkeys/routes.js';
 import { PasskeyService } from './passkeys/service.js';
 
 /** Log fields that may carry secrets: censored wherever they appear. */
@@ -153,16 +154,23 @@ export async function buildPlatform(deps: PlatformDeps): Promise<Platform> {
     route.schema = { ...route.schema, querystring: StrictObject({}) };
   });
 
+  // The document (SPEC §16): each route's operation, error codes and examples come from its
+  // `operation()` (http/openapi.ts); `redocly.yaml` is the lint it must pass (openapi.test.ts).
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
       info: {
         title: 'PIN Widgets platform API',
         version: '1.0.0',
-        description: 'Card products, cards, PIN issuance, widget sessions, webhooks and events.',
+        description:
+          'Card products, cards, PIN issuance, widget sessions, webhooks and events. Every error is JSON `{ code, message, field? }` with a stable `code`; each operation lists the codes it can answer, by status. A path no route serves is 404 `ROUTE_NOT_FOUND`.',
+        // The repository publishes no licence: the API description is not offered under one.
+        license: { name: 'Proprietary', identifier: 'LicenseRef-Proprietary' },
       },
-      servers: [{ url: config.publicUrl }],
+      servers: [{ url: config.publicUrl, description: 'This platform (PUBLIC_URL)' }],
+      tags: [...TAGS],
       components: {
+        schemas: { ...cardSchemas, ...widgetTokenSchemas, ...passkeySchemas, ...webhookSchemas },
         securitySchemes: {
           apiKey: { type: 'http', scheme: 'bearer', description: 'The program’s API key' },
           widgetToken: {
@@ -184,6 +192,8 @@ export async function buildPlatform(deps: PlatformDeps): Promise<Platform> {
         },
       },
     },
+    transform: documentRoute({ demoMode: config.demoMode }),
+    transformObject: addErrorComponents,
   });
 
   const dispatcher = new WebhookDispatcher(

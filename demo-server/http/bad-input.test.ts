@@ -122,6 +122,20 @@ interface Attempt {
 
 const CODES = new Set(Object.keys(ErrorCodes));
 
+/** The codes each operation answered (`METHOD /path/{param}`): all must be documented by it. */
+const answered = new Map<string, Set<ErrorCode>>();
+
+/** The OpenAPI operation a request reached, or undefined (no route: ROUTE_NOT_FOUND). */
+function operationOf(method: string, url: string): string | undefined {
+  const pathname = url.split('?')[0]!;
+  const route = Object.keys(spec.paths).find((template) =>
+    new RegExp(`^${template.replace(/\{[^}]+\}/g, '[^/]+')}$`).test(pathname),
+  );
+  return route !== undefined && spec.paths[route]![method.toLowerCase()]
+    ? `${method.toUpperCase()} ${route}`
+    : undefined;
+}
+
 async function expectRefused(attempt: Attempt, counter: 'generated' | 'handPicked') {
   const before = await db.snapshot();
   const response = await platform.app.inject(attempt.request);
@@ -137,6 +151,8 @@ async function expectRefused(attempt: Attempt, counter: 'generated' | 'handPicke
   expect(typeof body.message, where).toBe('string');
   expect(response.body, where).not.toMatch(/\bat .+:\d+:\d+|node_modules|SqliteError/);
   if (attempt.codes) expect(attempt.codes, where).toContain(body.code);
+  const operation = operationOf(String(attempt.request.method ?? 'GET'), url);
+  if (operation) answered.set(operation, (answered.get(operation) ?? new Set()).add(body.code));
   expect(snapshotDiff(before, after, { widget_tokens: ['failures'] }), where).toEqual([]);
   // The one designed change: a refusal after authentication counts against the widget token.
   const failures = (s: typeof before) =>
@@ -1666,6 +1682,22 @@ describe('after the whole corpus', () => {
     });
     expect((await key.decrypt(revealed.body.encrypted_pin)).payload.pin).toBe('8153');
     expect(tally.generated + tally.handPicked).toBeGreaterThan(2200);
+  });
+
+  it('every code a route answered is one its OpenAPI operation documents under that status', () => {
+    const undocumented: string[] = [];
+    for (const [operation, codes] of answered) {
+      const [method, route] = operation.split(' ') as [string, string];
+      const { responses } = spec.paths[route]![method.toLowerCase()];
+      for (const code of codes) {
+        const listed: string[] =
+          responses[String(ErrorCodes[code])]?.content?.['application/json']?.schema?.properties
+            ?.code?.enum ?? [];
+        if (!listed.includes(code)) undocumented.push(`${operation} ${code}`);
+      }
+    }
+    expect(undocumented).toEqual([]);
+    expect(answered.size).toBe(operations().length);
   });
 });
 

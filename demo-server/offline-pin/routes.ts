@@ -2,7 +2,8 @@ import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { credential } from '../http/auth.js';
 import { ApiError } from '../http/errors.js';
-import { ErrorBody, StrictObject } from '../http/schemas.js';
+import { operation, withExamples } from '../http/openapi.js';
+import { StrictObject } from '../http/schemas.js';
 import type { AccountTokens } from './account-tokens.js';
 import type { IssuerScripts } from './issuer-scripts.js';
 import { refuseBody } from '../http/no-body.js';
@@ -13,15 +14,36 @@ const AccountParams = StrictObject({
 const CardIdParams = StrictObject({
   cardId: Type.String({ minLength: 1, description: 'The card id (card_…)' }),
 });
+const AccountToken = withExamples(
+  Type.Object(
+    {
+      access_token: Type.String({ description: 'A JWT (typ at+jwt) for the /pcicards endpoints' }),
+      token_type: Type.Literal('Bearer'),
+      expires_in: Type.Integer({ minimum: 1, description: 'Seconds' }),
+    },
+    { additionalProperties: false },
+  ),
+  {
+    access_token:
+      'eyJhbGciOiJIUzI1NiIsInR5cCI6ImF0K2p3dCIsImtpZCI6ImF0a18wMSJ9.eyJzdWIiOiJhY2N0XzEwNDIifQ.c2lnbmF0dXJl',
+    token_type: 'Bearer',
+    expires_in: 300,
+  },
+);
+
 /** `POST /v1/accounts/{account_id}/tokens` (API key): a short-lived account token. */
 export function accountTokenRoutes(app: FastifyInstance, tokens: AccountTokens): void {
   app.post<{ Params: Static<typeof AccountParams> }>(
     '/v1/accounts/:account_id/tokens',
     {
       schema: {
-        tags: ['offline-pin'],
-        summary: 'Mint an account token (a short-lived JWT) for the /pcicards endpoints',
-        description: 'Send no body (or `{}`).',
+        ...operation({
+          id: 'createAccountToken',
+          summary: 'Mint an account token (a short-lived JWT) for the /pcicards endpoints',
+          tag: 'offline-pin',
+          description: 'Send no body (or `{}`).',
+          responses: { 200: { description: 'The account token (no-store)', schema: AccountToken } },
+        }),
         params: AccountParams,
         security: [{ apiKey: [] }],
       },
@@ -61,21 +83,29 @@ export function syncOfflinePinRoutes(
       '/pcicards/v1/pcicards/:cardId/scripts/sync-offline-pin',
       {
         schema: {
-          tags: ['PCI'],
-          operationId: 'post-v1-sync-offline-pin',
-          summary: 'Synchronize offline PIN',
-          description:
-            'Synchronize the offline PIN with the current online PIN value. The platform generates a script with the current online PIN, sends the script in response to the next authorization made with a chip (contact), and generates the "Card issuer script notification received" event (CARD.ISSUER_SCRIPT.UPDATED). Send no body.',
+          ...operation({
+            // The processor's own operation id, kept so its clients' generated names still fit.
+            id: 'post-v1-sync-offline-pin',
+            summary: 'Synchronize offline PIN',
+            tag: 'PCI',
+            description:
+              'Synchronize the offline PIN with the current online PIN value. The platform generates a script with the current online PIN, sends the script in response to the next authorization made with a chip (contact), and generates the "Card issuer script notification received" event (CARD.ISSUER_SCRIPT.UPDATED). Send no body.',
+            // Its own content parsers read any body as bytes: a body is BODY_NOT_ALLOWED, a huge
+            // one is stopped by the body limit first.
+            errors: [
+              'BODY_NOT_ALLOWED',
+              'PAYLOAD_TOO_LARGE',
+              'NOT_FOUND',
+              'CARD_NOT_IN_ACCOUNT',
+              'CARD_IS_VIRTUAL',
+              'CARD_TERMINATED',
+              'OFFLINE_PIN_NOT_ENABLED',
+              'NO_PIN_TO_SYNC',
+            ],
+            responses: { 204: { description: 'The script is queued: no body' } },
+          }),
           params: CardIdParams,
           security: [{ accountToken: [] }],
-          response: {
-            204: Type.Null({ description: 'The script is queued: no body' }),
-            400: { ...ErrorBody, description: 'Bad request: a body, or a card that cannot sync' },
-            401: { ...ErrorBody, description: 'The account token is missing, invalid or expired' },
-            403: { ...ErrorBody, description: 'The card does not belong to the token’s account' },
-            404: { ...ErrorBody, description: 'No such card' },
-            500: { ...ErrorBody, description: 'Internal server error' },
-          },
         },
       },
       async (request, reply) => {

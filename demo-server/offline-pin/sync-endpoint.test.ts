@@ -302,7 +302,17 @@ describe('POST /pcicards/v1/pcicards/{cardId}/scripts/sync-offline-pin', () => {
       operationId: 'post-v1-sync-offline-pin',
       security: [{ accountToken: [] }],
     });
-    expect(Object.keys(operation.responses)).toEqual(['204', '400', '401', '403', '404', '500']);
+    // 413: a body over BODY_LIMIT_BYTES; 421: the demo's DNS-rebinding guard.
+    expect(Object.keys(operation.responses)).toEqual([
+      '204',
+      '400',
+      '401',
+      '403',
+      '404',
+      '413',
+      '421',
+      '500',
+    ]);
     expect(spec.components.securitySchemes.accountToken).toMatchObject({
       scheme: 'bearer',
       bearerFormat: 'JWT',

@@ -2,6 +2,7 @@ import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { RegistrationResponseJSON } from '@simplewebauthn/server';
 import { refuseBody } from '../http/no-body.js';
+import { Nullable, Timestamp, operation, schemaRef, withExamples } from '../http/openapi.js';
 import { StrictObject } from '../http/schemas.js';
 import type { WidgetSessions } from '../widget-sessions/tokens.js';
 import type { PasskeyService } from './service.js';
@@ -61,7 +62,20 @@ export const AuthenticationResponseBody = StrictObject(
   'The assertion navigator.credentials.get() made for the reveal challenge, as JSON',
 );
 
-const EnrollBody = StrictObject({ credential: RegistrationResponseBody });
+const EnrollBody = withExamples(StrictObject({ credential: RegistrationResponseBody }), {
+  credential: {
+    id: 'q2WbZ3vN8sKd1Lr0Yh5mTg',
+    rawId: 'q2WbZ3vN8sKd1Lr0Yh5mTg',
+    type: 'public-key',
+    response: {
+      clientDataJSON: 'eyJ0eXBlIjoid2ViYXV0aG4uY3JlYXRlIiwiY2hhbGxlbmdlIjoiLi4uIn0',
+      attestationObject: 'o2NmbXRkbm9uZWdhdHRTdG10oGhhdXRoRGF0YVjE',
+      transports: ['internal', 'hybrid'],
+    },
+    authenticatorAttachment: 'platform',
+    clientExtensionResults: {},
+  },
+});
 const CustomerParams = StrictObject({
   customer_id: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.:-]+$' }),
 });
@@ -71,6 +85,38 @@ const PasskeyParams = StrictObject({
 });
 const widgetSecurity: Record<string, string[]>[] = [{ widgetToken: [] }, { dpop: [] }];
 const security = [{ apiKey: [] }];
+
+export const passkeySchemas = {
+  Passkey: withExamples(
+    Type.Object(
+      {
+        id: Type.String({ pattern: '^pk_[0-9a-z]{26}$' }),
+        customer_id: Type.String(),
+        card_id: Type.String({ description: 'The card whose enrollment widget registered it' }),
+        device_type: Type.Union([Type.Literal('singleDevice'), Type.Literal('multiDevice')]),
+        backed_up: Type.Boolean(),
+        transports: Type.Array(Type.String()),
+        created_time: Timestamp,
+        last_used_time: Nullable(Timestamp),
+      },
+      { additionalProperties: false, description: 'A customer’s passkey (reveal step-up)' },
+    ),
+    {
+      id: 'pk_01k2m3p8q9r0s1t2v3w4x5y6z7',
+      customer_id: 'cust_77',
+      card_id: 'card_01k2m3n6a7b8c9d0e1f2g3h4j5',
+      device_type: 'multiDevice',
+      backed_up: true,
+      transports: ['internal', 'hybrid'],
+      created_time: '2026-05-04T09:30:11.004Z',
+      last_used_time: null,
+    },
+  ),
+};
+const Passkey = schemaRef('Passkey');
+/** WebAuthn options JSON (WebAuthn L3 §5.4, §5.5), as @simplewebauthn/server makes them. */
+const ceremonyOptions = (description: string) =>
+  Type.Object({ challenge: Type.String(), timeout: Type.Integer() }, { description });
 
 /**
  * The widget side of passkeys, registered inside the widget routes' scope (platform documents
@@ -85,8 +131,19 @@ export function passkeyWidgetRoutes(
     '/v1/widget/passkeys/registration_options',
     {
       schema: {
-        tags: ['widget'],
-        summary: 'WebAuthn creation options for the card’s customer, with a one-time challenge',
+        ...operation({
+          id: 'createPasskeyRegistrationOptions',
+          summary: 'WebAuthn creation options for the card’s customer, with a one-time challenge',
+          tag: 'widget',
+          description: 'Send no body (or `{}`).',
+          errors: ['WIDGET_TOKEN_WRONG_TYPE'],
+          responses: {
+            200: {
+              description: 'Options for navigator.credentials.create()',
+              schema: ceremonyOptions('PublicKeyCredentialCreationOptionsJSON'),
+            },
+          },
+        }),
         security: widgetSecurity,
       },
       preValidation: refuseBody,
@@ -99,8 +156,18 @@ export function passkeyWidgetRoutes(
     '/v1/widget/passkeys',
     {
       schema: {
-        tags: ['widget'],
-        summary: 'Enroll the passkey just created (uses up the token)',
+        ...operation({
+          id: 'enrollPasskey',
+          summary: 'Enroll the passkey just created (uses up the token)',
+          tag: 'widget',
+          errors: [
+            'WIDGET_TOKEN_WRONG_TYPE',
+            'PASSKEY_REGISTRATION_FAILED',
+            'PASSKEY_ALREADY_ENROLLED',
+            'TOO_MANY_ATTEMPTS',
+          ],
+          responses: { 201: { description: 'The enrolled passkey', schema: Passkey } },
+        }),
         body: EnrollBody,
         security: widgetSecurity,
       },
@@ -119,9 +186,20 @@ export function passkeyWidgetRoutes(
     '/v1/widget/pin/reveal/challenge',
     {
       schema: {
-        tags: ['widget'],
-        summary:
-          'WebAuthn request options for a PASSKEY product’s reveal, with a one-time challenge',
+        ...operation({
+          id: 'createRevealChallenge',
+          summary:
+            'WebAuthn request options for a PASSKEY product’s reveal, with a one-time challenge',
+          tag: 'widget',
+          description: 'Send no body (or `{}`).',
+          errors: ['WIDGET_TOKEN_WRONG_TYPE', 'PASSKEY_NOT_ENROLLED'],
+          responses: {
+            200: {
+              description: 'Options for navigator.credentials.get()',
+              schema: ceremonyOptions('PublicKeyCredentialRequestOptionsJSON'),
+            },
+          },
+        }),
         security: widgetSecurity,
       },
       preValidation: refuseBody,
@@ -137,8 +215,17 @@ export function customerPasskeyRoutes(app: FastifyInstance, passkeys: PasskeySer
     '/v1/customers/:customer_id/passkeys',
     {
       schema: {
-        tags: ['passkeys'],
-        summary: 'The customer’s passkeys (reveal step-up)',
+        ...operation({
+          id: 'listCustomerPasskeys',
+          summary: 'The customer’s passkeys (reveal step-up)',
+          tag: 'passkeys',
+          responses: {
+            200: {
+              description: 'Every passkey of the customer',
+              schema: Type.Object({ data: Type.Array(Passkey) }, { additionalProperties: false }),
+            },
+          },
+        }),
         params: CustomerParams,
         security,
       },
@@ -151,8 +238,21 @@ export function customerPasskeyRoutes(app: FastifyInstance, passkeys: PasskeySer
     '/v1/customers/:customer_id/passkeys',
     {
       schema: {
-        tags: ['passkeys'],
-        summary: 'Remove all the customer’s passkeys (a lost device)',
+        ...operation({
+          id: 'deleteCustomerPasskeys',
+          summary: 'Remove all the customer’s passkeys (a lost device)',
+          tag: 'passkeys',
+          description: 'Send no body (or `{}`).',
+          responses: {
+            200: {
+              description: 'How many were removed (each is a CUSTOMER.PASSKEY.DELETED event)',
+              schema: Type.Object(
+                { deleted: Type.Integer({ minimum: 0 }) },
+                { additionalProperties: false },
+              ),
+            },
+          },
+        }),
         params: CustomerParams,
         security,
       },
@@ -165,8 +265,14 @@ export function customerPasskeyRoutes(app: FastifyInstance, passkeys: PasskeySer
     '/v1/customers/:customer_id/passkeys/:id',
     {
       schema: {
-        tags: ['passkeys'],
-        summary: 'Remove one of the customer’s passkeys',
+        ...operation({
+          id: 'deleteCustomerPasskey',
+          summary: 'Remove one of the customer’s passkeys',
+          tag: 'passkeys',
+          description: 'Send no body (or `{}`).',
+          errors: ['NOT_FOUND'],
+          responses: { 204: { description: 'Removed' } },
+        }),
         params: PasskeyParams,
         security,
       },

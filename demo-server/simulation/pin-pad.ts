@@ -4,6 +4,7 @@ import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { CardService } from '../cards/service.js';
 import { ApiError } from '../http/errors.js';
+import { operation, withExamples } from '../http/openapi.js';
 import { StrictObject } from '../http/schemas.js';
 import { DIST_DIR, widgetDocumentHeaders } from '../http/widget-assets.js';
 import { PinJweError, decryptPinJwe } from '../pins/jwe.js';
@@ -30,17 +31,38 @@ const PadQuery = StrictObject({
   }),
 });
 
-const TranslateBody = StrictObject({
-  card_id: Type.String({ minLength: 1, maxLength: 64 }),
-  encrypted_pin: Type.String({
-    minLength: 1,
-    maxLength: 4096,
-    description: 'The PIN pad’s compact JWE (ECDH-ES, A256GCM, kid, card, iat) of {"pin"}',
-  }),
-  format: Type.Union([Type.Literal('ISO_9564_4'), Type.Literal('ISO_9564_0')], {
-    description: 'ISO_9564_4: AES under ZONE_PIN_KEY_AES; ISO_9564_0: 3DES under ZONE_PIN_KEY_TDES',
-  }),
+const Format = Type.Union([Type.Literal('ISO_9564_4'), Type.Literal('ISO_9564_0')], {
+  description: 'ISO_9564_4: AES under ZONE_PIN_KEY_AES; ISO_9564_0: 3DES under ZONE_PIN_KEY_TDES',
 });
+const TranslateBody = withExamples(
+  StrictObject({
+    card_id: Type.String({ minLength: 1, maxLength: 64 }),
+    encrypted_pin: Type.String({
+      minLength: 1,
+      maxLength: 4096,
+      description: 'The PIN pad’s compact JWE (ECDH-ES, A256GCM, kid, card, iat) of {"pin"}',
+    }),
+    format: Format,
+  }),
+  {
+    card_id: 'card_01k2m3n6a7b8c9d0e1f2g3h4j5',
+    encrypted_pin:
+      'eyJhbGciOiJFQ0RILUVTIiwiZW5jIjoiQTI1NkdDTSIsImtpZCI6InB0azEifQ..cXdlcnR5dWlvcGFz.VGhlIFBJTg.aGVsbG8td29ybGQtdGFn',
+    format: 'ISO_9564_4',
+  },
+);
+const TranslatedPinBlock = withExamples(
+  Type.Object(
+    {
+      pin_block: Type.Object(
+        { format: Format, block: Type.String({ pattern: '^[0-9A-F]+$' }) },
+        { additionalProperties: false },
+      ),
+    },
+    { additionalProperties: false, description: 'Goes as is into an authorization’s pin_block' },
+  ),
+  { pin_block: { format: 'ISO_9564_4', block: '3E9A7C1D5B2F80416CA9E3D7B25F0148' } },
+);
 
 /**
  * `GET /simulations/pin-pad/?card=…&origin=…`: the pad's document, with the widget documents'
@@ -94,9 +116,23 @@ export function pinPadRoutes(
     '/v1/simulations/pin_pad/pin_block',
     {
       schema: {
-        tags: ['simulations'],
-        summary:
-          'Translate the demo PIN pad’s encrypted PIN into a zone-key PIN block for an authorization (the acquirer’s HSM; demos)',
+        ...operation({
+          id: 'translatePinPadEntry',
+          summary:
+            'Translate the demo PIN pad’s encrypted PIN into a zone-key PIN block for an authorization (the acquirer’s HSM; demos)',
+          tag: 'simulations',
+          errors: [
+            'NOT_FOUND',
+            'UNKNOWN_KEY_ID',
+            'PIN_DECRYPTION_FAILED',
+            'PIN_PAD_CARD_MISMATCH',
+            'PIN_PAD_ENTRY_EXPIRED',
+            'INVALID_PIN_PAYLOAD',
+          ],
+          responses: {
+            200: { description: 'The zone-key PIN block', schema: TranslatedPinBlock },
+          },
+        }),
         body: TranslateBody,
         security: [{ apiKey: [] }],
       },
