@@ -79,6 +79,7 @@ export default defineConfig({
         [EARLY_ENTRY]: resolve(import.meta.dirname, 'widgets/runtime/early.ts'),
         'set-pin': resolve(import.meta.dirname, 'widgets/set-pin/index.html'),
         'reveal-pin': resolve(import.meta.dirname, 'widgets/reveal-pin/index.html'),
+        'enroll-passkey': resolve(import.meta.dirname, 'widgets/enroll-passkey/index.html'),
       },
     },
   },

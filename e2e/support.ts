@@ -3,11 +3,14 @@ import { E2E_API_KEY, E2E_PLATFORM_URL, E2E_SITE_URL } from '../playwright.confi
 
 export const auth = { authorization: `Bearer ${E2E_API_KEY}` };
 
-/** Issues a card through the platform API, optionally activated; returns its id and last four. */
+/**
+ * Issues a card through the platform API, optionally activated and for a customer (passkeys are
+ * the customer's: docs/step-up.md); returns its id and last four.
+ */
 export async function issueCard(
   request: APIRequestContext,
   product: Record<string, unknown>,
-  { activate = false }: { activate?: boolean } = {},
+  { activate = false, customerId }: { activate?: boolean; customerId?: string } = {},
 ): Promise<{ id: string; last_four: string }> {
   const created = await request.post(`${E2E_PLATFORM_URL}/v1/card_products`, {
     headers: auth,
@@ -16,7 +19,11 @@ export async function issueCard(
   });
   const card = await request.post(`${E2E_PLATFORM_URL}/v1/cards`, {
     headers: auth,
-    data: { card_product_id: (await created.json()).id, account_id: 'acct_e2e' },
+    data: {
+      card_product_id: (await created.json()).id,
+      account_id: 'acct_e2e',
+      ...(customerId ? { customer_id: customerId } : {}),
+    },
   });
   const body = await card.json();
   if (activate) {
@@ -117,4 +124,48 @@ export function recordTraffic(page: Page) {
       return texts;
     },
   };
+}
+
+/**
+ * A virtual authenticator for the page (CDP WebAuthn domain): a platform authenticator that
+ * keeps resident keys and verifies the user, touched automatically. Added through the page's own
+ * session, it also serves the page's cross-origin widget frames (checked in passkeys.*.spec.ts).
+ */
+export async function virtualAuthenticator(page: Page) {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('WebAuthn.enable');
+  const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
+    options: {
+      protocol: 'ctap2',
+      transport: 'internal',
+      hasResidentKey: true,
+      hasUserVerification: true,
+      isUserVerified: true,
+      automaticPresenceSimulation: true,
+    },
+  });
+  return {
+    cdp,
+    authenticatorId,
+    async credentials() {
+      return (await cdp.send('WebAuthn.getCredentials', { authenticatorId })).credentials;
+    },
+    /** false: the next ceremony fails as a refused fingerprint does (NotAllowedError). */
+    async userVerifies(verified: boolean) {
+      await cdp.send('WebAuthn.setUserVerified', { authenticatorId, isUserVerified: verified });
+    },
+  };
+}
+
+let customers = 0;
+
+/** An ACTIVE card with a random PIN on a PASSKEY product, for a customer of its own. */
+export async function passkeyCard(request: APIRequestContext) {
+  const customerId = `cust_e2e_${Date.now().toString(36)}_${++customers}`;
+  const card = await issueCard(
+    request,
+    { pin_issuance_policy: 'RANDOM', reveal_step_up: 'PASSKEY' },
+    { activate: true, customerId },
+  );
+  return { ...card, customerId };
 }

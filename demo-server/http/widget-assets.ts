@@ -47,7 +47,8 @@ function notBuilt(reply: FastifyReply) {
 }
 
 /**
- * Serves the built widget documents at /widgets/{set-pin,reveal-pin}/ with their headers, their
+ * Serves the built widget documents at /widgets/{set-pin,reveal-pin,enroll-passkey}/ with their
+ * headers (the enroll document runs passkey ceremonies: Permissions-Policy allows them), their
  * hashed assets (immutable), and the host SDK at /sdk/ (loadable from any origin).
  */
 export async function widgetAssetRoutes(app: FastifyInstance, frameAncestors: readonly string[]) {
@@ -55,7 +56,7 @@ export async function widgetAssetRoutes(app: FastifyInstance, frameAncestors: re
   const widgetsDir = path.join(DIST_DIR, 'widgets');
   const sdkDir = path.join(DIST_DIR, 'sdk');
 
-  for (const widget of ['set-pin', 'reveal-pin']) {
+  for (const widget of ['set-pin', 'reveal-pin', 'enroll-passkey']) {
     app.get(`/widgets/${widget}/`, { schema: { hide: true } }, async (_request, reply) => {
       const file = path.join(widgetsDir, widget, 'index.html');
       if (!fs.existsSync(file)) return notBuilt(reply);

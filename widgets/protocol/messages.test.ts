@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import {
   MAX_MESSAGE_BYTES,
+  WIDGET_KINDS,
   envelope,
   hostOptionsProblem,
   parseHostMessage,
   parseWidgetMessage,
+  widgetTypeOf,
 } from './messages.js';
 
 const channel = 'c'.repeat(24);
@@ -86,6 +88,33 @@ describe('parseWidgetMessage', () => {
     expect(
       parseWidgetMessage(envelope(channel, 'failure', { code: 'X', message: 'm' }), channel),
     ).toBeUndefined();
+  });
+});
+
+describe('widget kinds', () => {
+  it.each(WIDGET_KINDS)('%s says ready and asks for a token of its own type', (kind) => {
+    expect(parseWidgetMessage(envelope(channel, 'ready', { widget: kind }), channel)).toBeDefined();
+    const widgetType = widgetTypeOf(kind);
+    expect(
+      parseWidgetMessage(
+        envelope(channel, 'tokenRequest', { jkt: 'a'.repeat(43), widgetType }),
+        channel,
+      ),
+    ).toBeDefined();
+  });
+
+  it('names the token types the platform mints', () => {
+    expect(WIDGET_KINDS.map(widgetTypeOf)).toEqual(['SET_PIN', 'REVEAL_PIN', 'ENROLL_PASSKEY']);
+  });
+
+  it.each([
+    ['an unknown widget', envelope(channel, 'ready', { widget: 'pay' })],
+    [
+      'an unknown token type',
+      envelope(channel, 'tokenRequest', { jkt: 'a'.repeat(43), widgetType: 'enroll-passkey' }),
+    ],
+  ])('drops %s', (_name, message) => {
+    expect(parseWidgetMessage(message, channel)).toBeUndefined();
   });
 });
 

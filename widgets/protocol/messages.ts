@@ -4,15 +4,26 @@
  * else invents message shapes. No message ever carries PIN data.
  */
 
-import { type OptionProblem, appearanceProblem, widgetOptionsProblem } from './options.js';
+import {
+  type OptionProblem,
+  appearanceProblem,
+  isRecord,
+  widgetOptionsProblem,
+} from './options.js';
 
 export const NAMESPACE = 'pin-widgets';
 export const VERSION = 1;
 /** Largest accepted message, serialized: anything bigger is dropped unread. */
 export const MAX_MESSAGE_BYTES = 16 * 1024;
 
-export type WidgetKind = 'set-pin' | 'reveal-pin';
-export type WidgetType = 'SET_PIN' | 'REVEAL_PIN';
+/** Every widget document the platform serves, at `/widgets/<kind>/`. */
+export const WIDGET_KINDS = ['set-pin', 'reveal-pin', 'enroll-passkey'] as const;
+export type WidgetKind = (typeof WIDGET_KINDS)[number];
+export type WidgetType = 'SET_PIN' | 'REVEAL_PIN' | 'ENROLL_PASSKEY';
+
+/** The widget token type a kind spends: `set-pin` → `SET_PIN`, `enroll-passkey` → `ENROLL_PASSKEY`. */
+export const widgetTypeOf = (kind: WidgetKind) =>
+  kind.toUpperCase().replace('-', '_') as WidgetType;
 
 export interface Appearance {
   theme?: 'default' | 'night-shift';
@@ -89,9 +100,6 @@ export function envelope<T extends string, P>(
   return { ns: NAMESPACE, v: VERSION, channel, type, payload };
 }
 
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
-
 /** A channel id: 16–64 url-safe characters, made fresh for every mounted widget. */
 export const isChannel = (value: unknown): value is string =>
   typeof value === 'string' && /^[A-Za-z0-9_-]{16,64}$/.test(value);
@@ -131,11 +139,11 @@ const isErrorPayload = (p: Record<string, unknown>) =>
   p.failedFields.every((f) => typeof f === 'string');
 
 const WIDGET_GUARDS: { [K in keyof WidgetMessages]: (p: Record<string, unknown>) => boolean } = {
-  ready: (p) => p.widget === 'set-pin' || p.widget === 'reveal-pin',
+  ready: (p) => WIDGET_KINDS.includes(p.widget as WidgetKind),
   tokenRequest: (p) =>
     typeof p.jkt === 'string' &&
     /^[A-Za-z0-9_-]{43}$/.test(p.jkt) &&
-    (p.widgetType === 'SET_PIN' || p.widgetType === 'REVEAL_PIN'),
+    WIDGET_KINDS.some((kind) => widgetTypeOf(kind) === p.widgetType),
   load: isEmpty,
   error: isErrorPayload,
   change: (p) =>
@@ -149,6 +157,16 @@ const WIDGET_GUARDS: { [K in keyof WidgetMessages]: (p: Record<string, unknown>)
   hidden: isEmpty,
   resize: (p) => typeof p.height === 'number' && p.height >= 0 && p.height < 10_000,
 };
+
+type WidgetEvent = Exclude<keyof WidgetMessages, 'ready' | 'tokenRequest'>;
+const eventNames = () => Object.keys(WIDGET_GUARDS).slice(2) as readonly WidgetEvent[];
+
+/**
+ * Every event the host hears, in the guards' order: the widget's messages but the handshake's
+ * two (`ready`, `tokenRequest`), which come first. The custom elements and React props use it;
+ * marked pure so the widget documents, which never do, leave it (and the guards) out.
+ */
+export const WIDGET_EVENTS = /* @__PURE__ */ eventNames();
 
 function fitsSize(data: unknown): boolean {
   try {

@@ -48,7 +48,7 @@ export interface OptionProblem {
 
 type Rule = (value: unknown, name: string) => OptionProblem | string | undefined;
 
-const isRecord = (value: unknown): value is Record<string, unknown> =>
+export const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** A map whose keys come from `allowed` and whose string values pass `value`. */

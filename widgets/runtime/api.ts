@@ -18,6 +18,8 @@ export interface WidgetSession {
     /** The product wants the current PIN to change it, and the card has one (Set PIN only). */
     requires_current_pin: boolean;
     pin_status: 'NOT_SET' | 'OK' | 'BLOCKED';
+    /** `PASSKEY`: every reveal first asks for the cardholder's passkey (docs/step-up.md). */
+    reveal_step_up: 'NONE' | 'PASSKEY';
   };
 }
 

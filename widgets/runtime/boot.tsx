@@ -1,7 +1,13 @@
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { type ComponentType, StrictMode, useEffect, useMemo, useRef, useState } from 'react';
 import { createRoot } from 'react-dom/client';
-import type { Appearance, HostMessage, WidgetKind, WidgetOptions } from '../protocol/messages.js';
+import {
+  type Appearance,
+  type HostMessage,
+  type WidgetKind,
+  type WidgetOptions,
+  widgetTypeOf,
+} from '../protocol/messages.js';
 import {
   type Catalog,
   type MessageKey,
@@ -14,6 +20,7 @@ import { applyAppearance } from '../ui/theme.js';
 import { ApiFailure, Credentials, WidgetApi, sessionQuery } from './api.js';
 import { StartFailure, hasPrefixedCrypto, refuse, startWidget } from './early.js';
 import type { Host } from './host.js';
+import { CeremonyFailure } from './passkey.js';
 
 export interface WidgetContext {
   host: Host;
@@ -83,17 +90,31 @@ const MESSAGE_KEYS: Record<string, MessageKey> = {
   INSECURE_CONTEXT: 'insecure',
   INVALID_OPTIONS: 'invalidSetup',
   NOT_EMBEDDED: 'invalidSetup',
+  // Passkeys (docs/step-up.md): the platform's refusals, then the ceremony's own outcomes.
+  PASSKEY_NOT_ENROLLED: 'passkeyNotEnrolled',
+  STEP_UP_REQUIRED: 'stepUpRequired',
+  STEP_UP_FAILED: 'stepUpFailed',
+  PASSKEY_REGISTRATION_FAILED: 'enrollFailed',
+  PASSKEY_ALREADY_ENROLLED: 'alreadyEnrolled',
+  CARD_HAS_NO_CUSTOMER: 'noCustomer',
+  STEP_UP_CANCELLED: 'stepUpCancelled',
+  PASSKEY_UNSUPPORTED: 'passkeyUnsupported',
 };
 
 /**
  * Maps an error to its stable code and the catalog message a person reads. A platform refusal
- * keeps the platform's code; anything thrown in this document is WIDGET_ERROR, not a server error.
+ * keeps the platform's code, a passkey ceremony's outcome its own (STEP_UP_CANCELLED, …); anything
+ * else thrown in this document is WIDGET_ERROR, not a server error.
  */
 export function messageFor(
   error: unknown,
   t: Catalog,
 ): { code: string; text: string; retryAfter?: number } {
-  if (!(error instanceof ApiFailure) && !(error instanceof StartFailure)) {
+  if (
+    !(error instanceof ApiFailure) &&
+    !(error instanceof StartFailure) &&
+    !(error instanceof CeremonyFailure)
+  ) {
     return { code: 'WIDGET_ERROR', text: t.unexpected };
   }
   const { code } = error;
@@ -181,10 +202,20 @@ export async function boot(
   }
   const { options } = init;
   const token = init.fetchToken ? undefined : init.token;
+  if (widget === 'enroll-passkey' && token) {
+    // An ENROLL_PASSKEY token is always bound to this document's own key (docs/step-up.md): a
+    // token handed in could only be some other key's, so say so instead of failing on the API.
+    const message = 'token: enroll-passkey asks for its token (fetchToken, or the bridge)';
+    fatal(messageFor(refuse(host, 'INVALID_OPTIONS', message, 'token'), english).text);
+    return;
+  }
   await loadLocale(options.locale);
 
-  const widgetType = widget === 'set-pin' ? 'SET_PIN' : 'REVEAL_PIN';
-  credentials = new Credentials(host, widgetType, token ? { token } : { fetchToken: true });
+  credentials = new Credentials(
+    host,
+    widgetTypeOf(widget),
+    token ? { token } : { fetchToken: true },
+  );
   const api = new WidgetApi(host, credentials);
   const queries = new QueryClient({
     defaultOptions: {

@@ -117,5 +117,5 @@ export function startWidget(widget: WidgetKind): WidgetStart | StartFailure {
   return started;
 }
 
-const fromPath = /\/widgets\/(set-pin|reveal-pin)\/$/.exec(location.pathname)?.[1];
+const fromPath = /\/widgets\/(set-pin|reveal-pin|enroll-passkey)\/$/.exec(location.pathname)?.[1];
 if (fromPath) startWidget(fromPath as WidgetKind);

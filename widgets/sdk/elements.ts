@@ -1,12 +1,12 @@
 import { type MountOptions, type PinWidget, EVENT_NAMES, PinWidgetsError, mount } from './index.js';
 import { misuseEvent } from './misuse.js';
-import type { WidgetKind, WidgetOptions } from '../protocol/messages.js';
+import { WIDGET_KINDS, type WidgetKind, type WidgetOptions } from '../protocol/messages.js';
 
 /**
- * `<set-pin>` and `<reveal-pin>`: the same widgets as elements. Options come from attributes
- * (`token`, `theme`, `locale`, `labels` as JSON, `auto-hide-seconds`, `show-toggle`,
- * `sync-offline-pin`, `platform-url`) or, for `fetchToken`, the property; events are DOM
- * CustomEvents with the payload in `detail`.
+ * `<set-pin>`, `<reveal-pin>` and `<enroll-passkey>`: the same widgets as elements. Options come
+ * from attributes (`token`, `theme`, `locale`, `labels` as JSON, `auto-hide-seconds`,
+ * `show-toggle`, `sync-offline-pin`, `platform-url`) or, for `fetchToken`, the property (the only
+ * way in for `<enroll-passkey>`); events are DOM CustomEvents with the payload in `detail`.
  */
 function defineElements(): void {
   class PinWidgetElement extends HTMLElement {
@@ -79,7 +79,7 @@ function defineElements(): void {
       this.widget?.focus();
     }
   }
-  for (const kind of ['set-pin', 'reveal-pin'] as const) {
+  for (const kind of WIDGET_KINDS) {
     if (!customElements.get(kind)) {
       customElements.define(
         kind,

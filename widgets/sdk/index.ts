@@ -6,10 +6,12 @@ import {
   type WidgetMessages,
   type WidgetOptions,
   type WidgetType,
+  WIDGET_EVENTS,
+  WIDGET_KINDS,
   envelope,
   parseWidgetMessage,
 } from '../protocol/messages.js';
-import { appearanceProblem, widgetOptionsProblem } from '../protocol/options.js';
+import { appearanceProblem, isRecord, widgetOptionsProblem } from '../protocol/options.js';
 
 export type { Appearance, ErrorPayload, WidgetKind, WidgetOptions, WidgetType };
 
@@ -57,21 +59,26 @@ export class PinWidgetsError extends Error {
 export const LOAD_TIMEOUT_MS = 10_000;
 const READY_GRACE_MS = 1_000;
 
-const MOUNT_KEYS = ['widget', 'token', 'fetchToken', 'platformUrl'];
-
 const invalid = (option: string, fix: string) =>
   new PinWidgetsError(`options.${option}: ${fix}`, 'INVALID_OPTIONS', option);
 
-/** Checks `options` by the protocol's rules (the widget checks `init` by the same ones). */
-function checkMountOptions(options: MountOptions): void {
-  if (typeof options !== 'object' || options === null) throw invalid('', 'pass an object');
-  const { widget, token, fetchToken, platformUrl } = options;
-  if (widget !== 'set-pin' && widget !== 'reveal-pin') {
-    throw invalid('widget', 'use "set-pin" or "reveal-pin"');
+/**
+ * Checks `options` by the protocol's rules (the widget checks `init` by the same ones) and
+ * returns what the widget gets in `init`: the options but the SDK's own four.
+ */
+function checkMountOptions(options: MountOptions): WidgetOptions {
+  if (!isRecord(options)) throw invalid('', 'pass an object');
+  const { widget, token, fetchToken, platformUrl, ...rest } = options;
+  if (!WIDGET_KINDS.includes(widget)) {
+    throw invalid('widget', `use one of ${WIDGET_KINDS.join(', ')}`);
   }
   if (!token === !fetchToken) throw invalid('token', 'pass exactly one of token or fetchToken');
   if (token !== undefined && (typeof token !== 'string' || token.length > 512)) {
     throw invalid('token', 'pass the minted widget_token');
+  }
+  // Enrollment tokens are always bound to the iframe's own DPoP key (docs/step-up.md).
+  if (token && widget === 'enroll-passkey') {
+    throw invalid('token', 'use fetchToken for enroll-passkey');
   }
   if (fetchToken !== undefined && typeof fetchToken !== 'function') {
     throw invalid('fetchToken', 'pass a function');
@@ -79,11 +86,9 @@ function checkMountOptions(options: MountOptions): void {
   if (platformUrl !== undefined && !/^https?:\/\/[^/]/.test(String(platformUrl))) {
     throw invalid('platformUrl', 'pass an http(s) URL');
   }
-  const rest = Object.fromEntries(
-    Object.entries(options).filter(([key]) => !MOUNT_KEYS.includes(key)),
-  );
   const problem = widgetOptionsProblem(rest);
   if (problem) throw invalid(problem.option, problem.fix);
+  return rest;
 }
 
 // Where this script came from: the default platform. Read once, while the script runs.
@@ -95,19 +100,20 @@ const scriptUrl =
 const TITLES: Record<WidgetKind, string> = {
   'set-pin': 'Set your card PIN',
   'reveal-pin': 'Your card PIN',
+  'enroll-passkey': 'Set up a passkey',
 };
 
 function randomChannel(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(18));
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+  return Array.from(bytes, (b) => (b | 256).toString(16).slice(1)).join('');
 }
 
 /** Creates the widget iframe in `target` and talks to it over the checked message channel. */
 export function mount(target: string | Element, options: MountOptions): PinWidget {
   const container = typeof target === 'string' ? document.querySelector(target) : target;
   if (!container)
-    throw new PinWidgetsError(`mount: no element matches "${String(target)}"`, 'NO_CONTAINER');
-  checkMountOptions(options);
+    throw new PinWidgetsError(`mount: no element matches "${target as string}"`, 'NO_CONTAINER');
+  const widgetOptions = checkMountOptions(options);
   if (location.origin === 'null') {
     throw new PinWidgetsError(
       'mount from an http(s) page, not an opaque origin',
@@ -117,7 +123,7 @@ export function mount(target: string | Element, options: MountOptions): PinWidge
   const platform = new URL(options.platformUrl ?? scriptUrl ?? location.href).origin;
   const channel = randomChannel();
   const listeners = new Map<WidgetEventName, Set<(payload: never) => void>>();
-  const pending: HostMessage[] = [];
+  const pending: [keyof HostMessages, HostMessages[keyof HostMessages]][] = [];
   let ready = false;
   // `load` or `error` reaches the host exactly once, and always (LOAD_TIMEOUT_MS).
   let settled = false;
@@ -128,15 +134,17 @@ export function mount(target: string | Element, options: MountOptions): PinWidge
   frame.src = `${platform}/widgets/${options.widget}/?${query}`;
   frame.title = options.labels?.widgetTitle ?? TITLES[options.widget];
   frame.setAttribute('sandbox', 'allow-scripts allow-same-origin allow-forms');
+  // Passkey ceremonies run in the platform's documents only (docs/step-up.md); their
+  // Permissions-Policy keeps them from anything those documents embed.
+  frame.allow = 'publickey-credentials-get; publickey-credentials-create';
   frame.referrerPolicy = 'no-referrer';
   frame.loading = 'eager';
   // A sensible height while loading; the widget then reports its own (no layout jump).
   frame.style.cssText = 'border:0;width:100%;min-height:180px;display:block;color-scheme:normal';
 
-  type HostMessage = { type: keyof HostMessages; payload: HostMessages[keyof HostMessages] };
   const post = (type: keyof HostMessages, payload: HostMessages[keyof HostMessages] = {}) => {
     if (!ready) {
-      pending.push({ type, payload });
+      pending.push([type, payload]);
       return;
     }
     frame.contentWindow?.postMessage(envelope(channel, type, payload), platform);
@@ -165,13 +173,7 @@ export function mount(target: string | Element, options: MountOptions): PinWidge
     if (!message || event.origin !== platform) return;
     switch (message.type) {
       case 'ready': {
-        const {
-          widget: _widget,
-          token,
-          fetchToken,
-          platformUrl: _platform,
-          ...widgetOptions
-        } = options;
+        const { token, fetchToken } = options;
         ready = true;
         frame.contentWindow?.postMessage(
           envelope(channel, 'init', {
@@ -181,7 +183,7 @@ export function mount(target: string | Element, options: MountOptions): PinWidge
           }),
           platform,
         );
-        pending.splice(0).forEach((queued) => post(queued.type, queued.payload));
+        pending.splice(0).forEach((queued) => post(...queued));
         return;
       }
       case 'tokenRequest':
@@ -230,16 +232,4 @@ export function mount(target: string | Element, options: MountOptions): PinWidge
 }
 
 /** Every event a widget emits, in one list for the custom elements and the React props. */
-export const EVENT_NAMES: readonly WidgetEventName[] = [
-  'load',
-  'error',
-  'change',
-  'focus',
-  'blur',
-  'submit',
-  'success',
-  'failure',
-  'revealed',
-  'hidden',
-  'resize',
-];
+export const EVENT_NAMES: readonly WidgetEventName[] = WIDGET_EVENTS;

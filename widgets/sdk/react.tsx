@@ -21,8 +21,8 @@ export type PinWidgetProps = Omit<MountOptions, 'widget'> &
     ref?: Ref<Pick<PinWidget, 'submit' | 'requestPin' | 'hide' | 'focus' | 'clear'>>;
   };
 
-/** One factory for both components: mount on effect, destroy on cleanup (StrictMode-safe). */
-function createWidgetComponent(kind: MountOptions['widget']) {
+/** One factory for every component: mount on effect, destroy on cleanup (StrictMode-safe). */
+function createWidgetComponent(kind: MountOptions['widget'], displayName: string) {
   function Component(props: PinWidgetProps) {
     const container = useRef<HTMLDivElement>(null);
     const widget = useRef<PinWidget | undefined>(undefined);
@@ -87,10 +87,12 @@ function createWidgetComponent(kind: MountOptions['widget']) {
 
     return <div ref={container} className={props.className} />;
   }
-  Component.displayName = kind === 'set-pin' ? 'SetPin' : 'RevealPin';
+  Component.displayName = displayName;
   return Component;
 }
 
-export const SetPin = createWidgetComponent('set-pin');
-export const RevealPin = createWidgetComponent('reveal-pin');
+export const SetPin = createWidgetComponent('set-pin', 'SetPin');
+export const RevealPin = createWidgetComponent('reveal-pin', 'RevealPin');
+/** Enrolls the cardholder's passkey (its `fetchToken` mints an ENROLL_PASSKEY token). */
+export const EnrollPasskey = createWidgetComponent('enroll-passkey', 'EnrollPasskey');
 export type { MountOptions, PinWidget, WidgetEventName, WidgetEvents };

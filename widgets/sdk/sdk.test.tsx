@@ -3,8 +3,8 @@ import { StrictMode, act } from 'react';
 import { createRoot } from 'react-dom/client';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import './elements.js';
-import { LOAD_TIMEOUT_MS, PinWidgetsError, mount } from './index.js';
-import { RevealPin, SetPin } from './react.js';
+import { EVENT_NAMES, LOAD_TIMEOUT_MS, PinWidgetsError, mount } from './index.js';
+import { EnrollPasskey, RevealPin, SetPin } from './react.js';
 
 (globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
 
@@ -32,6 +32,43 @@ describe('mount', () => {
     expect(document.querySelector('iframe')).toBeNull();
   });
 
+  it('frames every widget allowed to run passkey ceremonies (docs/step-up.md), and nothing more', () => {
+    document.body.innerHTML = '<div id="slot"></div>';
+    for (const widget of ['set-pin', 'reveal-pin'] as const) {
+      mount('#slot', { widget, token: 'wt_x', platformUrl: 'https://platform.example' });
+    }
+    mount('#slot', {
+      widget: 'enroll-passkey',
+      fetchToken: async () => 'wt_x',
+      platformUrl: 'https://platform.example',
+    });
+    const frames = [...document.querySelectorAll('iframe')];
+    expect(frames.map((frame) => frame.getAttribute('allow'))).toEqual(
+      Array(3).fill('publickey-credentials-get; publickey-credentials-create'),
+    );
+    expect(frames.map((frame) => frame.getAttribute('sandbox'))).toEqual(
+      Array(3).fill('allow-scripts allow-same-origin allow-forms'),
+    );
+    expect(new URL(frames[2]!.src).pathname).toBe('/widgets/enroll-passkey/');
+    expect(frames[2]!.title).toBe('Set up a passkey');
+  });
+
+  it('hosts hear every widget event, and never the handshake', () => {
+    expect(EVENT_NAMES).toEqual([
+      'load',
+      'error',
+      'change',
+      'focus',
+      'blur',
+      'submit',
+      'success',
+      'failure',
+      'revealed',
+      'hidden',
+      'resize',
+    ]);
+  });
+
   it('names the fix when it is misused', () => {
     expect(() => mount('#missing', { widget: 'set-pin', token: 't' })).toThrow(
       /no element matches "#missing"/,
@@ -39,8 +76,17 @@ describe('mount', () => {
     document.body.innerHTML = '<div id="slot"></div>';
     expect(() => mount('#slot', { widget: 'set-pin' })).toThrow(PinWidgetsError);
     expect(() => mount('#slot', { widget: 'pay' as 'set-pin', token: 't' })).toThrow(
-      /"set-pin" or "reveal-pin"/,
+      /widget: use one of set-pin, reveal-pin, enroll-passkey/,
     );
+    // An enrollment token is always bound to the iframe's own key: a minted one cannot serve.
+    expect(() => mount('#slot', { widget: 'enroll-passkey', token: 'wt_x' })).toThrow(
+      expect.objectContaining({
+        code: 'INVALID_OPTIONS',
+        option: 'token',
+        message: expect.stringContaining('use fetchToken for enroll-passkey'),
+      }),
+    );
+    expect(document.querySelector('iframe')).toBeNull();
   });
 });
 
@@ -91,6 +137,17 @@ describe('mount checks every option before anything is framed', () => {
       failedFields: ['autoHideSeconds'],
     });
     expect(element.querySelector('iframe')).toBeNull();
+  });
+
+  it('<enroll-passkey> mounts the enroll document once its fetchToken is set', () => {
+    const element = document.createElement('enroll-passkey') as HTMLElement & {
+      fetchToken?: () => Promise<string>;
+    };
+    element.setAttribute('platform-url', 'https://platform.example');
+    document.body.append(element);
+    element.fetchToken = async () => 'wt_x';
+    const frame = element.querySelector('iframe')!;
+    expect(new URL(frame.src).pathname).toBe('/widgets/enroll-passkey/');
   });
 
   it('the custom element mounts when fetchToken is set as a property after connection', () => {
@@ -146,10 +203,12 @@ describe('React components', () => {
         <StrictMode>
           <SetPin token="wt_a" platformUrl="https://platform.example" />
           <RevealPin token="wt_b" platformUrl="https://platform.example" showToggle />
+          <EnrollPasskey fetchToken={async () => 'wt_c'} platformUrl="https://platform.example" />
         </StrictMode>,
       );
     });
-    expect(container.querySelectorAll('iframe')).toHaveLength(2);
+    expect(container.querySelectorAll('iframe')).toHaveLength(3);
+    expect(EnrollPasskey.displayName).toBe('EnrollPasskey');
     // A new callback prop does not remount the iframe.
     const before = container.querySelector('iframe');
     await act(async () => {
@@ -157,6 +216,7 @@ describe('React components', () => {
         <StrictMode>
           <SetPin token="wt_a" platformUrl="https://platform.example" onSuccess={() => undefined} />
           <RevealPin token="wt_b" platformUrl="https://platform.example" showToggle />
+          <EnrollPasskey fetchToken={async () => 'wt_c'} platformUrl="https://platform.example" />
         </StrictMode>,
       );
     });

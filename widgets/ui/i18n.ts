@@ -55,6 +55,29 @@ const en = {
   notActive: 'Activate your card to see its PIN.',
   noPin: 'This card doesn’t have a PIN yet.',
   rateLimited: 'You’ve viewed your PIN several times. Try again in {minutes} min.',
+  // Passkeys (docs/step-up.md): enrollment, and the confirmation before a reveal.
+  enrollTitle: 'Set up a passkey',
+  enrollIntro:
+    'Confirm it’s you with your fingerprint, face or screen lock before your PIN is shown.',
+  enrollDetail:
+    'Your fingerprint or face never leaves your device: it only unlocks the passkey your device keeps.',
+  enrollButton: 'Set up a passkey',
+  enrolling: 'Follow the steps on your device…',
+  enrolled:
+    'Your passkey is set up. From now on, you’ll confirm it’s you before your PIN is shown.',
+  enrollCancelled: 'Passkey setup cancelled. You can try again.',
+  enrollFailed: 'Your passkey couldn’t be set up. Please try again.',
+  alreadyEnrolled: 'This device already has a passkey for your card.',
+  noCustomer: 'A passkey can’t be set up for this card.',
+  passkeyUnsupported:
+    'Passkeys don’t work in this browser or app, so this step can’t be done here.',
+  stepUpHint: 'You’ll confirm it’s you with your passkey first.',
+  stepUpPrompt: 'Confirm it’s you on your device…',
+  stepUpCancelled: 'Passkey confirmation cancelled. You can try again.',
+  stepUpFailed: 'Your passkey confirmation couldn’t be checked. Please try again.',
+  stepUpRequired: 'Confirm it’s you with your passkey to see your PIN.',
+  passkeyNotEnrolled:
+    'Set up a passkey first: your card program asks for one before your PIN is shown.',
 };
 
 export type MessageKey = keyof typeof en;

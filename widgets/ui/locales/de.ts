@@ -56,6 +56,29 @@ const de: Catalog = {
   notActive: 'Aktivieren Sie Ihre Karte, um die PIN zu sehen.',
   noPin: 'Diese Karte hat noch keine PIN.',
   rateLimited: 'Sie haben Ihre PIN mehrmals angesehen. Versuchen Sie es in {minutes} Min. erneut.',
+  enrollTitle: 'Passkey einrichten',
+  enrollIntro:
+    'Bestätigen Sie mit Fingerabdruck, Gesicht oder Displaysperre, dass Sie es sind, bevor Ihre PIN angezeigt wird.',
+  enrollDetail:
+    'Ihr Fingerabdruck oder Gesicht verlässt nie Ihr Gerät: Er entsperrt nur den Passkey, den Ihr Gerät aufbewahrt.',
+  enrollButton: 'Passkey einrichten',
+  enrolling: 'Folgen Sie den Schritten auf Ihrem Gerät…',
+  enrolled:
+    'Ihr Passkey ist eingerichtet. Ab jetzt bestätigen Sie, dass Sie es sind, bevor Ihre PIN angezeigt wird.',
+  enrollCancelled: 'Einrichtung des Passkeys abgebrochen. Sie können es erneut versuchen.',
+  enrollFailed: 'Ihr Passkey konnte nicht eingerichtet werden. Bitte versuchen Sie es erneut.',
+  alreadyEnrolled: 'Dieses Gerät hat bereits einen Passkey für Ihre Karte.',
+  noCustomer: 'Für diese Karte kann kein Passkey eingerichtet werden.',
+  passkeyUnsupported:
+    'Passkeys funktionieren in diesem Browser oder dieser App nicht, daher ist dieser Schritt hier nicht möglich.',
+  stepUpHint: 'Sie bestätigen zuerst mit Ihrem Passkey, dass Sie es sind.',
+  stepUpPrompt: 'Bestätigen Sie auf Ihrem Gerät, dass Sie es sind…',
+  stepUpCancelled: 'Bestätigung mit dem Passkey abgebrochen. Sie können es erneut versuchen.',
+  stepUpFailed:
+    'Die Bestätigung mit Ihrem Passkey konnte nicht geprüft werden. Bitte versuchen Sie es erneut.',
+  stepUpRequired: 'Bestätigen Sie mit Ihrem Passkey, dass Sie es sind, um Ihre PIN zu sehen.',
+  passkeyNotEnrolled:
+    'Richten Sie zuerst einen Passkey ein: Ihr Kartenprogramm verlangt ihn, bevor Ihre PIN angezeigt wird.',
 };
 
 export default de;

@@ -52,6 +52,28 @@ const es: Catalog = {
   notActive: 'Activa tu tarjeta para ver su PIN.',
   noPin: 'Esta tarjeta aún no tiene PIN.',
   rateLimited: 'Has consultado tu PIN varias veces. Inténtalo en {minutes} min.',
+  enrollTitle: 'Configura una llave de acceso',
+  enrollIntro:
+    'Confirma que eres tú con tu huella, tu cara o el bloqueo de pantalla antes de que se muestre tu PIN.',
+  enrollDetail:
+    'Tu huella o tu cara nunca salen de tu dispositivo: solo desbloquean la llave de acceso que guarda tu dispositivo.',
+  enrollButton: 'Configurar llave de acceso',
+  enrolling: 'Sigue los pasos en tu dispositivo…',
+  enrolled:
+    'Tu llave de acceso está lista. A partir de ahora, confirmarás que eres tú antes de que se muestre tu PIN.',
+  enrollCancelled: 'Se canceló la configuración de la llave de acceso. Puedes intentarlo de nuevo.',
+  enrollFailed: 'No se pudo configurar tu llave de acceso. Inténtalo de nuevo.',
+  alreadyEnrolled: 'Este dispositivo ya tiene una llave de acceso para tu tarjeta.',
+  noCustomer: 'No se puede configurar una llave de acceso para esta tarjeta.',
+  passkeyUnsupported:
+    'Las llaves de acceso no funcionan en este navegador o app, así que este paso no se puede hacer aquí.',
+  stepUpHint: 'Primero confirmarás que eres tú con tu llave de acceso.',
+  stepUpPrompt: 'Confirma que eres tú en tu dispositivo…',
+  stepUpCancelled: 'Se canceló la confirmación con la llave de acceso. Puedes intentarlo de nuevo.',
+  stepUpFailed: 'No se pudo comprobar la confirmación con tu llave de acceso. Inténtalo de nuevo.',
+  stepUpRequired: 'Confirma que eres tú con tu llave de acceso para ver tu PIN.',
+  passkeyNotEnrolled:
+    'Primero configura una llave de acceso: el programa de tu tarjeta la pide antes de mostrar tu PIN.',
 };
 
 export default es;

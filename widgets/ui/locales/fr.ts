@@ -53,6 +53,28 @@ const fr: Catalog = {
   notActive: 'Activez votre carte pour voir son code.',
   noPin: 'Cette carte n’a pas encore de code.',
   rateLimited: 'Vous avez affiché votre code plusieurs fois. Réessayez dans {minutes} min.',
+  enrollTitle: 'Créer une clé d’accès',
+  enrollIntro:
+    'Confirmez que c’est bien vous avec votre empreinte, votre visage ou le verrouillage de l’écran avant l’affichage de votre code.',
+  enrollDetail:
+    'Votre empreinte ou votre visage ne quitte jamais votre appareil : il sert seulement à déverrouiller la clé d’accès que l’appareil conserve.',
+  enrollButton: 'Créer une clé d’accès',
+  enrolling: 'Suivez les étapes sur votre appareil…',
+  enrolled:
+    'Votre clé d’accès est créée. Désormais, vous confirmerez que c’est bien vous avant l’affichage de votre code.',
+  enrollCancelled: 'Création de la clé d’accès annulée. Vous pouvez réessayer.',
+  enrollFailed: 'Votre clé d’accès n’a pas pu être créée. Réessayez.',
+  alreadyEnrolled: 'Cet appareil a déjà une clé d’accès pour votre carte.',
+  noCustomer: 'Impossible de créer une clé d’accès pour cette carte.',
+  passkeyUnsupported:
+    'Les clés d’accès ne fonctionnent pas dans ce navigateur ou cette application : cette étape est impossible ici.',
+  stepUpHint: 'Vous confirmerez d’abord que c’est bien vous avec votre clé d’accès.',
+  stepUpPrompt: 'Confirmez que c’est bien vous sur votre appareil…',
+  stepUpCancelled: 'Confirmation par clé d’accès annulée. Vous pouvez réessayer.',
+  stepUpFailed: 'La confirmation par clé d’accès n’a pas pu être vérifiée. Réessayez.',
+  stepUpRequired: 'Confirmez que c’est bien vous avec votre clé d’accès pour voir votre code.',
+  passkeyNotEnrolled:
+    'Créez d’abord une clé d’accès : le programme de votre carte la demande avant d’afficher votre code.',
 };
 
 export default fr;
