@@ -5,7 +5,9 @@ import { invalidRequest } from './errors.js';
 const POLICIES = ['REQUIRED', 'RANDOM', 'NOT_REQUIRED'] as const;
 const EMV_PROFILES = ['EMV_CCD', 'MASTERCARD', 'VISA'] as const;
 /** The only widgets this program embeds: a token for anything else is never minted. */
-const WIDGET_TYPES = ['SET_PIN', 'REVEAL_PIN'] as const;
+const WIDGET_TYPES = ['SET_PIN', 'REVEAL_PIN', 'ENROLL_PASSKEY'] as const;
+/** Whether a reveal needs the cardholder's passkey (docs/step-up.md). */
+const STEP_UPS = ['NONE', 'PASSKEY'] as const;
 const ENTRY_MODES = ['CHIP_CONTACT', 'CONTACTLESS'] as const;
 /** Who checks the PIN typed at the terminal: the issuer (online) or the card's chip (offline). */
 const CVMS = ['ONLINE_PIN', 'OFFLINE_PIN'] as const;
@@ -17,16 +19,38 @@ const MAX_JWE_LENGTH = 4096;
 /** RFC 7638 SHA-256 thumbprint, base64url without padding: 32 bytes are 43 characters. */
 const JKT = /^[A-Za-z0-9_-]{43}$/;
 const CARD_ID = /^[A-Za-z0-9_-]{1,64}$/;
+/** A platform widget token: `wt_` and 32 random bytes, base64url. */
+const WIDGET_TOKEN = /^wt_[A-Za-z0-9_-]{43}$/;
+/** A compact JWS (the DPoP proof): three base64url parts. */
+const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+const MAX_PROOF_LENGTH = 2048;
+/** A P-256 coordinate: 32 bytes, base64url without padding. */
+const COORDINATE = /^[A-Za-z0-9_-]{43}$/;
+/** What the relay forwards as the assertion, at most: the platform bounds each field itself. */
+const MAX_ASSERTION_JSON = 16 * 1024;
 
 export interface IssueRequest {
   policy: (typeof POLICIES)[number];
   offline_pin: boolean;
   emv_profile: (typeof EMV_PROFILES)[number];
+  reveal_step_up: (typeof STEP_UPS)[number];
 }
 export interface TokenRequest {
   card_id: string;
   widget_type: (typeof WIDGET_TYPES)[number];
   jkt: string;
+}
+/**
+ * What the hostile host's script hands its server to relay to the platform's reveal: a token
+ * this program minted for the script's key, a DPoP proof the script signed, its ECDH public key,
+ * and (when one was captured) a replayed assertion.
+ */
+export interface HostileRevealRequest {
+  card_id: string;
+  token: string;
+  dpop: string;
+  public_key: { kty: 'EC'; crv: 'P-256'; x: string; y: string };
+  assertion?: Record<string, unknown>;
 }
 /** A payment at the terminal; with a PIN, only its JWE from the platform's PIN pad. */
 export type AuthorizeRequest =
@@ -64,6 +88,8 @@ export function parseIssueRequest(body: unknown): IssueRequest {
     offline_pin: fields.offline_pin,
     emv_profile:
       fields.emv_profile === undefined ? 'EMV_CCD' : oneOf(fields, 'emv_profile', EMV_PROFILES),
+    reveal_step_up:
+      fields.reveal_step_up === undefined ? 'NONE' : oneOf(fields, 'reveal_step_up', STEP_UPS),
   };
 }
 
@@ -76,6 +102,54 @@ export function parseTokenRequest(body: unknown): TokenRequest {
       'jkt must be the 43-character base64url SHA-256 thumbprint of the widget’s DPoP key (the SDK’s fetchToken passes it)',
     );
   return { card_id: parseCardId(fields.card_id), widget_type, jkt: fields.jkt };
+}
+
+export function parseHostileRevealRequest(body: unknown): HostileRevealRequest {
+  const fields = object(body);
+  const unknown = Object.keys(fields).find(
+    (name) => !['card_id', 'token', 'dpop', 'public_key', 'assertion'].includes(name),
+  );
+  if (unknown !== undefined) throw invalidRequest(`Unknown field ${unknown}: remove it`);
+  if (typeof fields.token !== 'string' || !WIDGET_TOKEN.test(fields.token))
+    throw invalidRequest('token must be a widget token this program minted');
+  if (
+    typeof fields.dpop !== 'string' ||
+    fields.dpop.length > MAX_PROOF_LENGTH ||
+    !COMPACT_JWS.test(fields.dpop)
+  )
+    throw invalidRequest('dpop must be a DPoP proof (a compact JWS)');
+  const key = fields.public_key;
+  if (
+    typeof key !== 'object' ||
+    key === null ||
+    Object.keys(key).sort().join() !== 'crv,kty,x,y' ||
+    (key as Record<string, unknown>).kty !== 'EC' ||
+    (key as Record<string, unknown>).crv !== 'P-256' ||
+    !COORDINATE.test(String((key as Record<string, unknown>).x)) ||
+    !COORDINATE.test(String((key as Record<string, unknown>).y))
+  )
+    throw invalidRequest('public_key must be a public EC P-256 JWK: kty, crv, x and y only');
+  const assertion = fields.assertion;
+  if (
+    assertion !== undefined &&
+    (typeof assertion !== 'object' ||
+      assertion === null ||
+      Array.isArray(assertion) ||
+      JSON.stringify(assertion).length > MAX_ASSERTION_JSON)
+  )
+    throw invalidRequest('assertion must be a WebAuthn assertion as JSON');
+  return {
+    card_id: parseCardId(fields.card_id),
+    token: fields.token,
+    dpop: fields.dpop,
+    public_key: {
+      kty: 'EC',
+      crv: 'P-256',
+      x: (key as Record<string, string>).x!,
+      y: (key as Record<string, string>).y!,
+    },
+    ...(assertion === undefined ? {} : { assertion: assertion as Record<string, unknown> }),
+  };
 }
 
 export function parseAuthorizeRequest(body: unknown): AuthorizeRequest {

@@ -5,8 +5,9 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dpopKey, encryptPin } from '../testing/independent-jose.js';
+import { dpopKey, encryptPin, ephemeralKey } from '../testing/independent-jose.js';
 import { TEST_API_KEY, type TestPlatform, startTestPlatform } from '../testing/platform.js';
+import { SoftwareAuthenticator } from '../testing/webauthn.js';
 import { tokenHash } from '../widget-sessions/tokens.js';
 import { startDemoSite } from './server.js';
 
@@ -41,7 +42,7 @@ interface Session {
 }
 
 async function call(
-  method: 'GET' | 'POST',
+  method: 'GET' | 'POST' | 'DELETE',
   url: string,
   {
     session,
@@ -60,7 +61,7 @@ async function call(
     url,
     headers: {
       host,
-      ...(method === 'POST' ? { origin } : {}),
+      ...(method !== 'GET' ? { origin } : {}),
       ...(session ? { cookie: session.cookie } : {}),
       ...(csrf == null ? {} : { 'x-csrf-token': csrf }),
       ...headers,
@@ -143,6 +144,9 @@ describe('every cardholder route needs the session', () => {
     ['POST', '/api/cards/card_x/sync-offline-pin', undefined],
     ['POST', '/api/cards/card_x/authorize', { entry_mode: 'CHIP_CONTACT' }],
     ['POST', '/api/cards/card_x/unblock-pin', undefined],
+    ['GET', '/api/passkeys', undefined],
+    ['DELETE', '/api/passkeys', undefined],
+    ['POST', '/api/hostile-host/reveal', { card_id: 'card_x' }],
     ['GET', '/api/events', undefined],
     ['GET', '/api/stream', undefined],
   ] as const)('%s %s without a session: 401', async (method, url, body) => {
@@ -176,13 +180,15 @@ describe('every state-changing call needs the session’s CSRF token', () => {
 
   const routes = () =>
     [
-      ['/api/cards', { policy: 'REQUIRED', offline_pin: false }],
-      ['/api/widget-token', { card_id: cardId, widget_type: 'SET_PIN', jkt: jkt() }],
-      [`/api/cards/${cardId}/advance`, undefined],
-      [`/api/cards/${cardId}/activate`, undefined],
-      [`/api/cards/${cardId}/sync-offline-pin`, undefined],
-      [`/api/cards/${cardId}/authorize`, { entry_mode: 'CHIP_CONTACT' }],
-      [`/api/cards/${cardId}/unblock-pin`, undefined],
+      ['POST', '/api/cards', { policy: 'REQUIRED', offline_pin: false }],
+      ['POST', '/api/widget-token', { card_id: cardId, widget_type: 'SET_PIN', jkt: jkt() }],
+      ['POST', `/api/cards/${cardId}/advance`, undefined],
+      ['POST', `/api/cards/${cardId}/activate`, undefined],
+      ['POST', `/api/cards/${cardId}/sync-offline-pin`, undefined],
+      ['POST', `/api/cards/${cardId}/authorize`, { entry_mode: 'CHIP_CONTACT' }],
+      ['POST', `/api/cards/${cardId}/unblock-pin`, undefined],
+      ['DELETE', '/api/passkeys', undefined],
+      ['POST', '/api/hostile-host/reveal', { card_id: cardId }],
     ] as const;
 
   it.each([
@@ -190,10 +196,10 @@ describe('every state-changing call needs the session’s CSRF token', () => {
     ['a wrong one', () => randomBytes(32).toString('base64url')],
     ['another session’s', () => other.csrf],
     ['a prefix of the right one', () => session.csrf.slice(0, 20)],
-  ])('%s: 403 on every POST, and nothing happens', async (_name, token) => {
-    for (const [url, body] of routes()) {
+  ])('%s: 403 on every POST and DELETE, and nothing happens', async (_name, token) => {
+    for (const [method, url, body] of routes()) {
       const before = await demoCards();
-      const refused = await call('POST', url, {
+      const refused = await call(method, url, {
         session,
         csrf: token(),
         ...(body ? { body } : {}),
@@ -231,6 +237,21 @@ describe('a session touches only its own cards', () => {
       'POST',
       () => '/api/widget-token',
       (id: string) => ({ card_id: id, widget_type: 'SET_PIN', jkt: jkt() }),
+    ],
+    [
+      'POST',
+      () => '/api/widget-token',
+      (id: string) => ({ card_id: id, widget_type: 'ENROLL_PASSKEY', jkt: jkt() }),
+    ],
+    [
+      'POST',
+      () => '/api/hostile-host/reveal',
+      (id: string) => ({
+        card_id: id,
+        token: `wt_${'A'.repeat(43)}`,
+        dpop: 'a.b.c',
+        public_key: { kty: 'EC', crv: 'P-256', x: 'A'.repeat(43), y: 'A'.repeat(43) },
+      }),
     ],
   ] as const)(
     '%s %s of another session’s card: the same 404 as no card at all',
@@ -272,7 +293,7 @@ describe('minting a widget token', () => {
     cardId = await issue(session);
   });
 
-  it.each(['CHANGE_PIN', 'set_pin', 'SET_PIN ', 42, null])(
+  it.each(['CHANGE_PIN', 'set_pin', 'SET_PIN ', 'enroll_passkey', 42, null])(
     'widget_type %j: 400 from the demo site, the platform never asked',
     async (widgetType) => {
       const refused = await call('POST', '/api/widget-token', {
@@ -282,7 +303,7 @@ describe('minting a widget token', () => {
       expect(refused.status).toBe(400);
       expect(refused.json()).toEqual({
         code: 'INVALID_REQUEST',
-        message: 'widget_type must be one of SET_PIN, REVEAL_PIN',
+        message: 'widget_type must be one of SET_PIN, REVEAL_PIN, ENROLL_PASSKEY',
       });
     },
   );
@@ -544,6 +565,384 @@ describe('paying at the demo terminal: the PIN pad’s JWE, never a PIN', () => 
   });
 });
 
+/** The test platform's PUBLIC_URL: DPoP proofs' htu and where its ceremonies run. */
+const PLATFORM_PUBLIC_URL = 'http://localhost:4000';
+const STEP_UP_PIN = '3850';
+
+/**
+ * What a widget on the page does with a token the demo minted for its key: calls the platform,
+ * DPoP-bound, reporting the page as its parent (the platform's documents send no other Origin).
+ */
+async function widgetSession(session: Session, cardId: string, widgetType: string) {
+  const key = await dpopKey();
+  const minted = await call('POST', '/api/widget-token', {
+    session,
+    body: { card_id: cardId, widget_type: widgetType, jkt: key.jkt },
+  });
+  expect(minted.status).toBe(201);
+  const token = minted.json().token as string;
+  return {
+    token,
+    async call(method: 'GET' | 'POST', url: string, body?: object) {
+      const response = await platform.app.inject({
+        method,
+        url,
+        headers: {
+          authorization: `DPoP ${token}`,
+          dpop: await key.proof(method, `${PLATFORM_PUBLIC_URL}${url}`, token),
+          'pin-widget-parent-origin': origin,
+        },
+        ...(body === undefined ? {} : { payload: body }),
+      });
+      return { status: response.statusCode, body: response.json() };
+    },
+  };
+}
+
+/** A ceremony in the platform's frame on the demo page: cross-origin, under the page's origin. */
+const framed = (challenge: string) => ({
+  challenge,
+  origin: PLATFORM_PUBLIC_URL,
+  rpId: 'localhost',
+  crossOrigin: true,
+  topOrigin: origin,
+});
+
+/** An ACTIVE card of the session with its PIN set, issued through the demo. */
+async function activeCard(session: Session, revealStepUp: 'NONE' | 'PASSKEY'): Promise<string> {
+  const issued = await call('POST', '/api/cards', {
+    session,
+    body: { policy: 'REQUIRED', offline_pin: false, reveal_step_up: revealStepUp },
+  });
+  expect(issued.status).toBe(201);
+  const cardId = issued.json().id as string;
+  const set = await widgetSession(session, cardId, 'SET_PIN');
+  const jwks = (await platform.app.inject({ method: 'GET', url: '/v1/pin_keys' })).json();
+  const answer = await set.call('POST', '/v1/widget/pin', {
+    encrypted_pin: await encryptPin(jwks, STEP_UP_PIN, set.token),
+  });
+  expect(answer.status).toBe(200);
+  expect((await call('POST', `/api/cards/${cardId}/advance`, { session })).status).toBe(200);
+  expect((await call('POST', `/api/cards/${cardId}/activate`, { session })).status).toBe(200);
+  return cardId;
+}
+
+/** The enroll-passkey widget's two calls, the credential made by `authenticator`. */
+async function enroll(session: Session, cardId: string, authenticator: SoftwareAuthenticator) {
+  const widget = await widgetSession(session, cardId, 'ENROLL_PASSKEY');
+  const options = await widget.call('POST', '/v1/widget/passkeys/registration_options');
+  expect(options.status).toBe(200);
+  const credential = authenticator.register(framed(options.body.challenge), options.body.user.id);
+  const enrolled = await widget.call('POST', '/v1/widget/passkeys', { credential });
+  expect(enrolled.status).toBe(201);
+  return enrolled.body;
+}
+
+/**
+ * What the hostile host's script does: its own DPoP key, a REVEAL_PIN token the program's
+ * backend mints for it through the route the widget uses, its own signed proof, out through the
+ * relay.
+ */
+async function attack(session: Session, cardId: string, extra: Record<string, unknown> = {}) {
+  const key = await dpopKey();
+  const minted = await call('POST', '/api/widget-token', {
+    session,
+    body: { card_id: cardId, widget_type: 'REVEAL_PIN', jkt: key.jkt },
+  });
+  expect(minted.status).toBe(201);
+  const token = minted.json().token as string;
+  const ecdh = await ephemeralKey();
+  return call('POST', '/api/hostile-host/reveal', {
+    session,
+    body: {
+      card_id: cardId,
+      token,
+      dpop: await key.proof('POST', `${PLATFORM_PUBLIC_URL}/v1/widget/pin/reveal`, token),
+      public_key: ecdh.publicJwk,
+      ...extra,
+    },
+  });
+}
+
+const revealAudits = async (cardId: string) =>
+  (await platform.db.events('CARD.PIN.REVEALED')).filter((event) => event.data.card_id === cardId);
+
+describe('cards for the session’s cardholder, with or without a passkey step-up', () => {
+  it('every card of a session carries its own customer id, another session’s another', async () => {
+    const mine = await startSession();
+    const theirs = await startSession();
+    const first = (await call('GET', `/api/cards/${await issue(mine)}`, { session: mine })).json();
+    const second = (await call('GET', `/api/cards/${await issue(mine)}`, { session: mine })).json();
+    const other = (
+      await call('GET', `/api/cards/${await issue(theirs)}`, { session: theirs })
+    ).json();
+    expect(first.customer_id).toMatch(/^cust_demo_[0-9a-f]{16}$/);
+    expect(second.customer_id).toBe(first.customer_id);
+    expect(other.customer_id).toMatch(/^cust_demo_[0-9a-f]{16}$/);
+    expect(other.customer_id).not.toBe(first.customer_id);
+    // Not a piece of the session's cookie: an id in cards and logs carries no credential.
+    expect(mine.cookie).not.toContain(first.customer_id.slice('cust_demo_'.length));
+  });
+
+  it('reveal_step_up PASSKEY makes a PASSKEY product; every card answer says which', async () => {
+    const session = await startSession();
+    const issued = await call('POST', '/api/cards', {
+      session,
+      body: { policy: 'RANDOM', offline_pin: false, reveal_step_up: 'PASSKEY' },
+    });
+    expect(issued.status).toBe(201);
+    expect(issued.json().reveal_step_up).toBe('PASSKEY');
+    const product = await platform.call(
+      'GET',
+      `/v1/card_products/${issued.json().card_product_id}`,
+    );
+    expect(product.body.reveal_step_up).toBe('PASSKEY');
+    const cardId = issued.json().id as string;
+    for (const [method, url] of [
+      ['GET', `/api/cards/${cardId}`],
+      ['POST', `/api/cards/${cardId}/advance`],
+      ['POST', `/api/cards/${cardId}/activate`],
+    ] as const) {
+      const answer = await call(method, url, { session });
+      expect(answer.json().reveal_step_up, url).toBe('PASSKEY');
+    }
+    const plain = await call('POST', '/api/cards', {
+      session,
+      body: { policy: 'REQUIRED', offline_pin: false },
+    });
+    expect(plain.json().reveal_step_up).toBe('NONE');
+  });
+
+  it.each(['passkey', 'WEBAUTHN', true])('reveal_step_up %j: 400', async (value) => {
+    const session = await startSession();
+    const refused = await call('POST', '/api/cards', {
+      session,
+      body: { policy: 'REQUIRED', offline_pin: false, reveal_step_up: value },
+    });
+    expect(refused.status).toBe(400);
+    expect(refused.json()).toEqual({
+      code: 'INVALID_REQUEST',
+      message: 'reveal_step_up must be one of NONE, PASSKEY',
+    });
+  });
+});
+
+describe('the cardholder’s passkeys', () => {
+  it('an ENROLL_PASSKEY token is DPoP-bound and bound to the page’s origin; never without jkt', async () => {
+    const session = await startSession();
+    const cardId = await issue(session);
+    const key = jkt();
+    const minted = await call('POST', '/api/widget-token', {
+      session,
+      body: { card_id: cardId, widget_type: 'ENROLL_PASSKEY', jkt: key },
+    });
+    expect(minted.status).toBe(201);
+    const stored = await platform.store.read.getWidgetTokenByHash(tokenHash(minted.json().token));
+    expect(stored).toMatchObject({ cardId, widgetType: 'ENROLL_PASSKEY', jkt: key, origin });
+    const bare = await call('POST', '/api/widget-token', {
+      session,
+      body: { card_id: cardId, widget_type: 'ENROLL_PASSKEY' },
+    });
+    expect(bare.status).toBe(400);
+    expect(bare.json().message).toMatch(/^jkt must be the 43-character base64url/);
+  });
+
+  it('enrolled in the platform’s frame, listed for the session’s customer only; the back office removes them', async () => {
+    const mine = await startSession();
+    const theirs = await startSession();
+    const cardId = await activeCard(mine, 'PASSKEY');
+    const enrolled = await enroll(mine, cardId, new SoftwareAuthenticator());
+    const customerId = (await call('GET', `/api/cards/${cardId}`, { session: mine })).json()
+      .customer_id;
+    expect(enrolled).toMatchObject({ customer_id: customerId, card_id: cardId });
+
+    const listed = await call('GET', '/api/passkeys', { session: mine });
+    expect(listed.status).toBe(200);
+    expect(listed.json()).toEqual({ data: [enrolled] });
+    expect((await call('GET', '/api/passkeys', { session: theirs })).json()).toEqual({ data: [] });
+
+    // Another session's back office reaches only its own customer: nothing of mine is removed.
+    const foreign = await call('DELETE', '/api/passkeys', { session: theirs });
+    expect(foreign.json()).toEqual({ deleted: 0 });
+    expect((await call('GET', '/api/passkeys', { session: mine })).json().data).toHaveLength(1);
+
+    const removed = await call('DELETE', '/api/passkeys', { session: mine });
+    expect(removed.status).toBe(200);
+    expect(removed.json()).toEqual({ deleted: 1 });
+    expect((await call('GET', '/api/passkeys', { session: mine })).json()).toEqual({ data: [] });
+    const events = await platform.db.events('CUSTOMER.PASSKEY.DELETED');
+    expect(events.map((event) => event.data.passkey.id)).toContain(enrolled.id);
+  });
+
+  it('a reveal behind the passkey: the widget’s challenge, the cardholder’s assertion, the PIN', async () => {
+    const session = await startSession();
+    const cardId = await activeCard(session, 'PASSKEY');
+    const authenticator = new SoftwareAuthenticator();
+    const enrolled = await enroll(session, cardId, authenticator);
+    const widget = await widgetSession(session, cardId, 'REVEAL_PIN');
+    const challenge = await widget.call('POST', '/v1/widget/pin/reveal/challenge');
+    expect(challenge.status).toBe(200);
+    const key = await ephemeralKey();
+    const revealed = await widget.call('POST', '/v1/widget/pin/reveal', {
+      public_key: key.publicJwk,
+      assertion: authenticator.assert(framed(challenge.body.challenge)),
+    });
+    expect(revealed.status).toBe(200);
+    expect((await key.decrypt(revealed.body.encrypted_pin)).payload.pin).toBe(STEP_UP_PIN);
+    expect((await revealAudits(cardId)).map((event) => event.data.step_up)).toEqual([
+      { method: 'PASSKEY', passkey_id: enrolled.id },
+    ]);
+  });
+});
+
+describe('the hostile host: a token for the script’s own key, relayed to the platform', () => {
+  it('PASSKEY product: refused, 401 STEP_UP_REQUIRED, nothing revealed', async () => {
+    const session = await startSession();
+    const cardId = await activeCard(session, 'PASSKEY');
+    await enroll(session, cardId, new SoftwareAuthenticator());
+    const refused = await attack(session, cardId);
+    expect(refused.status).toBe(200);
+    expect(refused.json()).toEqual({
+      platform_status: 401,
+      code: 'STEP_UP_REQUIRED',
+      message: 'This card program asks the cardholder to confirm with a passkey before a reveal',
+    });
+    expect(await revealAudits(cardId)).toEqual([]);
+  });
+
+  it('PASSKEY product: a replayed assertion is refused, 401 STEP_UP_FAILED', async () => {
+    const session = await startSession();
+    const cardId = await activeCard(session, 'PASSKEY');
+    const authenticator = new SoftwareAuthenticator();
+    await enroll(session, cardId, authenticator);
+    // The cardholder's own reveal, whose assertion the attacker then replays with its token.
+    const widget = await widgetSession(session, cardId, 'REVEAL_PIN');
+    const challenge = await widget.call('POST', '/v1/widget/pin/reveal/challenge');
+    const assertion = authenticator.assert(framed(challenge.body.challenge));
+    const key = await ephemeralKey();
+    const own = await widget.call('POST', '/v1/widget/pin/reveal', {
+      public_key: key.publicJwk,
+      assertion,
+    });
+    expect(own.status).toBe(200);
+    const replayed = await attack(session, cardId, { assertion });
+    expect(replayed.json()).toMatchObject({ platform_status: 401, code: 'STEP_UP_FAILED' });
+    expect(await revealAudits(cardId)).toHaveLength(1);
+  });
+
+  it('PASSKEY product, none enrolled: refused, 409 PASSKEY_NOT_ENROLLED', async () => {
+    const session = await startSession();
+    const cardId = await activeCard(session, 'PASSKEY');
+    const refused = await attack(session, cardId);
+    expect(refused.json()).toMatchObject({ platform_status: 409, code: 'PASSKEY_NOT_ENROLLED' });
+  });
+
+  it('NONE product: the platform answers 200 with the PIN encrypted to the script’s key; the page gets no ciphertext', async () => {
+    const session = await startSession();
+    const cardId = await activeCard(session, 'NONE');
+    const answered = await attack(session, cardId);
+    expect(answered.status).toBe(200);
+    expect(answered.json()).toEqual({
+      platform_status: 200,
+      encrypted_pin: { alg: 'ECDH-ES', enc: 'A256GCM', characters: expect.any(Number) },
+    });
+    expect(answered.json().encrypted_pin.characters).toBeGreaterThan(100);
+    // A real reveal, audited like any other: the platform cannot tell it from the widget's.
+    const [audit] = await revealAudits(cardId);
+    expect(audit?.data).toMatchObject({
+      step_up: null,
+      origin,
+      user_agent: 'Lumen Bank demo: hostile-host relay (stands in for an attacker server)',
+    });
+  });
+
+  it('relays only a REVEAL_PIN token this session minted for that very card', async () => {
+    const session = await startSession();
+    const cardId = await activeCard(session, 'NONE');
+    const otherCard = await activeCard(session, 'NONE');
+    const key = await dpopKey();
+    const tokenFor = async (card: string, widgetType: string) =>
+      (
+        await call('POST', '/api/widget-token', {
+          session,
+          body: { card_id: card, widget_type: widgetType, jkt: key.jkt },
+        })
+      ).json().token as string;
+    const relayed = async (token: string) =>
+      call('POST', '/api/hostile-host/reveal', {
+        session,
+        body: {
+          card_id: cardId,
+          token,
+          dpop: await key.proof('POST', `${PLATFORM_PUBLIC_URL}/v1/widget/pin/reveal`, token),
+          public_key: (await ephemeralKey()).publicJwk,
+        },
+      });
+    const minted = await platform.call('POST', `/v1/cards/${cardId}/widget_token`, {
+      widget_type: 'REVEAL_PIN',
+      jkt: key.jkt,
+    });
+    for (const token of [
+      await tokenFor(otherCard, 'REVEAL_PIN'),
+      await tokenFor(cardId, 'SET_PIN'),
+      minted.body.widget_token as string,
+    ]) {
+      const refused = await relayed(token);
+      expect(refused.status).toBe(400);
+      expect(refused.json()).toEqual({
+        code: 'WIDGET_TOKEN_NOT_MINTED_HERE',
+        message: 'The demo relays only REVEAL_PIN tokens this session minted for that card',
+      });
+    }
+    expect(await revealAudits(cardId)).toEqual([]);
+  });
+
+  it.each([
+    ['an unknown field', { pin: '3850' }, 'Unknown field pin: remove it'],
+    ['no token', { token: undefined }, 'token must be a widget token this program minted'],
+    ['a DPoP proof that is no JWS', { dpop: 'proof' }, 'dpop must be a DPoP proof (a compact JWS)'],
+    [
+      'a private key',
+      { public_key: { kty: 'EC', crv: 'P-256', x: 'A'.repeat(43), y: 'A'.repeat(43), d: 'A' } },
+      'public_key must be a public EC P-256 JWK: kty, crv, x and y only',
+    ],
+    [
+      'an assertion that is no object',
+      { assertion: 'abc' },
+      'assertion must be a WebAuthn assertion as JSON',
+    ],
+  ])('%s: 400 before the platform is asked', async (_name, fields, message) => {
+    const session = await startSession();
+    const cardId = await issue(session);
+    const refused = await call('POST', '/api/hostile-host/reveal', {
+      session,
+      body: {
+        card_id: cardId,
+        token: `wt_${'A'.repeat(43)}`,
+        dpop: 'a.b.c',
+        public_key: { kty: 'EC', crv: 'P-256', x: 'A'.repeat(43), y: 'A'.repeat(43) },
+        ...fields,
+      },
+    });
+    expect(refused.status).toBe(400);
+    expect(refused.json()).toEqual({ code: 'INVALID_REQUEST', message });
+  });
+
+  it('why a relay: the platform’s widget endpoints refuse a browser call from the demo’s origin', async () => {
+    const session = await startSession();
+    const cardId = await activeCard(session, 'NONE');
+    const widget = await widgetSession(session, cardId, 'REVEAL_PIN');
+    const fromPage = await platform.app.inject({
+      method: 'POST',
+      url: '/v1/widget/pin/reveal',
+      headers: { origin, authorization: `DPoP ${widget.token}` },
+      payload: { public_key: (await ephemeralKey()).publicJwk },
+    });
+    expect(fromPage.statusCode).toBe(403);
+    expect(fromPage.json().code).toBe('FORBIDDEN');
+  });
+});
+
 describe('the Host header (DNS rebinding)', () => {
   it.each([
     ['GET', '/'],
@@ -586,12 +985,18 @@ describe('the event stream and the timeline', () => {
       }
     ).secret;
 
-  async function deliver(cardId: string, type = 'CARD.UPDATED'): Promise<string> {
+  /** A signed delivery about `subject`: a card id, or for CUSTOMER.* a customer id. */
+  async function deliver(subject: string, type = 'CARD.UPDATED'): Promise<string> {
     const id = `msg_${randomBytes(8).toString('hex')}`;
     const payload = JSON.stringify({
       type,
       timestamp: new Date().toISOString(),
-      data: type === 'CARD.ISSUER_SCRIPT.UPDATED' ? { card_id: cardId } : { card: { id: cardId } },
+      data:
+        type === 'CARD.ISSUER_SCRIPT.UPDATED'
+          ? { card_id: subject }
+          : type.startsWith('CUSTOMER.')
+            ? { passkey: { id: `pk_${randomBytes(8).toString('hex')}`, customer_id: subject } }
+            : { card: { id: subject } },
     });
     const now = new Date();
     const delivered = await call('POST', '/webhooks', {
@@ -648,5 +1053,38 @@ describe('the event stream and the timeline', () => {
       id: string;
     }[];
     expect(theirList.map((event) => event.id)).toEqual([theirEvent, theirScript]);
+  });
+
+  it('a passkey event goes to the session of its customer, and no other', async () => {
+    const mine = await startSession();
+    const theirs = await startSession();
+    const customerOf = async (session: Session) =>
+      (await call('GET', `/api/cards/${await issue(session)}`, { session })).json()
+        .customer_id as string;
+    const myCustomer = await customerOf(mine);
+    const theirCustomer = await customerOf(theirs);
+
+    const controller = new AbortController();
+    const stream = await fetch(`${origin}/api/stream`, {
+      headers: { cookie: mine.cookie },
+      signal: controller.signal,
+    });
+    const reader = stream.body!.pipeThrough(new TextDecoderStream()).getReader();
+    expect((await reader.read()).value).toBe(': connected\n\n');
+    const theirEvent = await deliver(theirCustomer, 'CUSTOMER.PASSKEY.CREATED');
+    const myEvent = await deliver(myCustomer, 'CUSTOMER.PASSKEY.CREATED');
+    const myRemoval = await deliver(myCustomer, 'CUSTOMER.PASSKEY.DELETED');
+    let received = '';
+    while (!received.includes(myRemoval)) received += (await reader.read()).value;
+    controller.abort();
+    expect(received).not.toContain(theirEvent);
+    expect(received).toContain(myEvent);
+
+    const ids = async (session: Session) =>
+      ((await call('GET', '/api/events', { session })).json() as { id: string }[])
+        .map((event) => event.id)
+        .filter((id) => [theirEvent, myEvent, myRemoval].includes(id));
+    expect(await ids(mine)).toEqual([myEvent, myRemoval]);
+    expect(await ids(theirs)).toEqual([theirEvent]);
   });
 });

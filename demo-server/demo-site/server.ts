@@ -23,7 +23,9 @@ import {
   DemoSessions,
   csrfTokenMatches,
   sessionCookie,
+  tokenDigest,
 } from './sessions.js';
+import { stepUpRoutes } from './step-up.js';
 
 /**
  * The demo card program: its own small backend (it alone holds the API key), its page on a
@@ -32,7 +34,8 @@ import {
  * Written to be copied, so each guard a real program needs is here in its small form: a
  * cardholder session (cookie + CSRF token), an allow-list of the widgets it embeds, a card
  * ownership check before every platform call, tokens always DPoP-bound and bound to the page's
- * origin, and a Host check. What a REAL PROGRAM must add is said where it goes.
+ * origin, and a Host check. What a REAL PROGRAM must add is said where it goes. step-up.ts holds
+ * the passkey routes and the hostile-host demo.
  */
 export interface DemoSiteOptions {
   /** 0 picks a free port (tests). */
@@ -48,7 +51,7 @@ interface DemoState {
   secret: string;
 }
 
-type Json = Record<string, any>;
+export type Json = Record<string, any>;
 
 /** A demo session issues at most this many cards. */
 const MAX_CARDS_PER_SESSION = 25;
@@ -56,17 +59,26 @@ const MAX_CARDS_PER_SESSION = 25;
 const RECENT_EVENTS = 500;
 /** What the demo terminal charges, in minor units (the page shows it as EUR 12.50). */
 const TERMINAL_AMOUNT = 1250;
+/** The REVEAL_PIN tokens a session remembers for the hostile-host demo: its latest ones. */
+const REVEAL_TOKENS_KEPT = 20;
 
-class Platform {
+export class Platform {
   constructor(
     private readonly url: string,
     private readonly apiKey: string,
   ) {}
 
-  async call(method: string, route: string, body?: unknown, auth = `Bearer ${this.apiKey}`) {
+  async call(
+    method: string,
+    route: string,
+    body?: unknown,
+    auth = `Bearer ${this.apiKey}`,
+    headers: Record<string, string> = {},
+  ) {
     const response = await fetch(`${this.url}${route}`, {
       method,
       headers: {
+        ...headers,
         authorization: auth,
         ...(body === undefined ? {} : { 'content-type': 'application/json' }),
       },
@@ -98,6 +110,12 @@ async function ensureWebhook(platform: Platform, file: string, url: string): Pro
 
 /** The card an event is about: `data.card.id` (CARD.*) or `data.card_id` (issuer scripts). */
 const cardOfEvent = (event: Json): unknown => event.data?.card?.id ?? event.data?.card_id;
+/** The customer a CUSTOMER.PASSKEY.* event is about. */
+const customerOfEvent = (event: Json): unknown => event.data?.passkey?.customer_id;
+/** Whether an event is this session's to see: about one of its cards, or its customer. */
+const belongsTo = (session: DemoSession, event: Json): boolean =>
+  session.cards.has(cardOfEvent(event) as string) ||
+  (customerOfEvent(event) !== undefined && customerOfEvent(event) === session.customerId);
 
 export async function startDemoSite(options: DemoSiteOptions): Promise<FastifyInstance> {
   const platformOrigin = new URL(options.platformUrl).origin;
@@ -107,6 +125,8 @@ export async function startDemoSite(options: DemoSiteOptions): Promise<FastifyIn
   const sessionOf = new WeakMap<FastifyRequest, DemoSession>();
   const recent: Json[] = [];
   const products = new Map<string, string>();
+  /** Each product's reveal_step_up: the page shows it beside the card, which does not carry it. */
+  const stepUpOf = new Map<string, string>();
   /** Known once listening (the port may be 0). */
   let allowedHosts = new Set<string>();
 
@@ -171,6 +191,26 @@ export async function startDemoSite(options: DemoSiteOptions): Promise<FastifyIn
     }
     return reply.status(status).send(body ?? {});
   };
+
+  /** A card as the page shows it: the platform's card and its product's reveal_step_up. */
+  const withStepUp = async (card: Json): Promise<Json> => {
+    const productId = String(card.card_product_id);
+    if (!stepUpOf.has(productId)) {
+      const product = await platform.call(
+        'GET',
+        `/v1/card_products/${encodeURIComponent(productId)}`,
+      );
+      if (product.status !== 200) return card;
+      stepUpOf.set(productId, product.body.reveal_step_up);
+    }
+    return { ...card, reveal_step_up: stepUpOf.get(productId) };
+  };
+  const relayCard = async (answer: { status: number; body: Json }, reply: FastifyReply) =>
+    relay(
+      answer.status,
+      answer.status === 200 || answer.status === 201 ? await withStepUp(answer.body) : answer.body,
+      reply,
+    );
 
   app.get('/api/config', async () => ({
     platformUrl: options.platformUrl,
@@ -238,7 +278,7 @@ export async function startDemoSite(options: DemoSiteOptions): Promise<FastifyIn
     // A REAL PROGRAM rate-limits every route below per session and per card (issuing cards,
     // minting tokens and payments cost money and PIN tries), beyond this per-session cap.
     cardholder.post('/api/cards', async (request, reply) => {
-      const { policy, offline_pin, emv_profile } = parseIssueRequest(request.body);
+      const { policy, offline_pin, emv_profile, reveal_step_up } = parseIssueRequest(request.body);
       const session = sessionFor(request);
       if (session.cards.size >= MAX_CARDS_PER_SESSION)
         throw new DemoSiteError(
@@ -246,35 +286,39 @@ export async function startDemoSite(options: DemoSiteOptions): Promise<FastifyIn
           'TOO_MANY_CARDS',
           `A demo session issues at most ${MAX_CARDS_PER_SESSION} cards: reload the page to start over`,
         );
-      const key = `${policy}:${offline_pin}:${emv_profile}`;
+      const key = `${policy}:${offline_pin}:${emv_profile}:${reveal_step_up}`;
       if (!products.has(key)) {
         const product = await platform.call('POST', '/v1/card_products', {
-          name: `Demo ${policy.toLowerCase().replace('_', ' ')} card${offline_pin ? ' with offline PIN' : ''}`,
+          name: `Demo ${policy.toLowerCase().replace('_', ' ')} card${offline_pin ? ' with offline PIN' : ''}${reveal_step_up === 'PASSKEY' ? ', reveals behind a passkey' : ''}`,
           form: 'PHYSICAL',
           pin_issuance_policy: policy,
           offline_pin,
           emv_profile,
+          reveal_step_up,
         });
         if (product.status !== 201) return relay(product.status, product.body, reply);
         products.set(key, product.body.id);
+        stepUpOf.set(product.body.id, product.body.reveal_step_up);
       }
+      // The session's cardholder is the card's customer: passkeys belong to the customer, so
+      // one passkey confirms reveals for all of this cardholder's cards.
       const card = await platform.call('POST', '/v1/cards', {
         card_product_id: products.get(key),
         account_id: 'acct_demo',
-        customer_id: 'cust_demo',
+        customer_id: session.customerId,
       });
       if (card.status === 201) {
         session.cards.add(card.body.id);
         // Its CARD.CREATED webhook may have arrived before this answer: stream it now.
         for (const event of recent) if (cardOfEvent(event) === card.body.id) send(session, event);
       }
-      return relay(card.status, card.body, reply);
+      return relayCard(card, reply);
     });
 
     cardholder.get<{ Params: { id: string } }>('/api/cards/:id', async (request, reply) => {
       const cardId = ownedCard(request, request.params.id);
       const card = await platform.call('GET', `/v1/cards/${encodeURIComponent(cardId)}`);
-      return relay(card.status, card.body, reply);
+      return relayCard(card, reply);
     });
 
     cardholder.post<{ Params: { id: string } }>(
@@ -285,7 +329,7 @@ export async function startDemoSite(options: DemoSiteOptions): Promise<FastifyIn
           'POST',
           `/v1/simulations/cards/${encodeURIComponent(cardId)}/advance`,
         );
-        return relay(card.status, card.body, reply);
+        return relayCard(card, reply);
       },
     );
 
@@ -297,12 +341,19 @@ export async function startDemoSite(options: DemoSiteOptions): Promise<FastifyIn
           card_status: 'ACTIVE',
           reason: 'Activated by the cardholder',
         });
-        return relay(card.status, card.body, reply);
+        return relayCard(card, reply);
       },
     );
 
     // The program's backend mints a sender-constrained token for the iframe's key (README “PINs”):
     // always with jkt (never a bearer token) and always bound to the page's origin.
+    //
+    // ENROLL_PASSKEY: whoever gets this token can enroll a passkey that confirms this customer's
+    // reveals from then on (docs/step-up.md, "Enrollment is as strong as the program's
+    // authentication at that moment"). A REAL PROGRAM re-authenticates the cardholder strongly
+    // right before minting it (a fresh second factor, or an existing passkey of its own) and
+    // tells the cardholder a passkey was added (the CUSTOMER.PASSKEY.CREATED webhook); the demo
+    // session alone stands in for that here.
     cardholder.post('/api/widget-token', async (request, reply) => {
       const { card_id, widget_type, jkt } = parseTokenRequest(request.body);
       const cardId = ownedCard(request, card_id);
@@ -311,6 +362,12 @@ export async function startDemoSite(options: DemoSiteOptions): Promise<FastifyIn
         `/v1/cards/${encodeURIComponent(cardId)}/widget_token`,
         { widget_type, origin: pageOrigin(request), jkt },
       );
+      if (minted.status === 201 && widget_type === 'REVEAL_PIN') {
+        const { revealTokens } = sessionFor(request);
+        revealTokens.set(tokenDigest(minted.body.widget_token), cardId);
+        if (revealTokens.size > REVEAL_TOKENS_KEPT)
+          revealTokens.delete(revealTokens.keys().next().value!);
+      }
       return relay(
         minted.status,
         minted.status === 201 ? { token: minted.body.widget_token } : minted.body,
@@ -391,14 +448,16 @@ export async function startDemoSite(options: DemoSiteOptions): Promise<FastifyIn
           'POST',
           `/v1/cards/${encodeURIComponent(cardId)}/pin/unblock`,
         );
-        return relay(card.status, card.body, reply);
+        return relayCard(card, reply);
       },
     );
 
-    // The timeline: only events about this session's cards, never another cardholder's.
+    stepUpRoutes(cardholder, { platform, sessionFor, ownedCard, relay, pageOrigin });
+
+    // The timeline: only events about this session's cards and customer, never another's.
     cardholder.get('/api/events', async (request) => {
-      const { cards } = sessionFor(request);
-      return recent.filter((event) => cards.has(cardOfEvent(event) as string));
+      const session = sessionFor(request);
+      return recent.filter((event) => belongsTo(session, event));
     });
 
     cardholder.get('/api/stream', (request, reply) => {
@@ -445,7 +504,13 @@ export async function startDemoSite(options: DemoSiteOptions): Promise<FastifyIn
       recent.push(entry);
       if (recent.length > RECENT_EVENTS) recent.shift();
       const cardId = cardOfEvent(entry);
-      const owner = typeof cardId === 'string' ? sessions.ownerOf(cardId) : undefined;
+      const customerId = customerOfEvent(entry);
+      const owner =
+        typeof cardId === 'string'
+          ? sessions.ownerOf(cardId)
+          : typeof customerId === 'string'
+            ? sessions.ownerOfCustomer(customerId)
+            : undefined;
       if (owner) send(owner, entry);
       return reply.status(204).send();
     });

@@ -13,8 +13,19 @@ import type { ServerResponse } from 'node:http';
  */
 export interface DemoSession {
   readonly csrfToken: string;
+  /**
+   * The demo cardholder's customer id on the platform: its passkeys belong to it, and every card
+   * the session issues carries it. Random, apart from the cookie: an id that shows up in cards,
+   * events and logs must never carry a part of the session's credential.
+   */
+  readonly customerId: string;
   /** The cards this session issued: the only ones it may read, mint tokens for, or see events of. */
   readonly cards: Set<string>;
+  /**
+   * The REVEAL_PIN tokens it minted (SHA-256 of the token → card), newest last: the hostile-host
+   * demo relays only these, so the relay serves this session's own cards and nobody else's.
+   */
+  readonly revealTokens: Map<string, string>;
   /** Its open event streams, closed when the session ends. */
   readonly streams: Set<ServerResponse>;
   lastSeen: number;
@@ -67,7 +78,9 @@ export class DemoSessions {
     const cookieValue = randomToken();
     const session: DemoSession = {
       csrfToken: randomToken(),
+      customerId: `cust_demo_${randomBytes(8).toString('hex')}`,
       cards: new Set(),
+      revealTokens: new Map(),
       streams: new Set(),
       lastSeen: this.now(),
     };
@@ -102,6 +115,13 @@ export class DemoSessions {
     return undefined;
   }
 
+  /** The live session of this demo customer, if any. */
+  ownerOfCustomer(customerId: string): DemoSession | undefined {
+    for (const session of this.sessions.values())
+      if (session.customerId === customerId) return session;
+    return undefined;
+  }
+
   private end(key: string): void {
     const session = this.sessions.get(key);
     if (!session) return;
@@ -130,6 +150,10 @@ function sessionCookieValue(header: string | undefined): string | undefined {
     .map((pair) => pair.slice(SESSION_COOKIE.length + 1));
   return values.length === 1 && /^[A-Za-z0-9_-]{43}$/.test(values[0]!) ? values[0] : undefined;
 }
+
+/** How a session remembers a widget token: its SHA-256, never the token. */
+export const tokenDigest = (token: string): string =>
+  createHash('sha256').update(token).digest('base64url');
 
 /** HttpOnly (no script reads it), SameSite=Strict (no cross-site request carries it), Path=/. */
 export const sessionCookie = (value: string): string =>

@@ -125,8 +125,22 @@ export function describeEvent(event: Json): { title: string; detail: string; ton
     case 'CARD.PIN.REVEALED':
       return {
         title: 'PIN revealed (audited)',
-        detail: `Shown inside the platform's frame to ${data.user_agent ? 'a browser' : 'a client'} at ${data.client_ip}${data.jkt ? ', with a DPoP-bound token' : ''}. The PIN itself is in no event.`,
+        detail: `${data.step_up?.method === 'PASSKEY' ? 'Confirmed with the cardholder’s passkey' : 'No passkey asked'}. Encrypted to the key of ${requester(data.user_agent)} at ${data.client_ip}${data.jkt ? ', with a DPoP-bound token' : ''}. The PIN itself is in no event.`,
         tone: 'info',
+      };
+    case 'CUSTOMER.PASSKEY.CREATED':
+      return {
+        title: 'Passkey added',
+        detail:
+          'The cardholder’s passkey now confirms reveals on all their cards. A real program tells the cardholder (this webhook is for that).',
+        tone: 'good',
+      };
+    case 'CUSTOMER.PASSKEY.DELETED':
+      return {
+        title: 'Passkey removed',
+        detail:
+          'Removed by the back office: reveals behind a passkey are refused until a new one is added.',
+        tone: 'bad',
       };
     case 'CARD.PIN_BLOCK.EXPORTED':
       return {
@@ -137,6 +151,90 @@ export function describeEvent(event: Json): { title: string; detail: string; ton
     default:
       return { title: event.type, detail: '', tone: 'info' };
   }
+}
+
+/** Who asked for a reveal, as its user agent claims (the platform records, it cannot prove). */
+function requester(userAgent: unknown): string {
+  if (typeof userAgent !== 'string' || userAgent === '') return 'a client';
+  if (userAgent.startsWith('Mozilla/')) return 'a browser';
+  return `“${userAgent.slice(0, 80)}”`;
+}
+
+/** The cardholder's passkey, in a line: when it was added, where it lives, when last used. */
+export function describePasskey(
+  passkey: Json,
+  index: number,
+  currentCardId: string | undefined,
+): string {
+  const time = (iso: string) => new Date(iso).toLocaleTimeString();
+  const where =
+    passkey.device_type === 'multiDevice'
+      ? passkey.backed_up
+        ? 'synced to the cardholder’s account'
+        : 'can be synced'
+      : 'kept on this device only';
+  const through =
+    passkey.card_id === currentCardId ? 'through this card' : 'through another of their cards';
+  const used = passkey.last_used_time
+    ? `last used ${time(passkey.last_used_time)}`
+    : 'not used yet';
+  return `Passkey ${index + 1}: added ${time(passkey.created_time)} ${through}, ${where}, ${used}.`;
+}
+
+/** What the hostile host's attempt came to, for the person watching: a verdict and why. */
+export function describeHostileAnswer(answer: Json): {
+  verdict: string;
+  details: string[];
+  tone: 'good' | 'bad';
+} {
+  const status = `HTTP ${answer.platform_status}${answer.code ? ` ${answer.code}` : ''}`;
+  if (answer.platform_status === 401 && answer.code === 'STEP_UP_REQUIRED') {
+    return {
+      verdict:
+        "The platform refused: a passkey confirmation for the platform's site is required, and this page cannot make one.",
+      details: [
+        `${status}. The token and the DPoP proof were valid; the platform asked for the one thing this script cannot give.`,
+        'The browser makes a passkey confirmation only for the platform’s own site, inside its frame, after the cardholder’s fingerprint, face or screen lock.',
+        'Nor can the script replay one: the platform’s frame sends its confirmation straight to the platform, and a captured one is refused anyway (its one-time challenge is used up, and was another token’s): 401 STEP_UP_FAILED.',
+      ],
+      tone: 'good',
+    };
+  }
+  if (answer.platform_status === 401 && answer.code === 'STEP_UP_FAILED') {
+    return {
+      verdict: 'The platform refused the passkey confirmation this script sent.',
+      details: [
+        `${status}. A replayed confirmation is refused: its one-time challenge was used up, and was another token’s.`,
+      ],
+      tone: 'good',
+    };
+  }
+  if (answer.platform_status === 409 && answer.code === 'PASSKEY_NOT_ENROLLED') {
+    return {
+      verdict: 'The platform refused: this cardholder has no passkey yet, so no reveal at all.',
+      details: [
+        `${status}. A card that needs a passkey reveals nothing until the cardholder adds one: removing passkeys refuses reveals, it never lets them through.`,
+      ],
+      tone: 'good',
+    };
+  }
+  if (answer.platform_status === 200 && answer.encrypted_pin) {
+    const { alg, enc, characters } = answer.encrypted_pin;
+    return {
+      verdict: 'The platform answered 200: it revealed the PIN to the hostile script.',
+      details: [
+        `The PIN came encrypted (${alg}, ${enc}, ${characters} characters) to the public key the script made. The script holds the private key: it could decrypt the PIN.`,
+        'This card asks for no passkey, so a valid token and proof were all it took. The reveal is real and audited (see the timeline): the platform cannot tell it from the widget’s.',
+        'The demo’s relay drops the ciphertext, so no PIN reaches this page. Issue a card with “Confirm reveals with a passkey” to see the platform refuse.',
+      ],
+      tone: 'bad',
+    };
+  }
+  return {
+    verdict: `The platform answered ${status}.`,
+    details: [answer.message ?? 'No reveal.'],
+    tone: answer.platform_status === 200 ? 'bad' : 'good',
+  };
 }
 
 /** A minimal BER-TLV reader, enough to show a person the script template. */

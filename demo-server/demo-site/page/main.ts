@@ -5,14 +5,28 @@ import {
   isPinPadEvent,
 } from '../../../widgets/pin-pad/messages.js';
 import type { MountOptions, PinWidget } from '../../../widgets/sdk/index.js';
-import { describeEvent, describePayment, describeScript } from './describe.js';
+import {
+  describeEvent,
+  describeHostileAnswer,
+  describePasskey,
+  describePayment,
+  describeScript,
+} from './describe.js';
+import { revealAsHostileHost } from './hostile-host.js';
 
 type Card = Record<string, any>;
 type Sdk = { mount(target: Element, options: MountOptions): PinWidget };
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
 let card: Card | undefined;
-const widgets: PinWidget[] = [];
+/** The mounted widgets: Set PIN, Reveal PIN, and on a PASSKEY card Add a passkey. */
+const widgets: { set?: PinWidget; reveal?: PinWidget; enroll?: PinWidget } = {};
+const destroyWidgets = () => {
+  for (const name of ['set', 'reveal', 'enroll'] as const) {
+    widgets[name]?.destroy();
+    delete widgets[name];
+  }
+};
 /** The backend's settings (the platform's URL, the terminal's amount), asked once. */
 let settings: Promise<Card> | undefined;
 const loadConfig = (): Promise<Card> => (settings ??= api('GET', '/api/config'));
@@ -75,6 +89,8 @@ function explain(c: Card): string {
     return 'The card is on its way. Activate it to reveal the PIN.';
   if (c.card_status === 'ACTIVE' && c.pin_status === 'BLOCKED')
     return 'PIN blocked after too many wrong tries: unblock it from the back office (step 6).';
+  if (c.card_status === 'ACTIVE' && c.reveal_step_up === 'PASSKEY')
+    return 'Active: the cardholder can pay, and reveal the PIN after confirming with their passkey.';
   if (c.card_status === 'ACTIVE') return 'Active: the cardholder can reveal the PIN and pay.';
   return '';
 }
@@ -111,15 +127,21 @@ function render(c: Card): void {
     typeof c.pin_tries_remaining === 'number' && c.pin_status !== 'NOT_SET'
       ? String(c.pin_tries_remaining)
       : '—';
+  const passkey = c.reveal_step_up === 'PASSKEY';
+  $('card-step-up').textContent = passkey ? 'Need a passkey' : 'No passkey asked';
   $('card-explain').textContent = explain(c);
   $<HTMLButtonElement>('activate').disabled = c.card_status !== 'UNACTIVATED';
   $<HTMLButtonElement>('advance').disabled =
     !['PENDING', 'UNACTIVATED'].includes(c.card_status) ||
     (c.card_fulfillment_status === 'SHIPPED' && c.card_status !== 'PENDING');
   $('step-set').hidden = false;
+  $('step-passkey').hidden = !passkey;
+  if (passkey && !widgets.enroll) void mountEnroll();
   $('step-reveal').hidden = c.card_status !== 'ACTIVE';
+  $('reveal-step-up').hidden = !passkey;
+  $('step-hostile').hidden = c.card_status !== 'ACTIVE';
   $('step-offline').hidden = !c.offline_pin;
-  if (c.card_status === 'ACTIVE' && !widgets[1]) void mountReveal();
+  if (c.card_status === 'ACTIVE' && !widgets.reveal) void mountReveal();
   renderTerminal(c);
 }
 
@@ -131,7 +153,7 @@ async function refresh(): Promise<void> {
 const BRAND = { colorPrimary: '#0b3d91', borderRadius: '10px' };
 
 const fetchToken =
-  (widgetType: 'SET_PIN' | 'REVEAL_PIN') =>
+  (widgetType: 'SET_PIN' | 'REVEAL_PIN' | 'ENROLL_PASSKEY') =>
   async ({ jkt }: { jkt: string }): Promise<string> =>
     (await api('POST', '/api/widget-token', { card_id: card!.id, widget_type: widgetType, jkt }))
       .token;
@@ -151,14 +173,14 @@ async function mountSet(): Promise<void> {
       void mountSet();
     }, 2500);
   });
-  widgets[0] = widget;
+  widgets.set = widget;
 }
 
 let revealMounting = false;
 async function mountReveal(): Promise<void> {
   if (revealMounting) return;
   revealMounting = true;
-  widgets[1] = (await loadSdk()).mount($('reveal-pin-widget'), {
+  widgets.reveal = (await loadSdk()).mount($('reveal-pin-widget'), {
     widget: 'reveal-pin',
     fetchToken: fetchToken('REVEAL_PIN'),
     showToggle: true,
@@ -166,6 +188,105 @@ async function mountReveal(): Promise<void> {
     autoHideSeconds: 8,
   });
   revealMounting = false;
+}
+
+/** A fresh Reveal PIN widget: after the cardholder's passkeys change, it starts over. */
+function remountReveal(): void {
+  widgets.reveal?.destroy();
+  delete widgets.reveal;
+  if (card?.card_status === 'ACTIVE') void mountReveal();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Add a passkey (PASSKEY cards): the platform's enroll-passkey frame, the cardholder's passkeys,
+// and the back office's removal.
+
+let enrollMounting = false;
+async function mountEnroll(): Promise<void> {
+  if (enrollMounting) return;
+  enrollMounting = true;
+  const widget = (await loadSdk()).mount($('enroll-passkey-widget'), {
+    widget: 'enroll-passkey',
+    fetchToken: fetchToken('ENROLL_PASSKEY'),
+    styles: BRAND,
+  });
+  widget.on('success', () => {
+    void showPasskeys();
+    remountReveal();
+  });
+  widgets.enroll = widget;
+  enrollMounting = false;
+  void showPasskeys();
+}
+
+async function showPasskeys(): Promise<void> {
+  const { data } = await api('GET', '/api/passkeys');
+  const list = $('passkeys');
+  const passkeys = data as Card[];
+  if (passkeys.length === 0) {
+    const none = document.createElement('li');
+    none.className = 'none';
+    none.textContent = 'None yet: reveals on this card are refused until the cardholder adds one.';
+    list.replaceChildren(none);
+  } else {
+    list.replaceChildren(
+      ...passkeys.map((passkey, index) => {
+        const item = document.createElement('li');
+        item.textContent = describePasskey(passkey, index, card?.id);
+        return item;
+      }),
+    );
+  }
+  $<HTMLButtonElement>('remove-passkeys').disabled = passkeys.length === 0;
+}
+
+async function removePasskeys(): Promise<void> {
+  const result = $('passkeys-result');
+  try {
+    const { deleted } = await api('DELETE', '/api/passkeys');
+    result.textContent =
+      deleted === 1
+        ? 'Removed 1 passkey. The cardholder can add a new one above.'
+        : `Removed ${deleted} passkeys. The cardholder can add a new one above.`;
+    // A new enrollment widget (its token was used), and a reveal widget that starts over.
+    widgets.enroll?.destroy();
+    delete widgets.enroll;
+    void mountEnroll();
+    remountReveal();
+  } catch (error) {
+    result.textContent = (error as Error).message;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The hostile host: script on this page asks for a token bound to its own key and reveals.
+
+async function runHostileHost(): Promise<void> {
+  const button = $<HTMLButtonElement>('hostile-reveal');
+  const box = $('hostile-result');
+  const steps = document.createElement('ol');
+  steps.className = 'attack-steps';
+  box.dataset.tone = '';
+  box.replaceChildren(steps);
+  button.disabled = true;
+  try {
+    const { platformUrl } = await loadConfig();
+    const answer = await revealAsHostileHost({ cardId: card!.id, platformUrl, api }, (step) =>
+      steps.append(...items([step])),
+    );
+    const { verdict, details, tone } = describeHostileAnswer(answer);
+    const heading = document.createElement('p');
+    heading.className = 'verdict-line';
+    heading.textContent = verdict;
+    const why = document.createElement('ul');
+    why.append(...items(details));
+    box.dataset.tone = tone;
+    box.append(heading, why);
+  } catch (error) {
+    box.append(...items([(error as Error).message]));
+  } finally {
+    button.disabled = false;
+  }
 }
 
 function addEvent(event: Card): void {
@@ -188,6 +309,10 @@ function addEvent(event: Card): void {
   $('events').prepend(item);
   if (card && event.data?.card?.id === card.id) render({ ...card, ...event.data.card });
   else if (card && event.data?.card_id === card.id) void refresh();
+  // A passkey added, removed, or used for a reveal: the list says so.
+  const passkeyEvent =
+    event.type?.startsWith('CUSTOMER.PASSKEY.') || event.data?.step_up?.method === 'PASSKEY';
+  if (card && passkeyEvent && !$('step-passkey').hidden) void showPasskeys();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -348,15 +473,18 @@ async function start(): Promise<void> {
   $('issue-form').addEventListener('submit', async (event) => {
     event.preventDefault();
     const form = new FormData(event.currentTarget as HTMLFormElement);
-    widgets.splice(0).forEach((widget) => widget.destroy());
+    destroyWidgets();
     const issued = await api('POST', '/api/cards', {
       policy: form.get('policy'),
       offline_pin: form.get('offline') === 'on' && form.get('policy') !== 'NOT_REQUIRED',
       emv_profile: form.get('profile'),
+      reveal_step_up: form.get('passkey') === 'on' ? 'PASSKEY' : 'NONE',
     });
     render(issued);
     await mountSet();
     $('terminal').textContent = '';
+    $('hostile-result').replaceChildren();
+    $('passkeys-result').textContent = '';
     $('card-title').focus();
   });
   $('advance').addEventListener('click', async () =>
@@ -385,6 +513,8 @@ async function start(): Promise<void> {
       result.textContent = (error as Error).message;
     }
   });
+  $('remove-passkeys').addEventListener('click', () => void removePasskeys());
+  $('hostile-reveal').addEventListener('click', () => void runHostileHost());
   $('insert').addEventListener('click', () => void authorize('CHIP_CONTACT'));
   $('tap').addEventListener('click', () => void authorize('CONTACTLESS'));
   for (const event of await api('GET', '/api/events').then((list) => list as unknown as Card[]))
