@@ -59,6 +59,11 @@ export default defineConfig({
           globalSetup: ['demo-server/testing/postgres-setup.ts'],
         },
       },
+      {
+        // The npm packages' own logic (packages/*): no store, no browser.
+        extends: true,
+        test: { name: 'packages', include: ['packages/*/src/**/*.test.{ts,tsx}'] },
+      },
     ],
   },
 });
