@@ -12,6 +12,13 @@ import { Webhook } from 'standardwebhooks';
 import { DIST_DIR } from '../http/widget-assets.js';
 import { DemoSiteError, cardNotFound, sessionRequired } from './errors.js';
 import {
+  type AuthorizationRequest,
+  type Card,
+  type CardProduct,
+  type PlatformClient,
+  platformClient,
+} from './platform-client.js';
+import {
   parseAuthorizeRequest,
   parseCardId,
   parseIssueRequest,
@@ -62,48 +69,24 @@ const TERMINAL_AMOUNT = 1250;
 /** The REVEAL_PIN tokens a session remembers for the hostile-host demo: its latest ones. */
 const REVEAL_TOKENS_KEPT = 20;
 
-export class Platform {
-  constructor(
-    private readonly url: string,
-    private readonly apiKey: string,
-  ) {}
-
-  async call(
-    method: string,
-    route: string,
-    body?: unknown,
-    auth = `Bearer ${this.apiKey}`,
-    headers: Record<string, string> = {},
-  ) {
-    const response = await fetch(`${this.url}${route}`, {
-      method,
-      headers: {
-        ...headers,
-        authorization: auth,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const text = await response.text();
-    return { status: response.status, body: (text ? JSON.parse(text) : undefined) as Json };
-  }
-}
-
 /** Subscribes the demo site to every event once, keeping the secret in DATA_DIR. */
-async function ensureWebhook(platform: Platform, file: string, url: string): Promise<DemoState> {
+async function ensureWebhook(
+  platform: PlatformClient,
+  file: string,
+  url: string,
+): Promise<DemoState> {
   if (fs.existsSync(file)) {
     const state = JSON.parse(fs.readFileSync(file, 'utf8')) as DemoState;
-    const existing = await platform.call('GET', `/v1/webhooks/${state.webhookId}`);
-    if (existing.status === 200 && existing.body.url === url) return state;
+    const existing = await platform.GET('/v1/webhooks/{id}', {
+      params: { path: { id: state.webhookId } },
+    });
+    if (existing.data?.url === url) return state;
   }
-  const created = await platform.call('POST', '/v1/webhooks', {
-    url,
-    enabled_events: ['*'],
-    description: 'Demo card-program site',
+  const { data: created, response } = await platform.POST('/v1/webhooks', {
+    body: { url, enabled_events: ['*'], description: 'Demo card-program site' },
   });
-  if (created.status !== 201)
-    throw new Error(`demo site: cannot subscribe to webhooks (${created.status})`);
-  const state = { webhookId: created.body.id as string, secret: created.body.secret as string };
+  if (!created) throw new Error(`demo site: cannot subscribe to webhooks (${response.status})`);
+  const state = { webhookId: created.id, secret: created.secret };
   fs.writeFileSync(file, JSON.stringify(state), { mode: 0o600 });
   return state;
 }
@@ -119,14 +102,14 @@ const belongsTo = (session: DemoSession, event: Json): boolean =>
 
 export async function startDemoSite(options: DemoSiteOptions): Promise<FastifyInstance> {
   const platformOrigin = new URL(options.platformUrl).origin;
-  const platform = new Platform(options.platformUrl, options.apiKey);
+  const platform = platformClient(options.platformUrl, options.apiKey);
   const app = Fastify({ logger: { level: 'warn' }, bodyLimit: 64 * 1024 });
   const sessions = new DemoSessions();
   const sessionOf = new WeakMap<FastifyRequest, DemoSession>();
   const recent: Json[] = [];
   const products = new Map<string, string>();
   /** Each product's reveal_step_up: the page shows it beside the card, which does not carry it. */
-  const stepUpOf = new Map<string, string>();
+  const stepUpOf = new Map<string, CardProduct['reveal_step_up']>();
   /** Known once listening (the port may be 0). */
   let allowedHosts = new Set<string>();
 
@@ -180,7 +163,7 @@ export async function startDemoSite(options: DemoSiteOptions): Promise<FastifyIn
    * The platform's answer to the page. Its 401/403 mean this backend's API key is wrong, not
    * the cardholder's fault: the page gets a 502 without the platform's details.
    */
-  const relay = (status: number, body: Json | undefined, reply: FastifyReply) => {
+  const relay = (status: number, body: unknown, reply: FastifyReply) => {
     if (status === 401 || status === 403 || status >= 500) {
       app.log.error({ status, body }, 'demo site: the platform refused this backend');
       throw new DemoSiteError(
@@ -193,22 +176,25 @@ export async function startDemoSite(options: DemoSiteOptions): Promise<FastifyIn
   };
 
   /** A card as the page shows it: the platform's card and its product's reveal_step_up. */
-  const withStepUp = async (card: Json): Promise<Json> => {
-    const productId = String(card.card_product_id);
+  const withStepUp = async (card: Card) => {
+    const productId = card.card_product_id;
     if (!stepUpOf.has(productId)) {
-      const product = await platform.call(
-        'GET',
-        `/v1/card_products/${encodeURIComponent(productId)}`,
-      );
-      if (product.status !== 200) return card;
-      stepUpOf.set(productId, product.body.reveal_step_up);
+      const { data: product } = await platform.GET('/v1/card_products/{id}', {
+        params: { path: { id: productId } },
+      });
+      if (!product) return card;
+      stepUpOf.set(productId, product.reveal_step_up);
     }
     return { ...card, reveal_step_up: stepUpOf.get(productId) };
   };
-  const relayCard = async (answer: { status: number; body: Json }, reply: FastifyReply) =>
+  /** A call that answers a card: the card as the page shows it, or the platform's refusal. */
+  const relayCard = async (
+    answer: { data?: Card; error?: unknown; response: Response },
+    reply: FastifyReply,
+  ) =>
     relay(
-      answer.status,
-      answer.status === 200 || answer.status === 201 ? await withStepUp(answer.body) : answer.body,
+      answer.response.status,
+      answer.data ? await withStepUp(answer.data) : answer.error,
       reply,
     );
 
@@ -287,37 +273,44 @@ export async function startDemoSite(options: DemoSiteOptions): Promise<FastifyIn
           `A demo session issues at most ${MAX_CARDS_PER_SESSION} cards: reload the page to start over`,
         );
       const key = `${policy}:${offline_pin}:${emv_profile}:${reveal_step_up}`;
-      if (!products.has(key)) {
-        const product = await platform.call('POST', '/v1/card_products', {
-          name: `Demo ${policy.toLowerCase().replace('_', ' ')} card${offline_pin ? ' with offline PIN' : ''}${reveal_step_up === 'PASSKEY' ? ', reveals behind a passkey' : ''}`,
-          form: 'PHYSICAL',
-          pin_issuance_policy: policy,
-          offline_pin,
-          emv_profile,
-          reveal_step_up,
+      let productId = products.get(key);
+      if (productId === undefined) {
+        const product = await platform.POST('/v1/card_products', {
+          body: {
+            name: `Demo ${policy.toLowerCase().replace('_', ' ')} card${offline_pin ? ' with offline PIN' : ''}${reveal_step_up === 'PASSKEY' ? ', reveals behind a passkey' : ''}`,
+            form: 'PHYSICAL',
+            pin_issuance_policy: policy,
+            offline_pin,
+            emv_profile,
+            reveal_step_up,
+          },
         });
-        if (product.status !== 201) return relay(product.status, product.body, reply);
-        products.set(key, product.body.id);
-        stepUpOf.set(product.body.id, product.body.reveal_step_up);
+        if (!product.data) return relay(product.response.status, product.error, reply);
+        productId = product.data.id;
+        products.set(key, productId);
+        stepUpOf.set(productId, product.data.reveal_step_up);
       }
       // The session's cardholder is the card's customer: passkeys belong to the customer, so
       // one passkey confirms reveals for all of this cardholder's cards.
-      const card = await platform.call('POST', '/v1/cards', {
-        card_product_id: products.get(key),
-        account_id: 'acct_demo',
-        customer_id: session.customerId,
+      const card = await platform.POST('/v1/cards', {
+        body: {
+          card_product_id: productId,
+          account_id: 'acct_demo',
+          customer_id: session.customerId,
+        },
       });
-      if (card.status === 201) {
-        session.cards.add(card.body.id);
+      if (card.data) {
+        const cardId = card.data.id;
+        session.cards.add(cardId);
         // Its CARD.CREATED webhook may have arrived before this answer: stream it now.
-        for (const event of recent) if (cardOfEvent(event) === card.body.id) send(session, event);
+        for (const event of recent) if (cardOfEvent(event) === cardId) send(session, event);
       }
       return relayCard(card, reply);
     });
 
     cardholder.get<{ Params: { id: string } }>('/api/cards/:id', async (request, reply) => {
       const cardId = ownedCard(request, request.params.id);
-      const card = await platform.call('GET', `/v1/cards/${encodeURIComponent(cardId)}`);
+      const card = await platform.GET('/v1/cards/{id}', { params: { path: { id: cardId } } });
       return relayCard(card, reply);
     });
 
@@ -325,10 +318,9 @@ export async function startDemoSite(options: DemoSiteOptions): Promise<FastifyIn
       '/api/cards/:id/advance',
       async (request, reply) => {
         const cardId = ownedCard(request, request.params.id);
-        const card = await platform.call(
-          'POST',
-          `/v1/simulations/cards/${encodeURIComponent(cardId)}/advance`,
-        );
+        const card = await platform.POST('/v1/simulations/cards/{id}/advance', {
+          params: { path: { id: cardId } },
+        });
         return relayCard(card, reply);
       },
     );
@@ -337,9 +329,9 @@ export async function startDemoSite(options: DemoSiteOptions): Promise<FastifyIn
       '/api/cards/:id/activate',
       async (request, reply) => {
         const cardId = ownedCard(request, request.params.id);
-        const card = await platform.call('PATCH', `/v1/cards/${encodeURIComponent(cardId)}`, {
-          card_status: 'ACTIVE',
-          reason: 'Activated by the cardholder',
+        const card = await platform.PATCH('/v1/cards/{id}', {
+          params: { path: { id: cardId } },
+          body: { card_status: 'ACTIVE', reason: 'Activated by the cardholder' },
         });
         return relayCard(card, reply);
       },
@@ -357,47 +349,41 @@ export async function startDemoSite(options: DemoSiteOptions): Promise<FastifyIn
     cardholder.post('/api/widget-token', async (request, reply) => {
       const { card_id, widget_type, jkt } = parseTokenRequest(request.body);
       const cardId = ownedCard(request, card_id);
-      const minted = await platform.call(
-        'POST',
-        `/v1/cards/${encodeURIComponent(cardId)}/widget_token`,
-        { widget_type, origin: pageOrigin(request), jkt },
-      );
-      if (minted.status === 201 && widget_type === 'REVEAL_PIN') {
+      const minted = await platform.POST('/v1/cards/{id}/widget_token', {
+        params: { path: { id: cardId } },
+        body: { widget_type, origin: pageOrigin(request), jkt },
+      });
+      if (!minted.data) return relay(minted.response.status, minted.error, reply);
+      const token = minted.data.widget_token;
+      if (widget_type === 'REVEAL_PIN') {
         const { revealTokens } = sessionFor(request);
-        revealTokens.set(tokenDigest(minted.body.widget_token), cardId);
+        revealTokens.set(tokenDigest(token), cardId);
         if (revealTokens.size > REVEAL_TOKENS_KEPT)
           revealTokens.delete(revealTokens.keys().next().value!);
       }
-      return relay(
-        minted.status,
-        minted.status === 201 ? { token: minted.body.widget_token } : minted.body,
-        reply,
-      );
+      return relay(minted.response.status, { token }, reply);
     });
 
     cardholder.post<{ Params: { id: string } }>(
       '/api/cards/:id/sync-offline-pin',
       async (request, reply) => {
         const cardId = ownedCard(request, request.params.id);
-        const card = await platform.call('GET', `/v1/cards/${encodeURIComponent(cardId)}`);
-        if (card.status !== 200) return relay(card.status, card.body, reply);
-        const token = await platform.call(
-          'POST',
-          `/v1/accounts/${encodeURIComponent(card.body.account_id)}/tokens`,
+        const card = await platform.GET('/v1/cards/{id}', { params: { path: { id: cardId } } });
+        if (!card.data) return relay(card.response.status, card.error, reply);
+        const token = await platform.POST('/v1/accounts/{account_id}/tokens', {
+          params: { path: { account_id: card.data.account_id } },
+        });
+        if (!token.data) return relay(token.response.status, token.error, reply);
+        // The processor-compatible endpoint takes the account's token, not the API key.
+        const synced = await platform.POST(
+          '/pcicards/v1/pcicards/{cardId}/scripts/sync-offline-pin',
+          {
+            params: { path: { cardId } },
+            headers: { authorization: `Bearer ${token.data.access_token}` },
+          },
         );
-        if (token.status !== 201 && token.status !== 200)
-          return relay(token.status, token.body, reply);
-        const synced = await platform.call(
-          'POST',
-          `/pcicards/v1/pcicards/${encodeURIComponent(cardId)}/scripts/sync-offline-pin`,
-          undefined,
-          `Bearer ${token.body.access_token}`,
-        );
-        return relay(
-          synced.status === 204 ? 200 : synced.status,
-          synced.body ?? { ok: true },
-          reply,
-        );
+        const { status } = synced.response;
+        return relay(status === 204 ? 200 : status, synced.error ?? { ok: true }, reply);
       },
     );
 
@@ -411,27 +397,32 @@ export async function startDemoSite(options: DemoSiteOptions): Promise<FastifyIn
       async (request, reply) => {
         const cardId = ownedCard(request, request.params.id);
         const payment = parseAuthorizeRequest(request.body);
-        let pinFields = {};
+        let pinFields: Pick<AuthorizationRequest, 'cvm' | 'pin_block'> = {};
         if ('cvm' in payment) {
-          const translated = await platform.call('POST', '/v1/simulations/pin_pad/pin_block', {
-            card_id: cardId,
-            encrypted_pin: payment.encrypted_pin,
-            format: payment.pin_block_format,
+          const translated = await platform.POST('/v1/simulations/pin_pad/pin_block', {
+            body: {
+              card_id: cardId,
+              encrypted_pin: payment.encrypted_pin,
+              format: payment.pin_block_format,
+            },
           });
-          if (translated.status !== 200) return relay(translated.status, translated.body, reply);
-          pinFields = { cvm: payment.cvm, pin_block: translated.body.pin_block };
+          if (!translated.data) return relay(translated.response.status, translated.error, reply);
+          pinFields = { cvm: payment.cvm, pin_block: translated.data.pin_block };
         }
-        const authorization = await platform.call('POST', '/v1/simulations/authorizations', {
-          card_id: cardId,
-          amount: TERMINAL_AMOUNT,
-          entry_mode: payment.entry_mode,
-          ...pinFields,
+        const authorized = await platform.POST('/v1/simulations/authorizations', {
+          body: {
+            card_id: cardId,
+            amount: TERMINAL_AMOUNT,
+            entry_mode: payment.entry_mode,
+            ...pinFields,
+          },
         });
+        if (!authorized.data) return relay(authorized.response.status, authorized.error, reply);
         return relay(
-          authorization.status,
-          authorization.status === 200 && 'cvm' in payment
-            ? { ...authorization.body, pin_block_format: payment.pin_block_format }
-            : authorization.body,
+          authorized.response.status,
+          'cvm' in payment
+            ? { ...authorized.data, pin_block_format: payment.pin_block_format }
+            : authorized.data,
           reply,
         );
       },
@@ -444,10 +435,9 @@ export async function startDemoSite(options: DemoSiteOptions): Promise<FastifyIn
       '/api/cards/:id/unblock-pin',
       async (request, reply) => {
         const cardId = ownedCard(request, request.params.id);
-        const card = await platform.call(
-          'POST',
-          `/v1/cards/${encodeURIComponent(cardId)}/pin/unblock`,
-        );
+        const card = await platform.POST('/v1/cards/{id}/pin/unblock', {
+          params: { path: { id: cardId } },
+        });
         return relayCard(card, reply);
       },
     );

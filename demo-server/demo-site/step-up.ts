@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DemoSiteError } from './errors.js';
+import type { PlatformClient, RevealAssertion } from './platform-client.js';
 import { parseHostileRevealRequest } from './requests.js';
-import type { Json, Platform } from './server.js';
 import { type DemoSession, tokenDigest } from './sessions.js';
 
 /**
@@ -11,10 +11,10 @@ import { type DemoSession, tokenDigest } from './sessions.js';
  * guard every route, and a route acts only on the session's own customer and cards.
  */
 export interface StepUpRouteDeps {
-  platform: Platform;
+  platform: PlatformClient;
   sessionFor: (request: FastifyRequest) => DemoSession;
   ownedCard: (request: FastifyRequest, value: unknown) => string;
-  relay: (status: number, body: Json | undefined, reply: FastifyReply) => FastifyReply;
+  relay: (status: number, body: unknown, reply: FastifyReply) => FastifyReply;
   pageOrigin: (request: FastifyRequest) => string;
 }
 
@@ -23,13 +23,14 @@ const RELAY_USER_AGENT = 'Lumen Bank demo: hostile-host relay (stands in for an 
 
 export function stepUpRoutes(cardholder: FastifyInstance, deps: StepUpRouteDeps): void {
   const { platform, sessionFor, ownedCard, relay, pageOrigin } = deps;
-  const passkeysOf = (request: FastifyRequest) =>
-    `/v1/customers/${encodeURIComponent(sessionFor(request).customerId)}/passkeys`;
+  const ofCustomer = (request: FastifyRequest) => ({
+    params: { path: { customer_id: sessionFor(request).customerId } },
+  });
 
   // The session's own customer only: the route takes no customer id a caller could change.
   cardholder.get('/api/passkeys', async (request, reply) => {
-    const listed = await platform.call('GET', passkeysOf(request));
-    return relay(listed.status, listed.body, reply);
+    const listed = await platform.GET('/v1/customers/{customer_id}/passkeys', ofCustomer(request));
+    return relay(listed.response.status, listed.data ?? listed.error, reply);
   });
 
   // The program's back office (here, for the demo, on the cardholder's page): a lost device's
@@ -37,8 +38,11 @@ export function stepUpRoutes(cardholder: FastifyInstance, deps: StepUpRouteDeps)
   // first, and audits it; never in the cardholder's backend, which a compromised page could
   // then use to remove them (reveals are then refused, 409 PASSKEY_NOT_ENROLLED, not allowed).
   cardholder.delete('/api/passkeys', async (request, reply) => {
-    const removed = await platform.call('DELETE', passkeysOf(request));
-    return relay(removed.status, removed.body, reply);
+    const removed = await platform.DELETE(
+      '/v1/customers/{customer_id}/passkeys',
+      ofCustomer(request),
+    );
+    return relay(removed.response.status, removed.data ?? removed.error, reply);
   });
 
   /**
@@ -63,35 +67,39 @@ export function stepUpRoutes(cardholder: FastifyInstance, deps: StepUpRouteDeps)
         'WIDGET_TOKEN_NOT_MINTED_HERE',
         'The demo relays only REVEAL_PIN tokens this session minted for that card',
       );
-    const answer = await platform.call(
-      'POST',
-      '/v1/widget/pin/reveal',
-      {
+    const { data, error, response } = await platform.POST('/v1/widget/pin/reveal', {
+      body: {
         public_key: attack.public_key,
-        ...(attack.assertion === undefined ? {} : { assertion: attack.assertion }),
+        // Relayed as the script captured it: checking its shape is the platform's part here.
+        ...(attack.assertion === undefined
+          ? {}
+          : { assertion: attack.assertion as unknown as RevealAssertion }),
       },
-      `DPoP ${attack.token}`,
-      {
+      // The widget token in place of the API key, so this call does not carry the key. The
+      // document has the DPoP scheme but no header parameters: the proof and the parent origin
+      // go as plain headers.
+      headers: {
+        authorization: `DPoP ${attack.token}`,
         dpop: attack.dpop,
         // What the widget reports; outside a browser a caller claims any parent it likes.
         'pin-widget-parent-origin': pageOrigin(request),
         'user-agent': RELAY_USER_AGENT,
       },
-    );
+    });
     // Every answer is the platform's to show, its 401s included: they are the point here, not
     // a sign that this backend's API key is wrong (this call does not carry it).
-    if (answer.status === 200 && typeof answer.body?.encrypted_pin === 'string') {
-      const jwe = answer.body.encrypted_pin as string;
+    if (data) {
+      const jwe = data.encrypted_pin;
       const header = JSON.parse(Buffer.from(jwe.split('.')[0]!, 'base64url').toString('utf8'));
       return {
-        platform_status: 200,
+        platform_status: response.status,
         encrypted_pin: { alg: header.alg, enc: header.enc, characters: jwe.length },
       };
     }
     return {
-      platform_status: answer.status,
-      code: answer.body?.code ?? null,
-      message: answer.body?.message ?? null,
+      platform_status: response.status,
+      code: error?.code ?? null,
+      message: error?.message ?? null,
     };
   });
 }
