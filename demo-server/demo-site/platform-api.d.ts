@@ -885,7 +885,12 @@ export interface operations {
   getWidgetSession: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /** @description The DPoP proof (RFC 9449) for this request, with `Authorization: DPoP <token>` */
+        dpop?: string;
+        /** @description The origin of the page framing the widget; required for a token minted with `origin`, absent top-level */
+        'pin-widget-parent-origin'?: string;
+      };
       path?: never;
       cookie?: never;
     };
@@ -991,7 +996,12 @@ export interface operations {
   setPin: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /** @description The DPoP proof (RFC 9449) for this request, with `Authorization: DPoP <token>` */
+        dpop?: string;
+        /** @description The origin of the page framing the widget; required for a token minted with `origin`, absent top-level */
+        'pin-widget-parent-origin'?: string;
+      };
       path?: never;
       cookie?: never;
     };
@@ -1169,7 +1179,12 @@ export interface operations {
   revealPin: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /** @description The DPoP proof (RFC 9449) for this request, with `Authorization: DPoP <token>` */
+        dpop?: string;
+        /** @description The origin of the page framing the widget; required for a token minted with `origin`, absent top-level */
+        'pin-widget-parent-origin'?: string;
+      };
       path?: never;
       cookie?: never;
     };
@@ -1377,7 +1392,12 @@ export interface operations {
   createPasskeyRegistrationOptions: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /** @description The DPoP proof (RFC 9449) for this request, with `Authorization: DPoP <token>` */
+        dpop?: string;
+        /** @description The origin of the page framing the widget; required for a token minted with `origin`, absent top-level */
+        'pin-widget-parent-origin'?: string;
+      };
       path?: never;
       cookie?: never;
     };
@@ -1496,7 +1516,12 @@ export interface operations {
   enrollPasskey: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /** @description The DPoP proof (RFC 9449) for this request, with `Authorization: DPoP <token>` */
+        dpop?: string;
+        /** @description The origin of the page framing the widget; required for a token minted with `origin`, absent top-level */
+        'pin-widget-parent-origin'?: string;
+      };
       path?: never;
       cookie?: never;
     };
@@ -1686,7 +1711,12 @@ export interface operations {
   createRevealChallenge: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /** @description The DPoP proof (RFC 9449) for this request, with `Authorization: DPoP <token>` */
+        dpop?: string;
+        /** @description The origin of the page framing the widget; required for a token minted with `origin`, absent top-level */
+        'pin-widget-parent-origin'?: string;
+      };
       path?: never;
       cookie?: never;
     };

@@ -551,6 +551,7 @@ export function documentRoute(mode: { demoMode: boolean }): SwaggerTransform {
       byStatus.set(ErrorCodes[code], [...(byStatus.get(ErrorCodes[code]) ?? []), code]);
     }
     const context = exampleContext(route, schema);
+    const widget = (schema.security ?? []).some((requirement) => 'dpop' in requirement);
     const response = {
       ...Object.fromEntries(
         Object.entries(documented.responses).map(([status, doc]) => [status, successResponse(doc)]),
@@ -559,9 +560,29 @@ export function documentRoute(mode: { demoMode: boolean }): SwaggerTransform {
         [...byStatus].map(([status, codes]) => [status, errorResponse(status, codes, context)]),
       ),
     };
-    return { schema: { ...rest, response }, url };
+    return { schema: { ...rest, ...(widget ? { headers: WIDGET_HEADERS } : {}), response }, url };
   };
 }
+
+/**
+ * The headers a widget call carries beside `Authorization` (README “PINs”): the DPoP proof of a
+ * sender-constrained token, and the parent origin a token minted with `origin` must be used under.
+ * Documented only: the token check reads them.
+ */
+const WIDGET_HEADERS = {
+  type: 'object',
+  properties: {
+    dpop: {
+      type: 'string',
+      description: 'The DPoP proof (RFC 9449) for this request, with `Authorization: DPoP <token>`',
+    },
+    'pin-widget-parent-origin': {
+      type: 'string',
+      description:
+        'The origin of the page framing the widget; required for a token minted with `origin`, absent top-level',
+    },
+  },
+} as const;
 
 /**
  * @fastify/swagger's `transformObject`: the `Error` schema, and the examples the error responses
