@@ -17,6 +17,9 @@ export const VERSION = 1;
 export const MAX_MESSAGE_BYTES = 16 * 1024;
 
 /** Every widget document the platform serves, at `/widgets/<kind>/`. */
+/** The commands a top-level (webview) widget document runs through `pinWidgetsCommand`. */
+export const WEBVIEW_COMMANDS = ['submit', 'requestPin', 'hide', 'focus', 'clear'] as const;
+
 export const WIDGET_KINDS = ['set-pin', 'reveal-pin', 'enroll-passkey'] as const;
 export type WidgetKind = (typeof WIDGET_KINDS)[number];
 export type WidgetType = 'SET_PIN' | 'REVEAL_PIN' | 'ENROLL_PASSKEY';

@@ -2,6 +2,7 @@ import {
   type HostMessage,
   type WidgetMessages,
   type WidgetOptions,
+  WEBVIEW_COMMANDS,
   envelope,
   hostOptionsProblem,
   isChannel,
@@ -115,7 +116,7 @@ function framedHost(): Host {
   };
 }
 
-const COMMANDS = new Set(['submit', 'requestPin', 'hide', 'focus', 'clear']);
+const COMMANDS: ReadonlySet<string> = new Set(WEBVIEW_COMMANDS);
 
 /** The webview's options, from the fragment's text values, checked by the protocol's rules. */
 function fragmentOptions(params: URLSearchParams): WidgetOptions {

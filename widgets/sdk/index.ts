@@ -12,6 +12,9 @@ import {
   parseWidgetMessage,
 } from '../protocol/messages.js';
 import { appearanceProblem, isRecord, widgetOptionsProblem } from '../protocol/options.js';
+import { PinWidgetsError, invalid } from './misuse.js';
+
+export { PinWidgetsError };
 
 export type { Appearance, ErrorPayload, WidgetKind, WidgetOptions, WidgetType };
 
@@ -39,18 +42,6 @@ export interface PinWidget {
   destroy(): void;
 }
 
-/** A misuse of the SDK, found before anything is framed: `code` is stable, `option` names it. */
-export class PinWidgetsError extends Error {
-  override readonly name = 'PinWidgetsError';
-  constructor(
-    message: string,
-    readonly code = 'INVALID_OPTIONS',
-    readonly option?: string,
-  ) {
-    super(`PinWidgets: ${message}`);
-  }
-}
-
 /**
  * The bound on start-up (docs/sdk.md): `load` or `error` reaches the host within this long of
  * mount(), whatever happens to the frame. A frame that loaded without saying `ready` (refused by
@@ -58,9 +49,6 @@ export class PinWidgetsError extends Error {
  */
 export const LOAD_TIMEOUT_MS = 10_000;
 const READY_GRACE_MS = 1_000;
-
-const invalid = (option: string, fix: string) =>
-  new PinWidgetsError(`options.${option}: ${fix}`, 'INVALID_OPTIONS', option);
 
 /**
  * Checks `options` by the protocol's rules (the widget checks `init` by the same ones) and

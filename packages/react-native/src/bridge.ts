@@ -15,6 +15,7 @@ import {
   type WidgetOptions,
   type WidgetType,
   MAX_MESSAGE_BYTES,
+  WEBVIEW_COMMANDS,
   WIDGET_EVENTS,
   WIDGET_KINDS,
   envelope,
@@ -22,6 +23,7 @@ import {
   widgetTypeOf,
 } from '../../../widgets/protocol/messages.js';
 import { isRecord, widgetOptionsProblem } from '../../../widgets/protocol/options.js';
+import { PinWidgetsError, invalid, misuseEvent } from '../../../widgets/sdk/misuse.js';
 
 export type { ErrorPayload, WidgetKind, WidgetOptions, WidgetType };
 
@@ -47,31 +49,13 @@ export type WidgetEvent = {
 /** Every event an app hears, in the protocol's order. */
 export const EVENT_NAMES: readonly WidgetEventName[] = WIDGET_EVENTS;
 
-/** The commands a top-level widget document runs (`pinWidgetsCommand`, widgets/runtime/host.ts). */
-export const WEBVIEW_COMMANDS = ['submit', 'requestPin', 'hide', 'focus', 'clear'] as const;
+export { WEBVIEW_COMMANDS };
 export type WebViewCommand = (typeof WEBVIEW_COMMANDS)[number] & keyof HostMessages;
 
 /** Exactly one of `load` or `error` reaches the app within this long of start(), as on the web. */
 export const LOAD_TIMEOUT_MS = 10_000;
 
-/** A misuse found before anything loads: `code` is stable, `option` names it. */
-export class PinWidgetsError extends Error {
-  override readonly name = 'PinWidgetsError';
-  constructor(
-    message: string,
-    readonly code = 'INVALID_OPTIONS',
-    readonly option?: string,
-  ) {
-    super(`PinWidgets: ${message}`);
-  }
-}
-
-/** A refused option as the `error` event says it (the components have no caller to throw to). */
-export const misuseEvent = ({ code, message, option }: PinWidgetsError): ErrorPayload => ({
-  code,
-  message,
-  failedFields: option ? [option] : [],
-});
+export { PinWidgetsError, misuseEvent };
 
 /**
  * Why the bridge passed nothing on. Each says what to check, never what the message held: a
@@ -148,9 +132,6 @@ export function isWidgetDocument(document: WidgetDocument, url: unknown): boolea
   const parsed = typeof url === 'string' ? parseHttpUrl(url) : undefined;
   return parsed !== undefined && parsed.origin === document.origin && parsed.path === document.path;
 }
-
-const invalid = (option: string, fix: string) =>
-  new PinWidgetsError(`options.${option}: ${fix}`, 'INVALID_OPTIONS', option);
 
 /** A widget token as the platform mints it: what the protocol's `token` message accepts. */
 const isTokenText = (value: unknown): value is string =>
