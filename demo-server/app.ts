@@ -279,6 +279,12 @@ export async function buildPlatform(deps: PlatformDeps): Promise<Platform> {
     rpId: platformUrl.hostname,
     challengeTtlMs: 120_000,
   });
+  // The keys shared with processors and acquirers: PIN-block export, online verification, and
+  // the simulated terminal's PIN pad.
+  const zonePinKeys = {
+    aes: Buffer.from(config.zonePinKeyAes, 'hex'),
+    tdes: Buffer.from(config.zonePinKeyTdes, 'hex'),
+  };
   const pins = new PinService(
     store,
     cards,
@@ -292,8 +298,7 @@ export async function buildPlatform(deps: PlatformDeps): Promise<Platform> {
       revealLimitPerAccount: config.revealLimitPerAccountPerHour,
       revealLimitTotal: config.revealLimitTotalPerHour,
       revealWindowMs: 3600_000,
-      zonePinKeyAes: Buffer.from(config.zonePinKeyAes, 'hex'),
-      zonePinKeyTdes: Buffer.from(config.zonePinKeyTdes, 'hex'),
+      zonePinKeys,
     },
   );
   const webhooks = new WebhookService(store, {
@@ -309,15 +314,7 @@ export async function buildPlatform(deps: PlatformDeps): Promise<Platform> {
   });
   await accountTokens.ensureSigningKey();
   const simulator =
-    chip &&
-    new AuthorizationSimulator(
-      store,
-      cards,
-      pins,
-      scripts,
-      chip,
-      Buffer.from(config.zonePinKeyAes, 'hex'),
-    );
+    chip && new AuthorizationSimulator(store, cards, pins, scripts, chip, zonePinKeys.aes);
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.get('/', { schema: { hide: true } }, async (_request, reply) =>
@@ -361,10 +358,7 @@ export async function buildPlatform(deps: PlatformDeps): Promise<Platform> {
       pinPadRoutes(api, {
         cards,
         transportKeys,
-        zonePinKeys: {
-          aes: Buffer.from(config.zonePinKeyAes, 'hex'),
-          tdes: Buffer.from(config.zonePinKeyTdes, 'hex'),
-        },
+        zonePinKeys,
       });
     }
   });

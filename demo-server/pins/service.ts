@@ -9,8 +9,13 @@ import type { Card, CardProduct, Repositories, Store } from '../store/types.js';
 import { type WidgetSession, type WidgetSessions, sessionTag } from '../widget-sessions/tokens.js';
 import { pinStatus } from '../cards/resources.js';
 import type { PinRecords } from './records.js';
-import type { ZonePinBlockFormat } from '../payment-crypto/index.js';
-import { zonePinBlock } from './zone-pin-blocks.js';
+import {
+  type PinBlockFormat,
+  type ZonePinKeys,
+  undecipherablePinBlock,
+  zoneKeyFor,
+  zonePinBlock,
+} from './zone-pin-blocks.js';
 import { PinJweError, decryptPinJwe, encryptForReveal, importRevealKey } from './jwe.js';
 import { pinPolicyViolation } from './policy.js';
 import type { TransportKeys } from './transport-keys.js';
@@ -22,8 +27,7 @@ export interface PinServiceOptions {
   revealLimitPerAccount: number;
   revealLimitTotal: number;
   revealWindowMs: number;
-  zonePinKeyAes: Buffer;
-  zonePinKeyTdes: Buffer;
+  zonePinKeys: ZonePinKeys;
 }
 
 /** What the offline-PIN module does when a card's online PIN changes or unblocks (a script). */
@@ -36,7 +40,7 @@ export interface PinChangeListener {
   onPinUnblocked(tx: Repositories, card: Card, now: number): Promise<void>;
 }
 
-export type PinBlockFormat = ZonePinBlockFormat;
+export type { PinBlockFormat };
 
 /** What the issuer answers about an online PIN (docs/point-of-sale.md). */
 export type OnlinePinVerification = 'VERIFIED' | 'INCORRECT' | 'BLOCKED' | 'NOT_SET';
@@ -233,19 +237,12 @@ export class PinService {
     entered: { format: PinBlockFormat; block: Buffer },
     now: number,
   ): Promise<{ verification: OnlinePinVerification; card: Card }> {
-    const key =
-      entered.format === 'ISO_9564_4' ? this.options.zonePinKeyAes : this.options.zonePinKeyTdes;
+    const key = zoneKeyFor(entered.format, this.options.zonePinKeys);
     const status = pinStatus(card);
     if (status !== 'OK') return { verification: status, card };
     const outcome = await this.records.verify(tx, card, { ...entered, key });
     if (outcome === 'NOT_SET') return { verification: 'NOT_SET', card };
-    if (outcome === 'MALFORMED') {
-      throw new ApiError(
-        'INVALID_PIN_BLOCK',
-        `pin_block does not decipher to an ${entered.format} block for this card: check the zone key and the PAN`,
-        'pin_block.block',
-      );
-    }
+    if (outcome === 'MALFORMED') throw undecipherablePinBlock(entered.format);
     const event = outcome === 'MATCH' ? 'PIN_VERIFIED' : 'PIN_INCORRECT';
     const { card: after } = await this.cards.change(tx, card.id, { type: event }, now);
     return { verification: outcome === 'MATCH' ? 'VERIFIED' : 'INCORRECT', card: after };
@@ -416,10 +413,7 @@ export class PinService {
   }
 
   private pinBlockUnderZoneKey(card: Card, pin: string, format: PinBlockFormat) {
-    return zonePinBlock(pin, this.cards.panOf(card), format, {
-      aes: this.options.zonePinKeyAes,
-      tdes: this.options.zonePinKeyTdes,
-    });
+    return zonePinBlock(pin, this.cards.panOf(card), format, this.options.zonePinKeys);
   }
 
   /** Re-enciphers every stored PIN block that is not under the current key (key rotation). */

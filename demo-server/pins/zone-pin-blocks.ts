@@ -1,4 +1,6 @@
+import { ApiError } from '../http/errors.js';
 import {
+  type ZonePinBlockFormat,
   encipherFormat4,
   encodeFormat0,
   keyCheckValue,
@@ -6,13 +8,28 @@ import {
   toHex,
 } from '../payment-crypto/index.js';
 
-export type PinBlockFormat = 'ISO_9564_4' | 'ISO_9564_0';
+export type PinBlockFormat = ZonePinBlockFormat;
 
 /** The zone PIN keys shared with processors and acquirers (ZONE_PIN_KEY_AES, ZONE_PIN_KEY_TDES). */
 export interface ZonePinKeys {
   aes: Buffer;
   tdes: Buffer;
 }
+
+/**
+ * A terminal's block that carries no PIN for this card (wrong key, wrong PAN, not a block of its
+ * format): 400, and no try is used (docs/point-of-sale.md).
+ */
+export const undecipherablePinBlock = (format: PinBlockFormat) =>
+  new ApiError(
+    'INVALID_PIN_BLOCK',
+    `pin_block does not decipher to an ${format} block for this card: check the zone key and the PAN`,
+    'pin_block.block',
+  );
+
+/** The zone key of a format: AES for format 4, 3DES for format 0. */
+export const zoneKeyFor = (format: PinBlockFormat, keys: ZonePinKeys): Buffer =>
+  format === 'ISO_9564_4' ? keys.aes : keys.tdes;
 
 /**
  * A PIN enciphered under a zone key with the card's PAN, as one party hands it to the next:

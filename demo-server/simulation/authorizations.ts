@@ -11,6 +11,7 @@ import {
 } from '../payment-crypto/index.js';
 import type { IssuerScripts } from '../offline-pin/issuer-scripts.js';
 import type { OnlinePinVerification, PinBlockFormat, PinService } from '../pins/service.js';
+import { undecipherablePinBlock } from '../pins/zone-pin-blocks.js';
 import { type OfflinePinVerification, type VirtualChip, verifyCommand } from './virtual-chip.js';
 
 export type EntryMode = 'CHIP_CONTACT' | 'CONTACTLESS' | 'MAGSTRIPE' | 'ECOMMERCE';
@@ -193,11 +194,7 @@ export class AuthorizationSimulator {
       return verifyCommand(decipherFormat4(block, this.cards.panOf(card), this.terminalPinKey));
     } catch (error) {
       if (!(error instanceof PaymentCryptoError)) throw error;
-      throw new ApiError(
-        'INVALID_PIN_BLOCK',
-        'pin_block does not decipher to an ISO_9564_4 block for this card: check the zone key and the PAN',
-        'pin_block.block',
-      );
+      throw undecipherablePinBlock('ISO_9564_4');
     }
   }
 }
