@@ -1,31 +1,11 @@
 import AxeBuilder from '@axe-core/playwright';
-import { type Page, expect, test } from '@playwright/test';
+import { expect, test } from '@playwright/test';
 import { E2E_PLATFORM_URL, E2E_SITE_URL } from '../playwright.config.js';
-import { activeRandomCardOnDemo, watchConsole } from './support.js';
+import { activeRandomCardOnDemo, virtualAuthenticator, watchConsole } from './support.js';
 
 const PIN = '3850';
 const REFUSAL =
   "The platform refused: a passkey confirmation for the platform's site is required, and this page cannot make one.";
-
-/** A platform authenticator that verifies the user at once (Chromium's, over CDP). */
-async function virtualAuthenticator(page: Page) {
-  const cdp = await page.context().newCDPSession(page);
-  await cdp.send('WebAuthn.enable');
-  const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
-    options: {
-      protocol: 'ctap2',
-      transport: 'internal',
-      hasResidentKey: true,
-      hasUserVerification: true,
-      isUserVerified: true,
-      automaticPresenceSimulation: true,
-    },
-  });
-  return {
-    credentials: async () =>
-      (await cdp.send('WebAuthn.getCredentials', { authenticatorId })).credentials,
-  };
-}
 
 test('a PASSKEY card: enroll in the platform’s frame, reveal behind the passkey; the hostile host is refused', async ({
   page,

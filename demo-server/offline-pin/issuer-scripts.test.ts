@@ -1,8 +1,8 @@
 import { createCipheriv, createDecipheriv } from 'node:crypto';
-import { Writable } from 'node:stream';
 import { Webhook as StandardWebhook } from 'standardwebhooks';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { TEST_KEYS } from '../config.js';
+import { logSink } from '../testing/log-sink.js';
 import { issueCard, mintToken, testPan, widgetCall } from '../testing/cards.js';
 import { encryptPin } from '../testing/independent-jose.js';
 import { PRODUCTION_SECRETS, type TestPlatform, startTestPlatform } from '../testing/platform.js';
@@ -649,17 +649,11 @@ describe('the PIN appears nowhere', () => {
   it('not in issuer_scripts, virtual_chips, events, webhooks, responses or logs', async () => {
     const PIN = '957316284039';
     const NEW_PIN = '584019273645';
-    let logs = '';
-    const sink = new Writable({
-      write(chunk, _encoding, done) {
-        logs += chunk.toString();
-        done();
-      },
-    });
+    const sink = logSink();
     await platform.dispose();
     platform = await startTestPlatform(
       { ISSUANCE_DELAY_MS: '3600000' },
-      { level: 'trace', stream: sink },
+      { level: 'trace', stream: sink.stream },
     );
     jwks = (await platform.app.inject({ method: 'GET', url: '/v1/pin_keys' })).json();
     const receiver = await startReceiver();
@@ -692,9 +686,9 @@ describe('the PIN appears nowhere', () => {
         JSON.stringify(responses),
         JSON.stringify(receiver.received.map((w) => w.body)),
         JSON.stringify((await platform.call('GET', '/v1/events?limit=100')).body),
-        logs,
+        sink.text(),
       ];
-      expect(logs).toContain('/v1/simulations/authorizations');
+      expect(sink.text()).toContain('/v1/simulations/authorizations');
       for (const text of haystacks) {
         for (const pin of [PIN, NEW_PIN]) {
           expect(text).not.toContain(pin);

@@ -1,5 +1,5 @@
-import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
+import { logSink } from '../testing/log-sink.js';
 import { issueCard, mintToken, testPan, widgetCall } from '../testing/cards.js';
 import { encryptPin, ephemeralKey } from '../testing/independent-jose.js';
 import { startTestPlatform } from '../testing/platform.js';
@@ -11,16 +11,10 @@ const PIN = '957316284039';
 
 describe('a PIN set through the full path appears nowhere', () => {
   it('not in the logs, not in the database’s bytes at rest, not in events or webhook bodies', async () => {
-    let logs = '';
-    const sink = new Writable({
-      write(chunk, _encoding, done) {
-        logs += chunk.toString();
-        done();
-      },
-    });
+    const sink = logSink();
     const platform = await startTestPlatform(
       { ISSUANCE_DELAY_MS: '50' },
-      { level: 'trace', stream: sink },
+      { level: 'trace', stream: sink.stream },
     );
     const receiver = await startReceiver();
     try {
@@ -64,10 +58,10 @@ describe('a PIN set through the full path appears nowhere', () => {
       await receiver.waitFor((all) => all.some((w) => w.json.data.card?.card_status === 'ACTIVE'));
 
       // The logs: requests were logged (the check can fail), the PIN and tokens were not.
-      expect(logs).toContain('/v1/widget/pin');
-      expect(logs).not.toContain(PIN);
-      expect(logs).not.toContain(setToken);
-      expect(logs).not.toContain(revealToken);
+      expect(sink.text()).toContain('/v1/widget/pin');
+      expect(sink.text()).not.toContain(PIN);
+      expect(sink.text()).not.toContain(setToken);
+      expect(sink.text()).not.toContain(revealToken);
 
       // Every byte of the database at rest, as text (SQLite: its file and the WAL, which
       // images() insists is there; PostgreSQL: the schema's relation files and its rows).
@@ -98,16 +92,10 @@ const NEW = '318527460913';
 
 describe('at the point of sale too', () => {
   it('the terminal’s PIN, the current PIN, the chip’s copy and the verification leave no digits', async () => {
-    let logs = '';
-    const sink = new Writable({
-      write(chunk, _encoding, done) {
-        logs += chunk.toString();
-        done();
-      },
-    });
+    const sink = logSink();
     const platform = await startTestPlatform(
       { ISSUANCE_DELAY_MS: '3600000' },
-      { level: 'trace', stream: sink },
+      { level: 'trace', stream: sink.stream },
     );
     const receiver = await startReceiver();
     const answers: string[] = [];
@@ -208,10 +196,10 @@ describe('at the point of sale too', () => {
 
       const images = await platform.db.images();
       const events = await platform.call('GET', '/v1/events?limit=100');
-      expect(logs).toContain('/v1/simulations/authorizations');
+      expect(sink.text()).toContain('/v1/simulations/authorizations');
       expect(answers.length).toBeGreaterThan(8);
       for (const pin of [PIN, WRONG, NEW]) {
-        expect(logs).not.toContain(pin);
+        expect(sink.text()).not.toContain(pin);
         for (const answer of answers) expect(answer).not.toContain(pin);
         for (const { name, bytes } of images)
           expect(bytes.toString('latin1'), name).not.toContain(pin);

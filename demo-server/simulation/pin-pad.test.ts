@@ -1,11 +1,11 @@
 import { createDecipheriv } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_KEYS } from '../config.js';
 import { DIST_DIR, widgetDocumentHeaders } from '../http/widget-assets.js';
 import { rotateTransportKey } from '../pins/transport-keys.js';
+import { logSink } from '../testing/log-sink.js';
 import { issueCard, testPan } from '../testing/cards.js';
 import { encryptPin } from '../testing/independent-jose.js';
 import { PRODUCTION_SECRETS, type TestPlatform, startTestPlatform } from '../testing/platform.js';
@@ -251,16 +251,10 @@ describe('POST /v1/simulations/pin_pad/pin_block: the pad’s JWE to a zone-key 
   it('never logs the PIN, its JWE or its block', async () => {
     // 12 digits: no id, time or random hex in a log line contains them by chance.
     const pin = '957316284039';
-    let log = '';
-    const sink = new Writable({
-      write(chunk, _encoding, done) {
-        log += chunk.toString();
-        done();
-      },
-    });
+    const sink = logSink();
     const logged = await startTestPlatform(
       { ISSUANCE_DELAY_MS: '3600000' },
-      { level: 'trace', stream: sink },
+      { level: 'trace', stream: sink.stream },
     );
     try {
       const keys = (await logged.app.inject({ method: 'GET', url: '/v1/pin_keys' })).json();
@@ -278,10 +272,10 @@ describe('POST /v1/simulations/pin_pad/pin_block: the pad’s JWE to a zone-key 
         format: 'ISO_9564_4',
       });
       expect(refused.status).toBe(400);
-      expect(log).toContain(TRANSLATE);
-      expect(log).not.toContain(pin);
-      expect(log).not.toContain(jwe.slice(0, 40));
-      expect(log).not.toContain(translated.body.pin_block.block);
+      expect(sink.text()).toContain(TRANSLATE);
+      expect(sink.text()).not.toContain(pin);
+      expect(sink.text()).not.toContain(jwe.slice(0, 40));
+      expect(sink.text()).not.toContain(translated.body.pin_block.block);
     } finally {
       await logged.dispose();
     }
