@@ -37,6 +37,7 @@ import { pinPadDocumentRoutes, pinPadRoutes } from './simulation/pin-pad.js';
 import { VirtualChip } from './simulation/virtual-chip.js';
 import { customerPasskeyRoutes, passkeySchemas } from './passkeys/routes.js';
 import { PasskeyService } from './passkeys/service.js';
+import { pinJwe } from './pins/jwe-workers.js';
 
 /** Log fields that may carry secrets: censored wherever they appear. */
 export const REDACTED_PATHS = [
@@ -128,23 +129,26 @@ export async function buildPlatform(deps: PlatformDeps): Promise<Platform> {
     // A demo listens on this machine: a page whose own name was rebound to 127.0.0.1 (DNS
     // rebinding) must not reach it. Only the names the demo is served under are answered.
     const names = new Set(['localhost', '127.0.0.1', '[::1]', new URL(config.publicUrl).hostname]);
-    app.addHook('onRequest', async (request) => {
+    // Hooks on every request take `done` rather than return a promise (docs/performance.md).
+    app.addHook('onRequest', (request, _reply, done) => {
       const host = request.headers.host ?? '';
       const hostname = host.startsWith('[')
         ? host.slice(0, host.indexOf(']') + 1)
         : host.split(':')[0];
-      if (!names.has(hostname!.toLowerCase())) {
-        throw new ApiError(
+      if (names.has(hostname!.toLowerCase())) return done();
+      done(
+        new ApiError(
           'MISDIRECTED_REQUEST',
           `This demo platform answers only for ${[...names].join(', ')}`,
-        );
-      }
+        ),
+      );
     });
   }
   if (!config.demoMode) {
     // Strict mode is served over https only (config.ts): browsers must never downgrade.
-    app.addHook('onSend', async (_request, reply) => {
+    app.addHook('onSend', (_request, reply, payload, done) => {
       reply.header('strict-transport-security', 'max-age=63072000; includeSubDomains');
+      done(null, payload);
     });
   }
   // Unknown query parameters are refused like unknown body fields (README “API overview”): an API route that
@@ -285,6 +289,7 @@ export async function buildPlatform(deps: PlatformDeps): Promise<Platform> {
     aes: Buffer.from(config.zonePinKeyAes, 'hex'),
     tdes: Buffer.from(config.zonePinKeyTdes, 'hex'),
   };
+  const jwe = pinJwe(config.cryptoWorkers);
   const pins = new PinService(
     store,
     cards,
@@ -299,6 +304,7 @@ export async function buildPlatform(deps: PlatformDeps): Promise<Platform> {
       revealLimitTotal: config.revealLimitTotalPerHour,
       revealWindowMs: 3600_000,
       zonePinKeys,
+      jwe,
     },
   );
   const webhooks = new WebhookService(store, {
@@ -387,6 +393,7 @@ export async function buildPlatform(deps: PlatformDeps): Promise<Platform> {
       await scheduler.stop();
       await dispatcher.stop();
       await app.close();
+      await jwe.close();
     },
   };
 }

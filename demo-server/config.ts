@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { weakApiKeyReason } from './secrets/api-key.js';
 import { PaymentCryptoError, assertTdesKey } from './payment-crypto/index.js';
@@ -49,6 +50,8 @@ export interface Config {
   readonly imkSmc: string;
   readonly widgetTokenMaxFailures: number;
   readonly revealLimitPerHour: number;
+  /** JOSE worker threads (0: on the request thread); default one fewer than the cores. */
+  readonly cryptoWorkers: number;
   readonly revealLimitPerAccountPerHour: number;
   readonly revealLimitTotalPerHour: number;
   readonly schedulerPollMs: number;
@@ -254,6 +257,7 @@ export function loadConfig(env: Env = process.env): Config {
     imkSmc: tdesKey(env, 'IMK_SMC', demoMode),
     widgetTokenMaxFailures: integer(env, 'WIDGET_TOKEN_MAX_FAILURES', 5, 1, 100),
     revealLimitPerHour: integer(env, 'REVEAL_LIMIT_PER_HOUR', 5, 1, 10_000),
+    cryptoWorkers: integer(env, 'CRYPTO_WORKERS', os.availableParallelism() - 1, 0, 64),
     revealLimitPerAccountPerHour: integer(env, 'REVEAL_LIMIT_PER_ACCOUNT_PER_HOUR', 20, 1, 100_000),
     revealLimitTotalPerHour: integer(env, 'REVEAL_LIMIT_TOTAL_PER_HOUR', 10_000, 1, 10_000_000),
     schedulerPollMs: integer(env, 'SCHEDULER_POLL_MS', 250, 10, 60_000),

@@ -80,7 +80,7 @@ export function installJsonBodyParser(app: FastifyInstance): void {
  * up (PostgreSQL would fail on it, SQLite would look for it: neither is an answer).
  */
 export function refuseUnstorableParams(app: FastifyInstance): void {
-  app.addHook('preValidation', async (request) => {
+  app.addHook('preValidation', (request, _reply, done) => {
     for (const values of [request.params, request.query]) {
       if (typeof values !== 'object' || values === null) continue;
       for (const [name, value] of Object.entries(values)) {
@@ -89,13 +89,16 @@ export function refuseUnstorableParams(app: FastifyInstance): void {
           texts.some((text) => typeof text === 'string' && unstorable(text)) ||
           unstorable(name)
         ) {
-          throw new ApiError(
-            'INVALID_FIELD',
-            `${name} holds a character no parameter of this API takes (U+0000 or a lone surrogate)`,
-            name,
+          return done(
+            new ApiError(
+              'INVALID_FIELD',
+              `${name} holds a character no parameter of this API takes (U+0000 or a lone surrogate)`,
+              name,
+            ),
           );
         }
       }
     }
+    done();
   });
 }

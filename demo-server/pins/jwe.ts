@@ -1,4 +1,4 @@
-import { type KeyObject, createPublicKey } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { CompactEncrypt, type CompactJWEHeaderParameters, type JWK, compactDecrypt } from 'jose';
 
 /** The only algorithms accepted both ways (README “PINs”): no downgrade is negotiable. */
@@ -45,17 +45,26 @@ export async function decryptPinJwe(
   }
 }
 
-/** Imports a browser's ephemeral ECDH public key, refusing anything but a public P-256 point. */
-export function importRevealKey(jwk: JWK): KeyObject {
+/**
+ * Imports a browser's ephemeral ECDH public key, refusing anything but a public P-256 point.
+ * As a WebCrypto key: jose's own form, so the reveal's encryption imports it only this once.
+ */
+export async function importRevealKey(jwk: JWK): Promise<CryptoKey> {
   if (jwk.kty !== 'EC' || jwk.crv !== 'P-256' || jwk.d !== undefined) {
     throw new Error('not a public P-256 key');
   }
   // Node (OpenSSL) checks that the point is on the curve when it imports the key.
-  return createPublicKey({ key: { kty: 'EC', crv: 'P-256', x: jwk.x, y: jwk.y }, format: 'jwk' });
+  return globalThis.crypto.subtle.importKey(
+    'jwk',
+    { kty: 'EC', crv: 'P-256', x: jwk.x, y: jwk.y },
+    { name: 'ECDH', namedCurve: 'P-256' },
+    true,
+    [],
+  );
 }
 
 /** The reveal response: `{"pin":"…"}` as JWE to the widget's ephemeral key, `wst` bound. */
-export function encryptForReveal(pin: string, key: KeyObject, wst: string): Promise<string> {
+export function encryptForReveal(pin: string, key: CryptoKey, wst: string): Promise<string> {
   return new CompactEncrypt(new TextEncoder().encode(JSON.stringify({ pin })))
     .setProtectedHeader({ alg: PIN_JWE_ALG, enc: PIN_JWE_ENC, wst })
     .encrypt(key);

@@ -188,14 +188,14 @@ export function pinRoutes(
   app.register(async (widget) => {
     // Widget calls come from the widget documents, which the platform serves: a browser call
     // from any other origin is refused before the token is even looked at.
-    widget.addHook('onRequest', async (request) => {
+    widget.addHook('onRequest', (request, _reply, done) => {
       const origin = request.headers.origin;
-      if (origin !== undefined && origin !== platformOrigin) {
-        throw new ApiError('FORBIDDEN', 'Widget endpoints answer only the widget documents');
-      }
+      if (origin === undefined || origin === platformOrigin) return done();
+      done(new ApiError('FORBIDDEN', 'Widget endpoints answer only the widget documents'));
     });
-    widget.addHook('onSend', async (_request, reply) => {
+    widget.addHook('onSend', (_request, reply, payload, done) => {
       reply.header('cache-control', 'no-store');
+      done(null, payload);
     });
 
     widget.get(

@@ -16,7 +16,8 @@ import {
   zoneKeyFor,
   zonePinBlock,
 } from './zone-pin-blocks.js';
-import { PinJweError, decryptPinJwe, encryptForReveal, importRevealKey } from './jwe.js';
+import { PinJweError, importRevealKey } from './jwe.js';
+import type { PinJwe } from './jwe-workers.js';
 import { pinPolicyViolation } from './policy.js';
 import type { TransportKeys } from './transport-keys.js';
 
@@ -28,6 +29,8 @@ export interface PinServiceOptions {
   revealLimitTotal: number;
   revealWindowMs: number;
   zonePinKeys: ZonePinKeys;
+  /** Where JOSE runs: this thread or worker threads (docs/performance.md, "Both cores"). */
+  jwe: PinJwe;
 }
 
 /** What the offline-PIN module does when a card's online PIN changes or unblocks (a script). */
@@ -90,7 +93,7 @@ export class PinService {
     this.assertPinCapable(session.card);
     let plaintext: Uint8Array;
     try {
-      const decrypted = await decryptPinJwe(body.encrypted_pin, (kid) =>
+      const decrypted = await this.options.jwe.decrypt(body.encrypted_pin, (kid) =>
         this.transportKeys.decryptionKey(kid),
       );
       if (decrypted.header.wst !== sessionTag(session.secret)) {
@@ -283,7 +286,7 @@ export class PinService {
     this.assertPinCapable(session.card);
     let key;
     try {
-      key = importRevealKey(publicJwk);
+      key = await importRevealKey(publicJwk);
     } catch {
       throw new ApiError(
         'INVALID_PUBLIC_KEY',
@@ -380,7 +383,8 @@ export class PinService {
       return { card, stored };
     });
     const pin = this.records.open(stored, card);
-    return { encrypted_pin: await encryptForReveal(pin, key, sessionTag(session.secret)) };
+    const wst = sessionTag(session.secret);
+    return { encrypted_pin: await this.options.jwe.encryptForReveal(pin, publicJwk, key, wst) };
   }
 
   /** `GET /v1/cards/{id}/pin_block`: the PIN re-enciphered for a processor under a zone key. */

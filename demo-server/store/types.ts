@@ -463,7 +463,9 @@ export interface Repositories extends SimulationRepositories {
   /**
    * Reveals since `since` for one account, or for the whole platform without one: how many, and
    * when there are `limit` or more, the time of the one that must age out before another is
-   * allowed. Counted on an index, so a busy hour costs no more than a quiet one.
+   * allowed. Counted on an index (`pin_reveals_by_time`, `…_by_account`): the count walks the
+   * window's index entries, so it costs in proportion to the reveals in the window (the bench's
+   * reveal rows show it; docs/performance.md).
    */
   revealWindow(
     since: number,

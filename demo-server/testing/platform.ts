@@ -103,6 +103,8 @@ export async function startTestPlatform(
     WEBHOOK_RETRY_BASE_MS: '20',
     WEBHOOK_TIMEOUT_MS: '2000',
     LOG_LEVEL: 'silent',
+    // In-process platforms keep JOSE on the test's thread; jwe-workers.test.ts runs the workers.
+    CRYPTO_WORKERS: '0',
     ...env,
     DATA_DIR: dataDir,
     API_KEY: apiKey,
