@@ -7,6 +7,7 @@ import {
   randomBytes,
 } from 'node:crypto';
 import { CompactEncrypt, compactDecrypt } from 'jose';
+import { importRevealKey } from '../demo-server/pins/jwe.js';
 
 /**
  * Operations per second of `work` on this thread, with `inFlight` operations awaited at once
@@ -34,8 +35,13 @@ async function rate(work: () => unknown, seconds: number, inFlight = 1): Promise
 export interface CryptoLimits {
   /** jose compactDecrypt of a set-PIN JWE (ECDH-ES + A256GCM), as the server does it. */
   jweDecryptPerSec: number;
-  /** jose CompactEncrypt to a fresh public key, as a reveal answer does it. */
+  /**
+   * A reveal answer's crypto, as the server does it: the widget's public JWK imported (the
+   * point checked) and jose CompactEncrypt to it; a different key each time.
+   */
   jweEncryptPerSec: number;
+  /** jose CompactEncrypt to one key imported once (the crypto alone, no import). */
+  jweEncryptSameKeyPerSec: number;
   /** node:crypto diffieHellman on P-256 KeyObjects (the ECDH inside jose). */
   ecdhPerSec: number;
   /** node:crypto ECDH.computeSecret on P-256 (the same derivation, the legacy API). */
@@ -66,10 +72,19 @@ export async function measureCryptoLimits(seconds = 1.5): Promise<CryptoLimits> 
     contentEncryptionAlgorithms: ['A256GCM'],
   };
   const decrypt = () => compactDecrypt(jwes[i++ % jwes.length]!, platform.privateKey, options);
-  const encrypt = () =>
+  const encryptTo = (key: CryptoKey | KeyObject) =>
     new CompactEncrypt(payload)
       .setProtectedHeader({ alg: 'ECDH-ES', enc: 'A256GCM', wst: 'x'.repeat(43) })
-      .encrypt(platform.publicKey);
+      .encrypt(key);
+  const widgetKeys = Array.from({ length: 64 }, () => {
+    const { kty, crv, x, y } = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({
+      format: 'jwk',
+    });
+    return { kty, crv, x, y };
+  });
+  let w = 0;
+  const encrypt = async () =>
+    encryptTo(await importRevealKey(widgetKeys[w++ % widgetKeys.length]!));
   // The best of one at a time and many at once: the limit is the fastest the library goes.
   const jweDecryptPerSec = Math.max(
     await rate(decrypt, seconds, 1),
@@ -78,6 +93,11 @@ export async function measureCryptoLimits(seconds = 1.5): Promise<CryptoLimits> 
   const jweEncryptPerSec = Math.max(
     await rate(encrypt, seconds, 1),
     await rate(encrypt, seconds, 32),
+  );
+  const encryptSameKey = () => encryptTo(platform.publicKey);
+  const jweEncryptSameKeyPerSec = Math.max(
+    await rate(encryptSameKey, seconds, 1),
+    await rate(encryptSameKey, seconds, 32),
   );
 
   const peers: KeyObject[] = Array.from(
@@ -119,6 +139,7 @@ export async function measureCryptoLimits(seconds = 1.5): Promise<CryptoLimits> 
   return {
     jweDecryptPerSec,
     jweEncryptPerSec,
+    jweEncryptSameKeyPerSec,
     ecdhPerSec,
     ecdhComputeSecretPerSec,
     aesGcmSmallPerSec,

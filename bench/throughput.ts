@@ -15,6 +15,8 @@ export interface LoadLevel {
   serverCores: number;
   /** The same for the load generator (this process). */
   clientCores: number;
+  /** First request sent and last answer, on the monotonic clock in µs (a CPU profile's time). */
+  windowUs: [number, number];
 }
 
 export interface ThroughputResult {
@@ -104,6 +106,8 @@ async function load(
   let next = 0;
   let firstSentAt = 0;
   let lastAnsweredAt = 0;
+  let firstSentUs = 0;
+  let lastAnsweredUs = 0;
   const requests = queue.length - concurrency;
   const cpuBefore = platform.cpuMs();
   const clientBefore = process.cpuUsage();
@@ -120,7 +124,10 @@ async function load(
         setupRequest: (request) => {
           const item = queue[next++];
           if (!item) return null;
-          firstSentAt ||= performance.now();
+          if (!firstSentAt) {
+            firstSentAt = performance.now();
+            firstSentUs = monotonicUs();
+          }
           return {
             ...request,
             headers: {
@@ -132,6 +139,7 @@ async function load(
         },
         onResponse: (status) => {
           lastAnsweredAt = performance.now();
+          lastAnsweredUs = monotonicUs();
           if (status === expectedStatus) expected++;
         },
       },
@@ -154,8 +162,11 @@ async function load(
     p99Ms: result.latency.p99,
     serverCores: cpuMs / wallMs,
     clientCores,
+    windowUs: [firstSentUs, lastAnsweredUs],
   };
 }
+
+const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
 
 /**
  * Set-PIN and reveal throughput and latency of the real server (its own process) over loopback,
