@@ -18,12 +18,19 @@ export interface SizeResult {
 
 const DIST = path.join(ROOT, 'dist');
 
-function compressed(files: readonly string[]): Omit<SizeEntry, 'name' | 'files'> {
+function compressed(
+  files: readonly string[],
+  inline: readonly string[] = [],
+): Omit<SizeEntry, 'name' | 'files'> {
   let raw = 0;
   let gzip = 0;
   let brotli = 0;
-  for (const file of files) {
-    const bytes = fs.readFileSync(file);
+  const contents = [
+    ...files.map((file) => fs.readFileSync(file)),
+    // What the document carries inline is counted as if it were one file of its own.
+    ...(inline.length ? [Buffer.from(inline.join(''))] : []),
+  ];
+  for (const bytes of contents) {
     raw += bytes.length;
     // Each file is its own response: compressed on its own, as a server sends it.
     gzip += gzipSync(bytes, { level: 9 }).length;
@@ -37,8 +44,15 @@ function compressed(files: readonly string[]): Omit<SizeEntry, 'name' | 'files'>
   return { raw, gzip, brotli };
 }
 
-function entry(name: string, files: string[]): SizeEntry {
-  return { name, files: files.map((file) => path.relative(DIST, file)), ...compressed(files) };
+function entry(name: string, files: string[], inline: string[] = []): SizeEntry {
+  return {
+    name,
+    files: [
+      ...files.map((file) => path.relative(DIST, file)),
+      ...(inline.length ? ['(inline <style>/<script>)'] : []),
+    ],
+    ...compressed(files, inline),
+  };
 }
 
 /** `/widgets/assets/x.js` (as the document references it) → the file in dist/widgets. */
@@ -64,9 +78,18 @@ function staticImports(file: string): string[] {
   return [...found];
 }
 
+/** The text of the document's inline `<style>` and `<script>` elements: its own JS and CSS. */
+export function widgetDocumentInline(widget: string): string[] {
+  const html = fs.readFileSync(path.join(DIST, 'widgets', widget, 'index.html'), 'utf8');
+  return [...html.matchAll(/<(style|script)\b([^>]*)>([\s\S]*?)<\/\1>/gi)]
+    .filter((match) => !/\ssrc=/i.test(match[2]!) && match[3]!.trim() !== '')
+    .map((match) => match[3]!);
+}
+
 /**
  * What a browser downloads for a widget document before it runs: the entry script, its
  * modulepreloads and stylesheets named in the HTML, and every chunk they import statically.
+ * (Inline styles and scripts: widgetDocumentInline.)
  */
 export function widgetDocumentFiles(widget: string): string[] {
   const html = fs.readFileSync(path.join(DIST, 'widgets', widget, 'index.html'), 'utf8');
@@ -107,6 +130,12 @@ export function measureSizes(): SizeResult {
       (dir) =>
         dir.isDirectory() && fs.existsSync(path.join(DIST, 'widgets', dir.name, 'index.html')),
     )
-    .map((dir) => entry(`Widget \`${dir.name}\` (JS + CSS)`, widgetDocumentFiles(dir.name)));
+    .map((dir) =>
+      entry(
+        `Widget \`${dir.name}\` (JS + CSS)`,
+        widgetDocumentFiles(dir.name),
+        widgetDocumentInline(dir.name),
+      ),
+    );
   return { sdk, widgets };
 }

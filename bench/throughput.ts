@@ -1,6 +1,6 @@
 import { createHash, generateKeyPairSync } from 'node:crypto';
-import autocannon from 'autocannon';
 import { CompactEncrypt, type JWK, importJWK } from 'jose';
+import { percentile, runLoad } from './load-client.js';
 import { ALL_CPUS, BenchPlatform, pinSelf, pool } from './platform.js';
 
 export interface LoadLevel {
@@ -92,8 +92,8 @@ function pinFor(index: number): string {
 }
 
 /**
- * Runs autocannon against one endpoint with a pre-built queue of bodies and tokens (each request
- * consumes its own single-use token), and measures the server's CPU while it runs.
+ * Loads one endpoint with a pre-built queue of bodies and tokens (each request consumes its own
+ * single-use token), and measures the server's CPU while it runs.
  */
 async function load(
   platform: BenchPlatform,
@@ -102,75 +102,36 @@ async function load(
   queue: { token: string; body: string }[],
   expectedStatus = 200,
 ): Promise<LoadLevel> {
-  let expected = 0;
-  let next = 0;
-  let firstSentAt = 0;
-  let lastAnsweredAt = 0;
-  let firstSentUs = 0;
-  let lastAnsweredUs = 0;
-  const requests = queue.length - concurrency;
   const cpuBefore = platform.cpuMs();
-  const clientBefore = process.cpuUsage();
-  const result = await autocannon({
-    url: platform.loopbackUrl,
-    connections: concurrency,
-    pipelining: 1,
-    amount: requests,
-    timeout: 30,
-    requests: [
-      {
-        method: 'POST',
-        path,
-        setupRequest: (request) => {
-          const item = queue[next++];
-          if (!item) return null;
-          if (!firstSentAt) {
-            firstSentAt = performance.now();
-            firstSentUs = monotonicUs();
-          }
-          return {
-            ...request,
-            headers: {
-              'content-type': 'application/json',
-              authorization: `Bearer ${item.token}`,
-            },
-            body: item.body,
-          };
-        },
-        onResponse: (status) => {
-          lastAnsweredAt = performance.now();
-          lastAnsweredUs = monotonicUs();
-          if (status === expectedStatus) expected++;
-        },
-      },
-    ],
-  });
-  // autocannon's own start/finish are on its one-second ticker: time the requests themselves.
-  const wallMs = lastAnsweredAt - firstSentAt;
+  const run = await runLoad(
+    { host: '127.0.0.1', port: platform.port },
+    concurrency,
+    queue.map(({ token, body }) => ({
+      method: 'POST',
+      path,
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body,
+    })),
+  );
   const cpuMs = platform.cpuMs() - cpuBefore;
-  const client = process.cpuUsage(clientBefore);
-  const clientCores = (client.user + client.system) / 1000 / wallMs;
-  const seconds = wallMs / 1000;
-  const ok = expected;
+  const ok = run.statuses.get(expectedStatus) ?? 0;
   return {
     concurrency,
-    requests,
+    requests: queue.length,
     ok,
-    failed: requests - ok,
-    rps: ok / seconds,
-    p50Ms: result.latency.p50,
-    p99Ms: result.latency.p99,
-    serverCores: cpuMs / wallMs,
-    clientCores,
-    windowUs: [firstSentUs, lastAnsweredUs],
+    failed: queue.length - ok,
+    rps: ok / (run.wallMs / 1000),
+    p50Ms: Math.round(percentile(run.latenciesMs, 0.5)),
+    p99Ms: Math.round(percentile(run.latenciesMs, 0.99)),
+    serverCores: cpuMs / run.wallMs,
+    clientCores: run.clientCores,
+    windowUs: run.windowUs,
   };
 }
 
-const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
-
 /**
  * Set-PIN and reveal throughput and latency of the real server (its own process) over loopback,
- * at several concurrency levels, driven by autocannon in this process (the other core).
+ * at several concurrency levels, driven by bench/load-client.ts in this process.
  */
 export async function measureThroughput(options: ThroughputOptions): Promise<ThroughputResult> {
   const log = options.log ?? (() => undefined);
