@@ -79,6 +79,9 @@ export interface CardServiceOptions {
  * The card core: card products, cards, and the one entry point through which every change to a
  * card goes (`change`). The state machine (state-machine.ts) decides; this writes.
  */
+/** Products kept in memory at most; past it the cache starts again (products are few). */
+const PRODUCT_CACHE_SIZE = 10_000;
+
 export class CardService implements PanReader {
   constructor(
     private readonly store: Store,
@@ -86,10 +89,12 @@ export class CardService implements PanReader {
     private readonly pans: PanVault,
     /** RANDOM issuance stores the card's PIN in the issuance transaction. */
     private readonly pins: PinRecords,
-    /** Issuing an offline-PIN card personalizes its chip in the same transaction. */
     /** Issuing an offline-PIN card personalizes its simulated chip (DEMO_MODE only). */
     private readonly chips: ChipPersonalizer | undefined,
   ) {}
+
+  /** Committed products by id (they never change): see `getProduct`. */
+  private readonly products = new Map<string, CardProduct>();
 
   get currentPanKeyId(): string {
     return this.pans.currentKeyId;
@@ -154,9 +159,18 @@ export class CardService implements PanReader {
     return product;
   }
 
+  /**
+   * A product, committed. Products never change once created (no route or statement updates
+   * or deletes one), so each is read from the store once per process: every instance sees the
+   * same row for as long as it runs (docs/performance.md).
+   */
   async getProduct(id: string): Promise<CardProduct> {
+    const cached = this.products.get(id);
+    if (cached) return cached;
     const product = await this.store.read.getProduct(id);
     if (!product) throw notFound('card product', id);
+    if (this.products.size >= PRODUCT_CACHE_SIZE) this.products.clear();
+    this.products.set(id, product);
     return product;
   }
 
@@ -351,7 +365,11 @@ export class CardService implements PanReader {
   async lock(tx: Repositories, cardId: string): Promise<{ card: Card; product: CardProduct }> {
     const card = await tx.lockCard(cardId);
     if (!card) throw notFound('card', cardId);
-    const product = await tx.getProduct(card.cardProductId);
+    // A locked card's product is committed (created before the card, never changed): the
+    // cache's copy, else the row read in this transaction (not cached: the transaction may
+    // have created it and may yet roll back).
+    const product =
+      this.products.get(card.cardProductId) ?? (await tx.getProduct(card.cardProductId));
     if (!product) throw new Error(`card ${cardId} has no product`);
     return { card, product };
   }
