@@ -74,11 +74,7 @@ const hostPage = (platformUrl: string) => `<!doctype html>
   window.benchMount = (widget, token) => new Promise((resolve, reject) => {
     const started = performance.now();
     const mounted = sdk.mount('#slot', { widget, token });
-    mounted.on('load', () => {
-      // On the clock every frame shares (timeOrigin + now), for the frame's requests.
-      window.benchLoadedAt = performance.timeOrigin + performance.now();
-      resolve(performance.now() - started);
-    });
+    mounted.on('load', () => resolve(performance.now() - started));
     mounted.on('error', (error) => reject(new Error(JSON.stringify(error))));
   });
   // The floor: a cross-origin iframe with a trivial document from the platform.
@@ -220,28 +216,27 @@ async function mountOnce(
     const frame = page
       .frames()
       .find((candidate) => candidate.url().includes(`/widgets/${widget}/`));
-    const loadedAt = await page.evaluate(() => (window as any).benchLoadedAt as number);
-    // Only what the frame asked for before `load`: what it fetches once usable (jose, for a
-    // submit or reveal to come) is not on the path to `load`.
+    // Only what the frame asked for before it sent `load` (its User Timing mark, LOAD_MARK in
+    // widgets/runtime/boot.tsx): what it fetches once usable (jose, for a submit or reveal to
+    // come) is not on the path to `load`.
     const requests = frame
-      ? await frame.evaluate(
-          (loaded) =>
-            [
-              ...performance.getEntriesByType('navigation'),
-              ...performance.getEntriesByType('resource'),
-            ]
-              .filter((entry) => performance.timeOrigin + entry.startTime <= loaded)
-              .map((entry) => {
-                const timing = entry as PerformanceResourceTiming;
-                return {
-                  name: timing.name,
-                  startTime: timing.startTime,
-                  responseEnd: timing.responseEnd,
-                  transferSize: timing.transferSize,
-                };
-              }),
-          loadedAt,
-        )
+      ? await frame.evaluate((mark) => {
+          const loaded = performance.getEntriesByName(mark)[0]?.startTime ?? Infinity;
+          return [
+            ...performance.getEntriesByType('navigation'),
+            ...performance.getEntriesByType('resource'),
+          ]
+            .filter((entry) => entry.startTime <= loaded)
+            .map((entry) => {
+              const timing = entry as PerformanceResourceTiming;
+              return {
+                name: timing.name,
+                startTime: timing.startTime,
+                responseEnd: timing.responseEnd,
+                transferSize: timing.transferSize,
+              };
+            });
+        }, 'pin-widgets:load')
       : [];
     return { ms, requests };
   } finally {

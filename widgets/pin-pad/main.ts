@@ -1,5 +1,5 @@
 import './styles.css';
-import { fetchPlatformKey } from '../runtime/api.js';
+import { fetchPlatformKey } from '../runtime/request.js';
 import { MAX_PIN_DIGITS, MIN_PIN_DIGITS, PinEntry } from './entry.js';
 import { type PinPadEvent, isPinPadPrompt } from './messages.js';
 

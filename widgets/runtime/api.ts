@@ -1,8 +1,7 @@
-import type { JWK } from 'jose';
 import type { WidgetType } from '../protocol/messages.js';
 import { type DpopKey, dpopKey } from './crypto.js';
 import type { Host } from './host.js';
-import { ApiFailure, bearerHeaders, send } from './request.js';
+import { ApiFailure, type PlatformKey, bearerHeaders, fetchPlatformKey, send } from './request.js';
 
 export { ApiFailure };
 
@@ -97,26 +96,20 @@ export class WidgetApi {
 }
 
 /**
- * The session query both widgets render from. Boot starts it as soon as the token is known,
- * before the first render, so it is not one render later on the path to `load`.
+ * The session query every widget renders from. Boot fetches it (the early script's call when it
+ * made one) before the first render, so the first render is the usable widget.
  */
-export function sessionQuery(api: WidgetApi) {
+export function sessionQuery(api: WidgetApi, early?: Promise<WidgetSession>) {
   return {
     queryKey: ['session'],
-    queryFn: () => api.call<WidgetSession>('GET', '/v1/widget/session'),
+    queryFn: () => early ?? api.call<WidgetSession>('GET', '/v1/widget/session'),
   };
 }
 
-/** The platform's PIN-transport key. The document preloads /v1/pin_keys, so this is instant. */
-export async function fetchPlatformKey(): Promise<JWK & { kid: string }> {
-  let response: Response;
-  try {
-    response = await fetch('/v1/pin_keys', { credentials: 'same-origin' });
-  } catch {
-    throw new ApiFailure('NETWORK_ERROR', 0);
-  }
-  const jwks = (await response.json()) as { keys: (JWK & { kid: string })[] };
-  const key = jwks.keys[0];
-  if (!response.ok || !key) throw new ApiFailure('SERVER_ERROR', response.status);
-  return key;
+/** Set PIN's platform key; boot fetches it (the early script's request) before the first render. */
+export function platformKeyQuery(early?: Promise<PlatformKey>) {
+  return {
+    queryKey: ['pin-key'],
+    queryFn: () => early ?? fetchPlatformKey(),
+  };
 }

@@ -1,5 +1,6 @@
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { type ComponentType, StrictMode, useEffect, useMemo, useRef, useState } from 'react';
+import { flushSync } from 'react-dom';
 import { createRoot } from 'react-dom/client';
 import {
   type Appearance,
@@ -17,8 +18,16 @@ import {
   messages,
 } from '../ui/i18n.js';
 import { applyAppearance } from '../ui/theme.js';
-import { ApiFailure, Credentials, WidgetApi, sessionQuery } from './api.js';
-import { StartFailure, hasPrefixedCrypto, refuse, startWidget } from './early.js';
+import {
+  ApiFailure,
+  Credentials,
+  WidgetApi,
+  type WidgetSession,
+  platformKeyQuery,
+  sessionQuery,
+} from './api.js';
+import { preloadJose } from './crypto.js';
+import { StartFailure, type WidgetStart, hasPrefixedCrypto, refuse, startWidget } from './early.js';
 import type { Host } from './host.js';
 import { CeremonyFailure } from './passkey.js';
 
@@ -31,9 +40,13 @@ export interface WidgetContext {
   onCommand(handler: (type: HostMessage['type']) => void): () => void;
 }
 
+/** The User Timing mark of the moment `load` is sent (bench/tti.ts: what was fetched before). */
+const LOAD_MARK = 'pin-widgets:load';
+
 /**
  * Tells the host once that the widget is ready (`load`) or could not start (`error`), however
- * often the queries behind `ready` and `error` settle or re-render.
+ * often the queries behind `ready` and `error` settle or re-render. Once usable, the widget
+ * loads what only a submit or a reveal needs (jose), in a task after `load`'s.
  */
 export function useAnnounce(ctx: WidgetContext, ready: boolean, error: unknown): void {
   const announced = useRef(false);
@@ -44,9 +57,27 @@ export function useAnnounce(ctx: WidgetContext, ready: boolean, error: unknown):
       const { code, text } = messageFor(error, ctx.t);
       ctx.host.send('error', { code, message: text, failedFields: [] });
     } else {
+      performance.mark(LOAD_MARK);
       ctx.host.send('load', {});
+      setTimeout(preloadJose, 0);
     }
   }, [ctx, ready, error]);
+}
+
+/**
+ * What the widget reads on its first render, each query answered by the request the early
+ * script already made for it (the session; Set PIN's platform key). With a bearer token those
+ * requests are on their way before the bundle runs: boot waits for them, so the first render is
+ * the usable widget (or why it cannot be), with no loading state and no second render on the
+ * path to `load`.
+ */
+function startupQueries(
+  api: WidgetApi,
+  started: WidgetStart,
+): { queryKey: string[]; queryFn: () => Promise<unknown> }[] {
+  const session = sessionQuery(api, started.session() as Promise<WidgetSession> | undefined);
+  const platformKey = started.platformKey();
+  return platformKey ? [session, platformKeyQuery(platformKey)] : [session];
 }
 
 /** How long a framed widget waits for its host's `init` (the SDK's own bound is 10 s). */
@@ -169,6 +200,8 @@ export async function boot(
 
   const commandHandlers = new Set<(type: HostMessage['type']) => void>();
   let appearanceListener: ((appearance: Appearance) => void) | undefined;
+  // `update`s that come before the first render are applied by it, not dropped.
+  const earlyUpdates: Appearance[] = [];
   let credentials: Credentials | undefined;
   started.onMessage((message) => {
     switch (message.type) {
@@ -181,7 +214,8 @@ export async function boot(
         credentials?.refuse();
         return;
       case 'update':
-        appearanceListener?.(message.payload);
+        if (appearanceListener) appearanceListener(message.payload);
+        else earlyUpdates.push(message.payload);
         return;
       default:
         commandHandlers.forEach((handler) => handler(message.type));
@@ -209,8 +243,6 @@ export async function boot(
     fatal(messageFor(refuse(host, 'INVALID_OPTIONS', message, 'token'), english).text);
     return;
   }
-  await loadLocale(options.locale);
-
   credentials = new Credentials(
     host,
     widgetTypeOf(widget),
@@ -224,11 +256,11 @@ export async function boot(
       mutations: { retry: false },
     },
   });
-  // On the path to `load`: the early script's call when it made one, else one now, while React
-  // renders (not in the first render's effect).
-  const session = sessionQuery(api);
-  const early = started.session() as ReturnType<typeof session.queryFn> | undefined;
-  void queries.prefetchQuery(early ? { ...session, queryFn: () => early } : session);
+  // A failed query is kept as such (the first render shows why, and `error` tells the host).
+  const startup = startupQueries(api, started).map((query) => queries.prefetchQuery(query));
+  // A DPoP widget's session waits for the host to mint a token: meanwhile it renders, so it
+  // shows it is loading, or says at once why it cannot run (a webview without passkeys).
+  await Promise.all([loadLocale(options.locale), ...(token ? startup : [])]);
 
   function Root() {
     const [appearance, setAppearance] = useState<Appearance>(options);
@@ -237,6 +269,7 @@ export async function boot(
         void loadLocale(next.locale).then(() =>
           setAppearance((current) => ({ ...current, ...next })),
         );
+      earlyUpdates.splice(0).forEach(appearanceListener);
       return () => {
         appearanceListener = undefined;
       };
@@ -264,13 +297,21 @@ export async function boot(
     return <App ctx={ctx} />;
   }
 
-  const container = document.getElementById('root')!;
-  createRoot(container).render(
-    <StrictMode>
-      <QueryClientProvider client={queries}>
-        <Root />
-      </QueryClientProvider>
-    </StrictMode>,
+  // A task of its own. When everything was fetched before the bundle ran, this is still the
+  // parser's task, and Blink ends it with DOMContentLoaded's work (a forced layout of whatever
+  // was rendered): Chromium hands the host our `load` only when the task is over.
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  const root = createRoot(document.getElementById('root')!);
+  // Rendered now, not in a task React schedules: what it reads is all there, and its effects
+  // (useAnnounce's `load`) run before this task ends.
+  flushSync(() =>
+    root.render(
+      <StrictMode>
+        <QueryClientProvider client={queries}>
+          <Root />
+        </QueryClientProvider>
+      </StrictMode>,
+    ),
   );
 
   let lastHeight = -1;

@@ -1,13 +1,13 @@
 import type { HostMessage, HostMessages, WidgetKind } from '../protocol/messages.js';
 import { describeProblem } from '../protocol/options.js';
 import { type Host, HostError, type StartCode, connectHost } from './host.js';
-import { bearerHeaders, send } from './request.js';
+import { type PlatformKey, bearerHeaders, fetchPlatformKey, send } from './request.js';
 
 /**
  * The start of a widget document that does not wait for the app's bundle. The documents load
- * this small module as their first script, so the handshake with the host and the session call
- * happen while React and jose (most of the bytes) are still downloading: on a slow network the
- * session is there before the app can render, instead of one round trip after it.
+ * this small module as their first script (async: it runs as soon as it is fetched), so the
+ * handshake with the host, the session call and Set PIN's platform key happen while React (most
+ * of the bytes) is still downloading: the app's first render then has what it reads.
  */
 export interface WidgetStart {
   host: Host;
@@ -15,6 +15,8 @@ export interface WidgetStart {
   init: Promise<HostMessages['init']>;
   /** The session call, started as soon as a bearer token arrived (fetchToken mode: none). */
   session(): Promise<unknown> | undefined;
+  /** Set PIN's platform key, asked for at once: it is public (other widgets: none). */
+  platformKey(): Promise<PlatformKey> | undefined;
   /** Every later host message goes to `handler`; those that came before are replayed first. */
   onMessage(handler: (message: HostMessage) => void): void;
 }
@@ -61,6 +63,8 @@ function start(widget: WidgetKind): WidgetStart | StartFailure {
   if (!cryptoPossible()) {
     return refuse(host, 'INSECURE_CONTEXT', 'The widget needs a secure context (https).');
   }
+  const platformKey = widget === 'set-pin' ? fetchPlatformKey() : undefined;
+  platformKey?.catch(() => undefined);
   const inbox: HostMessage[] = [];
   let deliver: ((message: HostMessage) => void) | undefined;
   let session: Promise<unknown> | undefined;
@@ -104,6 +108,7 @@ function start(widget: WidgetKind): WidgetStart | StartFailure {
     host,
     init,
     session: () => session,
+    platformKey: () => platformKey,
     onMessage(handler) {
       deliver = handler;
       inbox.splice(0).forEach(handler);

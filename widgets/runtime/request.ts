@@ -1,3 +1,5 @@
+import type { JWK } from 'jose';
+
 /** An API refusal, with the platform's stable code (or NETWORK_ERROR when it never answered). */
 export class ApiFailure extends Error {
   constructor(
@@ -54,4 +56,24 @@ export function bearerHeaders(token: string, parentOrigin: string | null): Recor
     authorization: `Bearer ${token}`,
     ...(parentOrigin ? { 'pin-widget-parent-origin': parentOrigin } : {}),
   };
+}
+
+/** The platform's PIN-transport key, as /v1/pin_keys lists it. */
+export type PlatformKey = JWK & { kid: string };
+
+/**
+ * The platform key. Public, so the early script asks for it at once, beside the handshake, and
+ * the document preloads it: Set PIN is usable only with it.
+ */
+export async function fetchPlatformKey(): Promise<PlatformKey> {
+  let response: Response;
+  try {
+    response = await fetch('/v1/pin_keys', { credentials: 'same-origin' });
+  } catch {
+    throw new ApiFailure('NETWORK_ERROR', 0);
+  }
+  const jwks = (await response.json().catch(() => ({}))) as { keys?: PlatformKey[] };
+  const key = jwks.keys?.[0];
+  if (!response.ok || !key) throw new ApiFailure('SERVER_ERROR', response.status);
+  return key;
 }

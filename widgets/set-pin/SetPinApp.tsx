@@ -1,6 +1,6 @@
 import { useMutation, useQuery } from '@tanstack/react-query';
 import { type FormEvent, useEffect, useRef, useState } from 'react';
-import { fetchPlatformKey, sessionQuery } from '../runtime/api.js';
+import { platformKeyQuery, sessionQuery } from '../runtime/api.js';
 import { type WidgetContext, messageFor, useAnnounce } from '../runtime/boot.js';
 import { encryptPin } from '../runtime/crypto.js';
 import { PinField } from '../ui/PinField.js';
@@ -50,7 +50,7 @@ export function SetPinApp({ ctx }: { ctx: WidgetContext }) {
   const currentPinInput = useRef<HTMLInputElement>(null);
   const pinInput = useRef<HTMLInputElement>(null);
   const session = useQuery(sessionQuery(api));
-  const platformKey = useQuery({ queryKey: ['pin-key'], queryFn: fetchPlatformKey });
+  const platformKey = useQuery(platformKeyQuery());
   const card = session.data?.card;
   const title = t.widgetTitle;
   const length = card?.pin_length ?? 4;
