@@ -75,13 +75,13 @@ export interface CardServiceOptions {
   demoMode: boolean;
 }
 
+/** Products kept in memory at most; past it the cache starts again (products are few). */
+const PRODUCT_CACHE_SIZE = 10_000;
+
 /**
  * The card core: card products, cards, and the one entry point through which every change to a
  * card goes (`change`). The state machine (state-machine.ts) decides; this writes.
  */
-/** Products kept in memory at most; past it the cache starts again (products are few). */
-const PRODUCT_CACHE_SIZE = 10_000;
-
 export class CardService implements PanReader {
   constructor(
     private readonly store: Store,
