@@ -109,10 +109,3 @@ export async function runLoad(
     clientCores: (cpu.user + cpu.system) / 1000 / wallMs,
   };
 }
-
-/** The value below which `fraction` of `values` lie (nearest rank). */
-export function percentile(values: readonly number[], fraction: number): number {
-  if (values.length === 0) return 0;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil(fraction * sorted.length) - 1)]!;
-}

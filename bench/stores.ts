@@ -7,6 +7,7 @@ import pg from 'pg';
 import { rotateTransportKey } from '../demo-server/pins/transport-keys.js';
 import { startTestCluster } from '../demo-server/testing/postgres.js';
 import { BenchPlatform, freePort, pool } from './platform.js';
+import { percentile } from './stats.js';
 import { setPinBody } from './throughput.js';
 
 /** One backend set-up: SQLite (one process), or PostgreSQL with one or more instances. */
@@ -34,8 +35,6 @@ export interface StoresOptions {
 }
 
 const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const percentile = (sorted: number[], p: number) =>
-  sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? 0;
 
 /**
  * Set-PIN throughput and 10,000-card issuance on each backend (docs/store.md): SQLite, PostgreSQL
@@ -151,7 +150,6 @@ async function measureOne(
       if (response.status === 200) ok++;
     });
     const seconds = (performance.now() - started) / 1000;
-    latencies.sort((a, b) => a - b);
     const setPin = {
       requests: queue.length,
       ok,

@@ -1,7 +1,8 @@
 import { createHash, generateKeyPairSync } from 'node:crypto';
 import { CompactEncrypt, type JWK, importJWK } from 'jose';
-import { percentile, runLoad } from './load-client.js';
+import { runLoad } from './load-client.js';
 import { ALL_CPUS, BenchPlatform, pinSelf, pool } from './platform.js';
+import { percentile } from './stats.js';
 
 export interface LoadLevel {
   concurrency: number;
@@ -121,8 +122,8 @@ async function load(
     ok,
     failed: queue.length - ok,
     rps: ok / (run.wallMs / 1000),
-    p50Ms: Math.round(percentile(run.latenciesMs, 0.5)),
-    p99Ms: Math.round(percentile(run.latenciesMs, 0.99)),
+    p50Ms: Math.round(percentile(run.latenciesMs, 50)),
+    p99Ms: Math.round(percentile(run.latenciesMs, 99)),
     serverCores: cpuMs / run.wallMs,
     clientCores: run.clientCores,
     windowUs: run.windowUs,

@@ -2,6 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type Browser, type CDPSession, type Page, chromium } from '@playwright/test';
 import { BenchPlatform } from './platform.js';
+import { percentile } from './stats.js';
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const CHROMIUM_ARGS = [
@@ -87,13 +88,6 @@ const hostPage = (platformUrl: string) => `<!doctype html>
   });
   window.benchReady = true;
 </script></body></html>`;
-
-export function percentile(values: readonly number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  if (sorted.length === 0) return NaN;
-  const rank = Math.ceil((p / 100) * sorted.length) - 1;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, rank))]!;
-}
 
 /**
  * Sequential round trips, from the iframe's Resource Timing: a request's chain is the longest
