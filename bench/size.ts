@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
+import { inlineElements } from '../demo-server/http/widget-assets.js';
 import { ROOT } from './platform.js';
 
 export interface SizeEntry {
@@ -81,9 +82,8 @@ function staticImports(file: string): string[] {
 /** The text of the document's inline `<style>` and `<script>` elements: its own JS and CSS. */
 export function widgetDocumentInline(widget: string): string[] {
   const html = fs.readFileSync(path.join(DIST, 'widgets', widget, 'index.html'), 'utf8');
-  return [...html.matchAll(/<(style|script)\b([^>]*)>([\s\S]*?)<\/\1>/gi)]
-    .filter((match) => !/\ssrc=/i.test(match[2]!) && match[3]!.trim() !== '')
-    .map((match) => match[3]!);
+  const { styles, scripts } = inlineElements(html);
+  return [...styles, ...scripts].filter((text) => text.trim() !== '');
 }
 
 /**

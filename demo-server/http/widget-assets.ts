@@ -58,17 +58,24 @@ const hashSource = (text: string) =>
   `'sha256-${crypto.createHash('sha256').update(text, 'utf8').digest('base64')}'`;
 
 /**
- * The hashes of `html`'s inline elements, over their exact text as CSP hashes it. A `<script>`
- * with a `src` is the file's, allowed by 'self', not by a hash.
+ * The exact text of `html`'s inline `<style>` and `<script>` elements: what CSP hashes, and
+ * what the document carries of its own CSS and JS (bench/size.ts). A `<script>` with a `src`
+ * is the file's, not inline.
  */
-export function inlineHashes(html: string): InlineHashes {
-  const styles = [...html.matchAll(/<style\b[^>]*>([\s\S]*?)<\/style>/gi)].map((match) =>
-    hashSource(match[1]!),
+export function inlineElements(html: string): { styles: string[]; scripts: string[] } {
+  const styles = [...html.matchAll(/<style\b[^>]*>([\s\S]*?)<\/style>/gi)].map(
+    (match) => match[1]!,
   );
   const scripts = [...html.matchAll(/<script\b([^>]*)>([\s\S]*?)<\/script>/gi)]
     .filter((match) => !/\ssrc=/i.test(match[1]!))
-    .map((match) => hashSource(match[2]!));
+    .map((match) => match[2]!);
   return { styles, scripts };
+}
+
+/** The hashes of `html`'s inline elements, over their exact text as CSP hashes it. */
+export function inlineHashes(html: string): InlineHashes {
+  const { styles, scripts } = inlineElements(html);
+  return { styles: styles.map(hashSource), scripts: scripts.map(hashSource) };
 }
 
 /** A widget document as it is sent: its bytes in each encoding, and its headers. */
