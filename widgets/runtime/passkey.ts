@@ -5,7 +5,7 @@ import type {
   RegistrationResponseJSON,
 } from '@simplewebauthn/browser';
 import type * as WebAuthn from '@simplewebauthn/browser';
-import { ApiFailure } from './request.js';
+import { lazyChunk } from './request.js';
 
 /**
  * The passkey ceremonies of docs/step-up.md, run in this document (the platform's origin, so
@@ -13,20 +13,12 @@ import { ApiFailure } from './request.js';
  * end with a credential ends with a CeremonyFailure and its stable code, never a hang.
  */
 
-let loading: Promise<typeof WebAuthn> | undefined;
-
 /**
- * The WebAuthn helpers, loaded once. A chunk of its own: only the widgets that run a ceremony
- * fetch it (the enroll document, a reveal on a PASSKEY product), so the others stay within their
- * size budget. A failed load is a network error, and the next ceremony tries again.
+ * The WebAuthn helpers, loaded once (lazyChunk). A chunk of its own: only the widgets that run a
+ * ceremony fetch it (the enroll document, a reveal on a PASSKEY product), so the others stay
+ * within their size budget.
  */
-function library(): Promise<typeof WebAuthn> {
-  loading ??= import('@simplewebauthn/browser').catch(() => {
-    loading = undefined;
-    throw new ApiFailure('NETWORK_ERROR', 0);
-  });
-  return loading;
-}
+const library: () => Promise<typeof WebAuthn> = lazyChunk(() => import('@simplewebauthn/browser'));
 
 /** Starts loading the ceremonies as soon as one is likely, so they are there for the press. */
 export function preloadCeremonies(): void {

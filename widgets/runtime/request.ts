@@ -77,3 +77,18 @@ export async function fetchPlatformKey(): Promise<PlatformKey> {
   if (!response.ok || !key) throw new ApiFailure('SERVER_ERROR', response.status);
   return key;
 }
+
+/**
+ * A chunk of the widget's own (`load`: its dynamic import), fetched once, by the first caller.
+ * A failed fetch is a network error, and the next call tries again.
+ */
+export function lazyChunk<T>(load: () => Promise<T>): () => Promise<T> {
+  let loading: Promise<T> | undefined;
+  return () => {
+    loading ??= load().catch(() => {
+      loading = undefined;
+      throw new ApiFailure('NETWORK_ERROR', 0);
+    });
+    return loading;
+  };
+}
