@@ -125,9 +125,13 @@ const CODES = new Set(Object.keys(ErrorCodes));
 /** The codes each operation answered (`METHOD /path/{param}`): all must be documented by it. */
 const answered = new Map<string, Set<ErrorCode>>();
 
-/** The OpenAPI operation a request reached, or undefined (no route: ROUTE_NOT_FOUND). */
+/**
+ * The OpenAPI operation a request reached, or undefined (no route: ROUTE_NOT_FOUND). The path is
+ * the one the server sees: a generated path parameter of `.` or `..` is a dot segment, which the
+ * URL parser removes (RFC 3986 §5.2.4), so `/v1/simulations/cards/../advance` reaches no route.
+ */
 function operationOf(method: string, url: string): string | undefined {
-  const pathname = url.split('?')[0]!;
+  const { pathname } = new URL(url, 'http://localhost');
   const route = Object.keys(spec.paths).find((template) =>
     new RegExp(`^${template.replace(/\{[^}]+\}/g, '[^/]+')}$`).test(pathname),
   );
@@ -703,6 +707,8 @@ describe('hand-picked transport-level bad input', () => {
       ['PUT', '/v1/cards', 'an unknown method', ['ROUTE_NOT_FOUND']],
       ['DELETE', `/v1/cards/${world.activeCard}`, 'a method the route lacks', ['ROUTE_NOT_FOUND']],
       ['GET', '/v1/card_products/', 'a trailing slash', ['ROUTE_NOT_FOUND', 'INVALID_FIELD']],
+      // A card id of `..` is a dot segment: the path is /v1/simulations/advance, which no route has.
+      ['POST', '/v1/simulations/cards/../advance', 'a dot-segment card id', ['ROUTE_NOT_FOUND']],
     ];
     for (const [method, url, label, codes] of cases) {
       await refuse(label, { method: method as 'GET', url, headers: api }, codes);
