@@ -2,11 +2,13 @@ import { type KeyObject, createPrivateKey } from 'node:crypto';
 import { parentPort } from 'node:worker_threads';
 import { PinJweError, decryptPinJwe, encryptForReveal, importRevealKey } from './jwe.js';
 import type { WorkerAnswer, WorkerRequest } from './jwe-workers.js';
+import { installSynchronousSubtle } from './sync-subtle.js';
 
 /**
  * A JOSE worker thread (docs/performance.md, "Both cores"): the same `jwe.ts` functions as the
  * request thread would call, on keys the request thread hands over once each.
  */
+installSynchronousSubtle();
 const port = parentPort!;
 const keys = new Map<number, KeyObject>();
 
