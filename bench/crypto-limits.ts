@@ -8,6 +8,7 @@ import {
 } from 'node:crypto';
 import { CompactEncrypt, compactDecrypt } from 'jose';
 import { importRevealKey } from '../demo-server/pins/jwe.js';
+import { synchronousSubtle } from '../demo-server/pins/sync-subtle.js';
 
 /**
  * Operations per second of `work` on this thread, with `inFlight` operations awaited at once
@@ -32,9 +33,23 @@ async function rate(work: () => unknown, seconds: number, inFlight = 1): Promise
   return (counts.reduce((a, b) => a + b, 0) * 1000) / (performance.now() - start);
 }
 
+/** Runs `work` with `subtle` as the `crypto.subtle` jose calls, as a JOSE worker thread has it. */
+async function withSubtle<T>(subtle: SubtleCrypto, work: () => Promise<T>): Promise<T> {
+  const installed = globalThis.crypto;
+  const crypto = { subtle, getRandomValues: installed.getRandomValues.bind(installed) };
+  Object.defineProperty(globalThis, 'crypto', { value: crypto, configurable: true });
+  try {
+    return await work();
+  } finally {
+    Object.defineProperty(globalThis, 'crypto', { value: installed, configurable: true });
+  }
+}
+
 export interface CryptoLimits {
-  /** jose compactDecrypt of a set-PIN JWE (ECDH-ES + A256GCM), as the server does it. */
+  /** jose compactDecrypt of a set-PIN JWE (ECDH-ES + A256GCM), as the request thread does it. */
   jweDecryptPerSec: number;
+  /** The same on the JOSE workers' SubtleCrypto (pins/sync-subtle.ts), as a worker does it. */
+  jweDecryptWorkerPerSec: number;
   /**
    * A reveal answer's crypto, as the server does it: the widget's public JWK imported (the
    * point checked) and jose CompactEncrypt to it; a different key each time.
@@ -90,6 +105,9 @@ export async function measureCryptoLimits(seconds = 1.5): Promise<CryptoLimits> 
     await rate(decrypt, seconds, 1),
     await rate(decrypt, seconds, 32),
   );
+  const jweDecryptWorkerPerSec = await withSubtle(synchronousSubtle(globalThis.crypto.subtle), () =>
+    rate(decrypt, seconds, 32),
+  );
   const jweEncryptPerSec = Math.max(
     await rate(encrypt, seconds, 1),
     await rate(encrypt, seconds, 32),
@@ -138,6 +156,7 @@ export async function measureCryptoLimits(seconds = 1.5): Promise<CryptoLimits> 
 
   return {
     jweDecryptPerSec,
+    jweDecryptWorkerPerSec,
     jweEncryptPerSec,
     jweEncryptSameKeyPerSec,
     ecdhPerSec,

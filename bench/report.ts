@@ -14,8 +14,11 @@ export interface BenchResults {
   tti: TtiSeries[];
   crypto: CryptoLimits;
   throughput: ThroughputResult;
-  /** Set PIN with the server on both cores and its JOSE worker threads. */
-  bothCores: { levels: LoadLevel[]; workers: number };
+  /**
+   * Set PIN with the server on both cores and its JOSE worker threads, and the same server
+   * (the same worker threads) on one core.
+   */
+  bothCores: { levels: LoadLevel[]; workers: number; oneCore?: LoadLevel };
   scale: ScaleResult;
   /** SQLite, PostgreSQL with one instance and with two (docs/store.md), same client, same run. */
   stores: StoreRun[];
@@ -164,6 +167,18 @@ export function renderReport(results: BenchResults): string {
       `≥ ${times(BUDGETS.twoCoreSpeedup)}`,
       verdict(speedup >= BUDGETS.twoCoreSpeedup && level.failed === 0),
     ]);
+    // The same configuration on one core: what the second core adds, and nothing else.
+    const same = bothCores.oneCore;
+    if (same) {
+      rows.push([
+        `Set PIN, ${level.concurrency} concurrent, both cores ÷ one core running the same ${bothCores.workers} JOSE worker thread${bothCores.workers === 1 ? '' : 's'}`,
+        perSec(level.rps),
+        `one core, same worker threads: ${perSec(same.rps)} (server ${same.serverCores.toFixed(2)} cores)`,
+        times(level.rps / same.rps),
+        '—',
+        '—',
+      ]);
+    }
   }
   rows.push(
     ...loadRows(
@@ -191,6 +206,14 @@ export function renderReport(results: BenchResults): string {
       perSec(crypto.jweDecryptPerSec),
       `raw ECDH P-256 ${perSec(crypto.ecdhPerSec)} (diffieHellman) · ${perSec(crypto.ecdhComputeSecretPerSec)} (computeSecret)`,
       `${times(crypto.jweDecryptPerSec / crypto.ecdhPerSec)} of raw ECDH`,
+      '—',
+      '—',
+    ],
+    [
+      'Crypto floor, one core: the same JWE decrypt on the JOSE workers’ SubtleCrypto (pins/sync-subtle.ts)',
+      perSec(crypto.jweDecryptWorkerPerSec),
+      `on Node’s WebCrypto (the floor above): ${perSec(crypto.jweDecryptPerSec)}`,
+      times(crypto.jweDecryptWorkerPerSec / crypto.jweDecryptPerSec),
       '—',
       '—',
     ],

@@ -63,6 +63,19 @@ const bothCores = await measureThroughput({
   log,
 });
 
+log('Throughput, server on one core with the same JOSE worker threads…');
+const sameWorkersOneCore = await measureThroughput({
+  levels: [32],
+  endpoints: ['setPin'],
+  refusedFloor: false,
+  requestsFor: () => 4000,
+  cards: 200,
+  env: { CRYPTO_WORKERS: String(workers) },
+  serverCpus: '0',
+  clientCpus: '1',
+  log,
+});
+
 log('Scale: 10,000 cards…');
 const scale = await measureScale({ cards: 10_000, issuanceDelayMs: 200, timeoutMs: 240_000, log });
 
@@ -85,7 +98,7 @@ const results: BenchResults = {
   tti,
   crypto,
   throughput,
-  bothCores: { levels: bothCores.setPin, workers },
+  bothCores: { levels: bothCores.setPin, workers, oneCore: sameWorkersOneCore.setPin[0] },
   scale,
   stores,
 };
