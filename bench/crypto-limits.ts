@@ -165,3 +165,15 @@ export async function measureCryptoLimits(seconds = 1.5): Promise<CryptoLimits> 
     aesGcmBytesPerSec: bulkPerSec * bulk.length,
   };
 }
+
+/**
+ * The mean of the limits measured before and after the loads they bound: this VM's speed drifts
+ * from minute to minute, and a floor taken once, minutes from its load, drifts apart from it.
+ */
+export function meanLimits(before: CryptoLimits, after: CryptoLimits): CryptoLimits {
+  const mean = {} as CryptoLimits;
+  for (const name of Object.keys(before) as (keyof CryptoLimits)[]) {
+    mean[name] = (before[name] + after[name]) / 2;
+  }
+  return mean;
+}

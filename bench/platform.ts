@@ -118,6 +118,11 @@ export class BenchPlatform {
     return this.peakRssKb * 1024;
   }
 
+  /** Moves every thread of the server (JOSE workers and libuv's pool too) onto `cpus`. */
+  pin(cpus: string): void {
+    pinProcess(this.pid, cpus);
+  }
+
   /** CPU time (user + system) the server process has used so far, in ms. */
   cpuMs(): number {
     try {
@@ -201,5 +206,10 @@ export const ALL_CPUS = `0-${os.availableParallelism() - 1}`;
 
 /** Pins every thread of this process to `cpus` (a taskset list such as "1" or "0-1"). */
 export function pinSelf(cpus: string): void {
-  execFileSync('taskset', ['-a', '-p', '-c', cpus, String(process.pid)], { stdio: 'ignore' });
+  pinProcess(process.pid, cpus);
+}
+
+/** Moves every thread of process `pid` onto `cpus` (a taskset list). */
+function pinProcess(pid: number, cpus: string): void {
+  execFileSync('taskset', ['-a', '-p', '-c', cpus, String(pid)], { stdio: 'ignore' });
 }

@@ -3,7 +3,8 @@ import type { Machine } from './machine.js';
 import type { ScaleResult } from './scale.js';
 import type { SizeEntry, SizeResult } from './size.js';
 import type { StoreRun } from './stores.js';
-import type { LoadLevel, ThroughputResult } from './throughput.js';
+import { percentile } from './stats.js';
+import type { CoreScaling, LoadLevel, ThroughputResult } from './throughput.js';
 import type { TtiSeries } from './tti.js';
 
 export interface BenchResults {
@@ -12,13 +13,12 @@ export interface BenchResults {
   seconds: number;
   size: SizeResult;
   tti: TtiSeries[];
+  /** The floors: the mean of `cryptoRuns`, measured before and after the one-core loads. */
   crypto: CryptoLimits;
+  cryptoRuns: [CryptoLimits, CryptoLimits];
   throughput: ThroughputResult;
-  /**
-   * Set PIN with the server on both cores and its JOSE worker threads, and the same server
-   * (the same worker threads) on one core.
-   */
-  bothCores: { levels: LoadLevel[]; workers: number; oneCore?: LoadLevel };
+  /** Set PIN on one core and on both, the series loaded in turn (bench/throughput.ts). */
+  coreScaling: CoreScaling;
   scale: ScaleResult;
   /** SQLite, PostgreSQL with one instance and with two (docs/store.md), same client, same run. */
   stores: StoreRun[];
@@ -74,6 +74,46 @@ function sizeRow(entry: SizeEntry, budget: number | undefined, floor: string): R
 /** Requests per second per core the server used. */
 const perCore = (level: LoadLevel) => level.rps / Math.max(level.serverCores, 0.01);
 
+/** The load whose rate is the series' median (the series are short: 3 rounds). */
+function median(levels: readonly LoadLevel[]): LoadLevel {
+  const rate = percentile(
+    levels.map((level) => level.rps),
+    50,
+  );
+  return levels.find((level) => level.rps === rate)!;
+}
+
+const rates = (levels: readonly LoadLevel[]) =>
+  levels.map((level) => Math.round(level.rps).toLocaleString('en-US')).join(', ');
+
+/** Both cores over one core: the budget's row, and the same server pinned to one core. */
+function coreScalingRows(scaling: CoreScaling, crypto: CryptoLimits): Row[] {
+  const both = median(scaling.bothCores);
+  const one = median(scaling.oneCore);
+  const same = median(scaling.oneCoreSameWorkers);
+  const workers = `${scaling.workers} JOSE worker thread${scaling.workers === 1 ? '' : 's'}`;
+  const failed = [...scaling.bothCores, ...scaling.oneCore].some((level) => level.failed > 0);
+  const speedup = both.rps / one.rps;
+  return [
+    [
+      `Set PIN, ${scaling.concurrency} concurrent, server on both cores (${workers}), median of ${scaling.bothCores.length} rounds`,
+      `${perSec(both.rps)} (rounds: ${rates(scaling.bothCores)}) · p50 ${both.p50Ms} ms · p99 ${both.p99Ms} ms · server ${both.serverCores.toFixed(2)} cores, load generator ${both.clientCores.toFixed(2)} · ${times(setPinShare(both, crypto))} of JWE decrypt per core`,
+      `the default server on one core, loaded in turn with it: ${perSec(one.rps)} (rounds: ${rates(scaling.oneCore)})`,
+      times(speedup),
+      `≥ ${times(BUDGETS.twoCoreSpeedup)}`,
+      verdict(speedup >= BUDGETS.twoCoreSpeedup && !failed),
+    ],
+    [
+      `Set PIN, ${scaling.concurrency} concurrent, both cores ÷ the same server (${workers}) pinned to one core`,
+      perSec(both.rps),
+      `one core, same worker threads: ${perSec(same.rps)} (rounds: ${rates(scaling.oneCoreSameWorkers)})`,
+      times(both.rps / same.rps),
+      '—',
+      '—',
+    ],
+  ];
+}
+
 /** Set-PIN requests per second per server core, over the same run's JWE decryptions per core. */
 export function setPinShare(level: LoadLevel, crypto: CryptoLimits): number {
   return perCore(level) / crypto.jweDecryptPerSec;
@@ -100,7 +140,7 @@ function loadRows(
 }
 
 export function renderReport(results: BenchResults): string {
-  const { machine, size, tti, crypto, throughput, bothCores, scale } = results;
+  const { machine, size, tti, crypto, cryptoRuns, throughput, coreScaling, scale } = results;
   const header: Row = [
     'Measure',
     'Result',
@@ -156,30 +196,7 @@ export function renderReport(results: BenchResults): string {
       BUDGETS.setPinShareOfJweDecrypt,
     ),
   );
-  const oneCore = throughput.setPin.find((level) => level.concurrency === 32);
-  for (const level of bothCores.levels) {
-    const speedup = oneCore ? level.rps / oneCore.rps : 0;
-    rows.push([
-      `Set PIN, ${level.concurrency} concurrent, server on both cores (${bothCores.workers} JOSE worker thread${bothCores.workers === 1 ? '' : 's'})`,
-      `${perSec(level.rps)} · p50 ${level.p50Ms} ms · p99 ${level.p99Ms} ms · server ${level.serverCores.toFixed(2)} cores, load generator ${level.clientCores.toFixed(2)} · ${times(setPinShare(level, crypto))} of JWE decrypt per core`,
-      oneCore ? `the same load, server on one core: ${perSec(oneCore.rps)}` : '—',
-      times(speedup),
-      `≥ ${times(BUDGETS.twoCoreSpeedup)}`,
-      verdict(speedup >= BUDGETS.twoCoreSpeedup && level.failed === 0),
-    ]);
-    // The same configuration on one core: what the second core adds, and nothing else.
-    const same = bothCores.oneCore;
-    if (same) {
-      rows.push([
-        `Set PIN, ${level.concurrency} concurrent, both cores ÷ one core running the same ${bothCores.workers} JOSE worker thread${bothCores.workers === 1 ? '' : 's'}`,
-        perSec(level.rps),
-        `one core, same worker threads: ${perSec(same.rps)} (server ${same.serverCores.toFixed(2)} cores)`,
-        times(level.rps / same.rps),
-        '—',
-        '—',
-      ]);
-    }
-  }
+  rows.push(...coreScalingRows(coreScaling, crypto));
   rows.push(
     ...loadRows(
       'Reveal PIN',
@@ -203,7 +220,7 @@ export function renderReport(results: BenchResults): string {
   rows.push(
     [
       'Crypto floor, one core: JWE decrypt (jose, ECDH-ES + A256GCM, a new ephemeral key each)',
-      perSec(crypto.jweDecryptPerSec),
+      `${perSec(crypto.jweDecryptPerSec)} (mean of ${perSec(cryptoRuns[0].jweDecryptPerSec)} before the loads and ${perSec(cryptoRuns[1].jweDecryptPerSec)} after)`,
       `raw ECDH P-256 ${perSec(crypto.ecdhPerSec)} (diffieHellman) · ${perSec(crypto.ecdhComputeSecretPerSec)} (computeSecret)`,
       `${times(crypto.jweDecryptPerSec / crypto.ecdhPerSec)} of raw ECDH`,
       '—',
@@ -219,7 +236,7 @@ export function renderReport(results: BenchResults): string {
     ],
     [
       'Crypto floor, one core: reveal-answer JWE encrypt (the widget’s JWK imported, jose CompactEncrypt)',
-      perSec(crypto.jweEncryptPerSec),
+      `${perSec(crypto.jweEncryptPerSec)} (mean of ${perSec(cryptoRuns[0].jweEncryptPerSec)} and ${perSec(cryptoRuns[1].jweEncryptPerSec)})`,
       `jose CompactEncrypt to one imported key ${perSec(crypto.jweEncryptSameKeyPerSec)} · AES-256-GCM ${perSec(crypto.aesGcmSmallPerSec)} small messages · ${(crypto.aesGcmBytesPerSec / 1e9).toFixed(2)} GB/s bulk`,
       `${times(crypto.jweEncryptPerSec / crypto.jweEncryptSameKeyPerSec)} of the same-key rate`,
       '—',

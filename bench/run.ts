@@ -3,14 +3,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { format, resolveConfig } from 'prettier';
-import { measureCryptoLimits } from './crypto-limits.js';
+import { measureCryptoLimits, meanLimits } from './crypto-limits.js';
 import { describeMachine } from './machine.js';
 import { ALL_CPUS, ROOT, pinSelf } from './platform.js';
 import { type BenchResults, renderReport } from './report.js';
 import { measureScale } from './scale.js';
 import { measureSizes } from './size.js';
 import { measureStores } from './stores.js';
-import { measureThroughput } from './throughput.js';
+import { measureCoreScaling, measureThroughput } from './throughput.js';
 import { LOCALHOST, SLOW_4G, measureTti } from './tti.js';
 
 /**
@@ -36,10 +36,17 @@ const tti = await measureTti({
   log,
 });
 
-log('Crypto limits (one core)…');
-pinSelf('1');
-const crypto = await measureCryptoLimits();
-pinSelf(ALL_CPUS);
+/** The crypto floors, on one core (the load generator's, with the server stopped). */
+const cryptoLimits = async () => {
+  pinSelf('1');
+  try {
+    return await measureCryptoLimits();
+  } finally {
+    pinSelf(ALL_CPUS);
+  }
+};
+log('Crypto limits (one core), before the loads…');
+const cryptoBefore = await cryptoLimits();
 
 log('Throughput (server on core 0, the load generator on core 1)…');
 const throughput = await measureThroughput({
@@ -51,28 +58,17 @@ const throughput = await measureThroughput({
   log,
 });
 
-log('Throughput, server on both cores (JOSE worker threads)…');
-const workers = os.availableParallelism() - 1;
-const bothCores = await measureThroughput({
-  levels: [32],
-  endpoints: ['setPin'],
-  refusedFloor: false,
-  requestsFor: () => 8000,
-  cards: 200,
-  env: { CRYPTO_WORKERS: String(workers) },
-  log,
-});
+log('Crypto limits (one core), after the loads…');
+const cryptoAfter = await cryptoLimits();
+const crypto = meanLimits(cryptoBefore, cryptoAfter);
 
-log('Throughput, server on one core with the same JOSE worker threads…');
-const sameWorkersOneCore = await measureThroughput({
-  levels: [32],
-  endpoints: ['setPin'],
-  refusedFloor: false,
-  requestsFor: () => 4000,
+log('Set PIN on one core and on both, in turn (JOSE worker threads)…');
+const coreScaling = await measureCoreScaling({
+  concurrency: 32,
+  requests: 4000,
+  rounds: 3,
   cards: 200,
-  env: { CRYPTO_WORKERS: String(workers) },
-  serverCpus: '0',
-  clientCpus: '1',
+  workers: os.availableParallelism() - 1,
   log,
 });
 
@@ -97,8 +93,9 @@ const results: BenchResults = {
   size,
   tti,
   crypto,
+  cryptoRuns: [cryptoBefore, cryptoAfter],
   throughput,
-  bothCores: { levels: bothCores.setPin, workers, oneCore: sameWorkersOneCore.setPin[0] },
+  coreScaling,
   scale,
   stores,
 };

@@ -130,6 +130,151 @@ async function load(
   };
 }
 
+/** The platform's settings for a load: no quota, expiry or issuance may be what it measures. */
+const LOAD_ENV = {
+  ISSUANCE_DELAY_MS: '3600000',
+  WIDGET_TOKEN_TTL_S: '3600',
+  REVEAL_LIMIT_PER_HOUR: '10000',
+  // The bench reveals thousands of times in minutes.
+  REVEAL_LIMIT_PER_ACCOUNT_PER_HOUR: '100000',
+  REVEAL_LIMIT_TOTAL_PER_HOUR: '10000000',
+};
+
+/** `count` ACTIVE cards on a bearer-token product, one account each, with no webhooks. */
+async function activeCards(platform: BenchPlatform, count: number): Promise<string[]> {
+  await platform.unsubscribeAll();
+  const product = await platform.expect(201, 'POST', '/v1/card_products', {
+    name: 'Bench debit',
+    form: 'PHYSICAL',
+    pin_issuance_policy: 'NOT_REQUIRED',
+    allow_bearer_widget_tokens: true,
+  });
+  return pool(Array.from({ length: count }), 8, async (_, index) => {
+    const body15 = `4000001${String(index).padStart(7, '0')}0`.slice(0, 15);
+    const card = await platform.expect(201, 'POST', '/v1/cards', {
+      card_product_id: product.id,
+      account_id: `acct_bench_${index}`,
+      pan: withLuhn(body15),
+    });
+    await platform.expect(200, 'PATCH', `/v1/cards/${card.id}`, { card_status: 'ACTIVE' });
+    return card.id as string;
+  });
+}
+
+/** Makes set-PIN queues: each request with its own minted token and its own JWE. */
+async function setPinQueueFor(platform: BenchPlatform, cards: readonly string[]) {
+  const bodyFor = await setPinBody(platform);
+  return async (count: number) => {
+    const tokens = await mintTokens(platform, cards, 'SET_PIN', count);
+    return Promise.all(
+      tokens.map(async ({ token }, index) => ({
+        token,
+        body: await bodyFor(token, pinFor(index)),
+      })),
+    );
+  };
+}
+
+export interface CoreScaling {
+  concurrency: number;
+  workers: number;
+  /** One load per round each, in turn, so the machine's drift falls on all three alike. */
+  oneCore: LoadLevel[];
+  oneCoreSameWorkers: LoadLevel[];
+  bothCores: LoadLevel[];
+}
+
+/**
+ * What the second core adds to set PIN. Two servers run side by side, each idle while the
+ * other is loaded: the default one pinned to core 0 (no JOSE worker there), and one with
+ * `workers` JOSE worker threads. Each round loads the first, then the second pinned to core 0
+ * (all its threads), then the second on both cores, with the load generator beside it. A
+ * machine whose speed drifts from minute to minute (this VM's does, by ±20 %) moves all three
+ * series alike; the medians are what the report compares.
+ */
+export async function measureCoreScaling(options: {
+  concurrency: number;
+  requests: number;
+  rounds: number;
+  cards: number;
+  workers: number;
+  log?: (line: string) => void;
+}): Promise<CoreScaling> {
+  const log = options.log ?? (() => undefined);
+  const inline = await BenchPlatform.start(LOAD_ENV, { cpus: '0' });
+  const workers = await BenchPlatform.start({
+    ...LOAD_ENV,
+    CRYPTO_WORKERS: String(options.workers),
+  });
+  const result: CoreScaling = {
+    concurrency: options.concurrency,
+    workers: options.workers,
+    oneCore: [],
+    oneCoreSameWorkers: [],
+    bothCores: [],
+  };
+  try {
+    const count = options.requests + options.concurrency;
+    const queues = await Promise.all(
+      [inline, workers].map(async (platform) => {
+        const next = await setPinQueueFor(platform, await activeCards(platform, options.cards));
+        // First a short unmeasured load (the JIT's and SQLite's first-run costs), then the
+        // rounds: the workers' server is loaded twice per round, on one core and on both.
+        const rounds = [await next(Math.ceil(count / 4))];
+        const perRound = platform === inline ? 1 : 2;
+        for (let i = 0; i < options.rounds * perRound; i++) rounds.push(await next(count));
+        return rounds;
+      }),
+    );
+    const [[inlineWarmUp, ...inlineQueues], [workersWarmUp, ...workerQueues]] = queues as [
+      Queue[],
+      Queue[],
+    ];
+    await load(inline, '/v1/widget/pin', options.concurrency, inlineWarmUp!);
+    await load(workers, '/v1/widget/pin', options.concurrency, workersWarmUp!);
+    const run = async (
+      platform: BenchPlatform,
+      queue: Queue,
+      series: LoadLevel[],
+      label: string,
+      oneCore: boolean,
+    ) => {
+      if (oneCore) pinSelf('1');
+      try {
+        const level = await load(platform, '/v1/widget/pin', options.concurrency, queue);
+        series.push(level);
+        log(
+          `  ${label}: ${level.rps.toFixed(0)}/s, server ${level.serverCores.toFixed(2)} cores, ${level.failed} failed`,
+        );
+      } finally {
+        if (oneCore) pinSelf(ALL_CPUS);
+      }
+    };
+    for (let round = 0; round < options.rounds; round++) {
+      log(`  round ${round + 1} of ${options.rounds}`);
+      await run(inline, inlineQueues[round]!, result.oneCore, 'one core, default', true);
+      workers.pin('0');
+      try {
+        await run(
+          workers,
+          workerQueues[2 * round]!,
+          result.oneCoreSameWorkers,
+          'one core, same workers',
+          true,
+        );
+      } finally {
+        workers.pin(ALL_CPUS);
+      }
+      await run(workers, workerQueues[2 * round + 1]!, result.bothCores, 'both cores', false);
+    }
+    return result;
+  } finally {
+    await Promise.all([inline.stop(), workers.stop()]);
+  }
+}
+
+type Queue = { token: string; body: string }[];
+
 /**
  * Set-PIN and reveal throughput and latency of the real server (its own process) over loopback,
  * at several concurrency levels, driven by bench/load-client.ts in this process.
@@ -137,49 +282,18 @@ async function load(
 export async function measureThroughput(options: ThroughputOptions): Promise<ThroughputResult> {
   const log = options.log ?? (() => undefined);
   const platform = await BenchPlatform.start(
-    {
-      ISSUANCE_DELAY_MS: '3600000',
-      WIDGET_TOKEN_TTL_S: '3600',
-      REVEAL_LIMIT_PER_HOUR: '10000',
-      // The bench reveals thousands of times in minutes: no quota may be what it measures.
-      REVEAL_LIMIT_PER_ACCOUNT_PER_HOUR: '100000',
-      REVEAL_LIMIT_TOTAL_PER_HOUR: '10000000',
-      ...options.env,
-    },
+    { ...LOAD_ENV, ...options.env },
     options.serverCpus === undefined ? {} : { cpus: options.serverCpus },
   );
   if (options.clientCpus !== undefined) pinSelf(options.clientCpus);
   try {
-    await platform.unsubscribeAll();
-    const product = await platform.expect(201, 'POST', '/v1/card_products', {
-      name: 'Bench debit',
-      form: 'PHYSICAL',
-      pin_issuance_policy: 'NOT_REQUIRED',
-      allow_bearer_widget_tokens: true,
-    });
-    const cards = await pool(Array.from({ length: options.cards }), 8, async (_, index) => {
-      const body15 = `4000001${String(index).padStart(7, '0')}0`.slice(0, 15);
-      const card = await platform.expect(201, 'POST', '/v1/cards', {
-        card_product_id: product.id,
-        account_id: `acct_bench_${index}`,
-        pan: withLuhn(body15),
-      });
-      await platform.expect(200, 'PATCH', `/v1/cards/${card.id}`, { card_status: 'ACTIVE' });
-      return card.id as string;
-    });
-    const bodyFor = await setPinBody(platform);
+    const cards = await activeCards(platform, options.cards);
+    const setPinQueue = await setPinQueueFor(platform, cards);
 
     const endpoints = options.endpoints ?? ['setPin', 'reveal'];
     const setPin: LoadLevel[] = [];
     for (const concurrency of endpoints.includes('setPin') ? options.levels : []) {
-      const count = options.requestsFor(concurrency) + concurrency;
-      const tokens = await mintTokens(platform, cards, 'SET_PIN', count);
-      const queue = await Promise.all(
-        tokens.map(async ({ token }, index) => ({
-          token,
-          body: await bodyFor(token, pinFor(index)),
-        })),
-      );
+      const queue = await setPinQueue(options.requestsFor(concurrency) + concurrency);
       const level = await load(platform, '/v1/widget/pin', concurrency, queue);
       log(
         `  set PIN   c=${concurrency}: ${level.rps.toFixed(0)}/s, p50 ${level.p50Ms} ms, p99 ${level.p99Ms} ms, ${level.failed} failed, server ${level.serverCores.toFixed(2)} cores, client ${level.clientCores.toFixed(2)}`,

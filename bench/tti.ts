@@ -281,26 +281,28 @@ export async function measureTti(options: TtiOptions): Promise<TtiSeries[]> {
     });
     const series: TtiSeries[] = [];
     for (const profile of options.profiles) {
+      // Blank iframes and widgets in turn, so the machine's drift falls on floor and widget
+      // alike. Round 0 is not measured: the server's and the browser's first-run costs.
       const blanks: number[] = [];
-      for (let i = 0; i <= Math.min(10, options.mounts); i++) {
+      const mounts = new Map(options.widgets.map((widget) => [widget, [] as MountSample[]]));
+      for (let i = 0; i <= options.mounts; i++) {
         const ms = await blankOnce(browser, hostOrigin, profile);
         if (i > 0) blanks.push(ms);
+        for (const widget of options.widgets) {
+          const minted = await platform.expect(201, 'POST', `/v1/cards/${card.id}/widget_token`, {
+            widget_type: widget === 'set-pin' ? 'SET_PIN' : 'REVEAL_PIN',
+            origin: hostOrigin,
+          });
+          const sample = await mountOnce(browser, hostOrigin, widget, minted.widget_token, profile);
+          if (i > 0) mounts.get(widget)!.push(sample);
+        }
       }
       const blankIframeMedian = percentile(blanks, 50);
       log(
         `  blank cross-origin iframe, ${profile.name}: median ${blankIframeMedian.toFixed(0)} ms`,
       );
       for (const widget of options.widgets) {
-        const samples: MountSample[] = [];
-        // One unmeasured mount first: the server's and the browser's own first-run costs.
-        for (let i = 0; i <= options.mounts; i++) {
-          const minted = await platform.expect(201, 'POST', `/v1/cards/${card.id}/widget_token`, {
-            widget_type: widget === 'set-pin' ? 'SET_PIN' : 'REVEAL_PIN',
-            origin: hostOrigin,
-          });
-          const sample = await mountOnce(browser, hostOrigin, widget, minted.widget_token, profile);
-          if (i > 0) samples.push(sample);
-        }
+        const samples = mounts.get(widget)!;
         const times = samples.map((sample) => sample.ms);
         const trips = samples.map((sample) => roundTrips(sample.requests));
         const typical = trips.sort((a, b) => a.critical.length - b.critical.length)[
