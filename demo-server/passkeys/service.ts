@@ -310,7 +310,7 @@ export class PasskeyService {
     const framed = session.token.origin !== null;
     if (data.crossOrigin === true ? !framed : framed) return refuse();
     if (data.topOrigin !== undefined && data.topOrigin !== session.token.origin) return refuse();
-    const used = await this.store.transaction((tx) =>
+    const used = await this.sessions.transaction(session, (tx) =>
       tx.consumeWebauthnChallenge(data.challenge, session.token.id, check.purpose, Date.now()),
     );
     return used ?? refuse();

@@ -152,6 +152,8 @@ const ExportedPinBlock = withExamples(
   { format: 'ISO_9564_4', key_id: '4F1C2A', pin_block: '3E9A7C1D5B2F80416CA9E3D7B25F0148' },
 );
 const widgetSecurity: Record<string, string[]>[] = [{ widgetToken: [] }, { dpop: [] }];
+/** Set PIN and reveal record their DPoP `jti` in their own transaction (docs/performance.md). */
+const PROOF_IN_TRANSACTION = { proofInTransaction: true } as const;
 
 export function pinRoutes(
   app: FastifyInstance,
@@ -265,7 +267,14 @@ export function pinRoutes(
           security: widgetSecurity,
         },
       },
-      async (request) => pins.setPin(await sessions.authenticate(request, 'SET_PIN'), request.body),
+      async (request) => {
+        const session = await sessions.authenticate(request, 'SET_PIN', PROOF_IN_TRANSACTION);
+        try {
+          return await pins.setPin(session, request.body);
+        } finally {
+          await sessions.settleProof(session);
+        }
+      },
     );
 
     widget.post<{ Body: Static<typeof RevealBody> }>(
@@ -296,13 +305,19 @@ export function pinRoutes(
           security: widgetSecurity,
         },
       },
-      async (request) =>
-        pins.reveal(
-          await sessions.authenticate(request, 'REVEAL_PIN'),
-          request.body.public_key,
-          requester(request),
-          request.body.assertion as AuthenticationResponseJSON | undefined,
-        ),
+      async (request) => {
+        const session = await sessions.authenticate(request, 'REVEAL_PIN', PROOF_IN_TRANSACTION);
+        try {
+          return await pins.reveal(
+            session,
+            request.body.public_key,
+            requester(request),
+            request.body.assertion as AuthenticationResponseJSON | undefined,
+          );
+        } finally {
+          await sessions.settleProof(session);
+        }
+      },
     );
 
     passkeyWidgetRoutes(widget, { passkeys, sessions });

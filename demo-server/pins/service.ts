@@ -140,7 +140,8 @@ export class PinService {
     }
 
     const now = Date.now();
-    const checked = await this.store.transaction(async (tx) => {
+    // The request's DPoP proof is recorded in this same transaction (WidgetSessions.transaction).
+    const checked = await this.sessions.transaction(session, async (tx) => {
       // A change that needs the current PIN checks it first, under the card's lock; a wrong one
       // uses a try, which commits though the request fails (the last try blocks the PIN).
       const refusal = await this.checkCurrentPin(tx, session.card.id, product, currentPin, now);
@@ -301,7 +302,7 @@ export class PinService {
         ? await this.passkeys.verifyStepUp(session, assertion)
         : undefined;
     const now = Date.now();
-    const { card, stored } = await this.store.transaction(async (tx) => {
+    const { card, stored } = await this.sessions.transaction(session, async (tx) => {
       // The card's lock serializes its quota; the scope locks, its account's and the platform's.
       const { card } = await this.cards.lock(tx, session.card.id);
       this.assertPinCapable(card);

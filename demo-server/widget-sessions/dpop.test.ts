@@ -1,7 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { issueCard, mintToken, testPan } from '../testing/cards.js';
-import { dpopKey, encryptPin } from '../testing/independent-jose.js';
+import { dpopKey, encryptPin, ephemeralKey } from '../testing/independent-jose.js';
 import { type TestPlatform, startTestPlatform } from '../testing/platform.js';
+import { tokenHash as tokenHashOf } from './tokens.js';
 
 let platform: TestPlatform;
 let jwks: { keys: object[] };
@@ -152,5 +153,99 @@ describe('sender-constrained widget tokens (DPoP, RFC 9449)', () => {
       await key.proof('GET', SESSION_URL, token),
     );
     expect(response).toMatchObject({ status: 401, body: { code: 'DPOP_PROOF_INVALID' } });
+  });
+
+  describe('set PIN and reveal record the proof in their own transaction', () => {
+    const REVEAL_URL = 'http://localhost:4000/v1/widget/pin/reveal';
+
+    let cards = 0;
+    /** An ACTIVE card of its own (PANs are unique). */
+    async function boundCard(): Promise<string> {
+      const pan = testPan(`40000076543210${cards++}`);
+      const card = await issueCard(platform, {}, { pan });
+      await platform.call('PATCH', `/v1/cards/${card.id}`, { card_status: 'ACTIVE' });
+      return card.id;
+    }
+
+    it('a set PIN and a reveal take one transaction each, the proof’s jti included', async () => {
+      const key = await dpopKey();
+      const card = await boundCard();
+      const transactions = vi.spyOn(platform.store, 'transaction');
+      try {
+        const token = await mintToken(platform, card, { widget_type: 'SET_PIN', jkt: key.jkt });
+        const proof = await key.proof('POST', PIN_URL, token);
+        transactions.mockClear();
+        const body = { encrypted_pin: await encryptPin(jwks, '3850', token) };
+        expect((await call(PIN_URL, 'POST', `DPoP ${token}`, proof, body)).status).toBe(200);
+        expect(transactions).toHaveBeenCalledTimes(1);
+
+        const reveal = await mintToken(platform, card, { widget_type: 'REVEAL_PIN', jkt: key.jkt });
+        const widget = await ephemeralKey();
+        const revealProof = await key.proof('POST', REVEAL_URL, reveal);
+        transactions.mockClear();
+        const revealed = await call(REVEAL_URL, 'POST', `DPoP ${reveal}`, revealProof, {
+          public_key: widget.publicJwk,
+        });
+        expect(revealed.status).toBe(200);
+        expect((await widget.decrypt(revealed.body.encrypted_pin)).payload.pin).toBe('3850');
+        expect(transactions).toHaveBeenCalledTimes(1);
+      } finally {
+        transactions.mockRestore();
+      }
+    });
+
+    it('a proof used by a refused set PIN is used up: its replay is refused and counts nothing', async () => {
+      const key = await dpopKey();
+      const card = await boundCard();
+      const token = await mintToken(platform, card, { widget_type: 'SET_PIN', jkt: key.jkt });
+      const proof = await key.proof('POST', PIN_URL, token);
+      // Refused by the PIN policy: the failure is counted, and the proof recorded with it.
+      const weak = { encrypted_pin: await encryptPin(jwks, '1234', token) };
+      expect((await call(PIN_URL, 'POST', `DPoP ${token}`, proof, weak)).body.code).toBe(
+        'PIN_TOO_WEAK',
+      );
+      const failures = async () =>
+        (await platform.store.read.getWidgetTokenByHash(tokenHashOf(token)))!.failures;
+      expect(await failures()).toBe(1);
+      const good = { encrypted_pin: await encryptPin(jwks, '3850', token) };
+      const replayed = await call(PIN_URL, 'POST', `DPoP ${token}`, proof, good);
+      expect(replayed).toMatchObject({ status: 401, body: { code: 'DPOP_PROOF_REPLAYED' } });
+      expect(await failures()).toBe(1);
+      expect((await platform.store.read.getCard(card))!.isPinSet).toBe(false);
+      // A fresh proof still works: the token itself was not used up.
+      const fresh = await key.proof('POST', PIN_URL, token);
+      expect((await call(PIN_URL, 'POST', `DPoP ${token}`, fresh, good)).status).toBe(200);
+    });
+
+    it('a proof used by a request refused before any transaction is used up too', async () => {
+      const key = await dpopKey();
+      const card = await boundCard();
+      const token = await mintToken(platform, card, { widget_type: 'SET_PIN', jkt: key.jkt });
+      await platform.call('PATCH', `/v1/cards/${card}`, { card_status: 'TERMINATED' });
+      const proof = await key.proof('POST', PIN_URL, token);
+      const body = { encrypted_pin: await encryptPin(jwks, '3850', token) };
+      expect((await call(PIN_URL, 'POST', `DPoP ${token}`, proof, body)).body.code).toBe(
+        'CARD_TERMINATED',
+      );
+      expect((await call(PIN_URL, 'POST', `DPoP ${token}`, proof, body)).body.code).toBe(
+        'DPOP_PROOF_REPLAYED',
+      );
+    });
+
+    it('one proof sent twice at once sets the PIN once; the other is a replay', async () => {
+      const key = await dpopKey();
+      const card = await boundCard();
+      const token = await mintToken(platform, card, { widget_type: 'SET_PIN', jkt: key.jkt });
+      const proof = await key.proof('POST', PIN_URL, token);
+      const body = { encrypted_pin: await encryptPin(jwks, '3850', token) };
+      const answers = await Promise.all([
+        call(PIN_URL, 'POST', `DPoP ${token}`, proof, body),
+        call(PIN_URL, 'POST', `DPoP ${token}`, proof, body),
+      ]);
+      expect(answers.map((answer) => answer.status).sort()).toEqual([200, 401]);
+      expect(answers.find((answer) => answer.status === 401)!.body.code).toBe(
+        'DPOP_PROOF_REPLAYED',
+      );
+    });
   });
 });

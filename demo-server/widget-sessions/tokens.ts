@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { ApiError, notFound } from '../http/errors.js';
 import { newId } from '../lib/ids.js';
-import type { Card, Store, WidgetToken, WidgetType } from '../store/types.js';
+import type { Card, Repositories, Store, WidgetToken, WidgetType } from '../store/types.js';
 import { type DpopRefusal, checkDpopProof } from './dpop.js';
 
 export const PARENT_ORIGIN_HEADER = 'pin-widget-parent-origin';
@@ -19,6 +19,21 @@ export interface WidgetSession {
   /** The raw token: needed for `wst`, never stored or logged. */
   secret: string;
   card: Card;
+  /**
+   * A DPoP proof whose `jti` the request's own transaction records (`authenticate` with
+   * `proofInTransaction`); undefined when there is none, or it is recorded already.
+   */
+  proof?: { id: string; expiresAt: number; now: number; recorded: boolean };
+}
+
+/** `authenticate` options. */
+export interface AuthenticateOptions {
+  /**
+   * Record the DPoP proof's `jti` in the first transaction the request commits
+   * (`WidgetSessions.transaction`), not in one of its own; `settleProof` records it alone if
+   * the request ends without one. Checked like any other proof until then.
+   */
+  proofInTransaction?: boolean;
 }
 
 export interface WidgetSessionOptions {
@@ -125,7 +140,11 @@ export class WidgetSessions {
    * Checks the widget token of a request, in a fixed order: present, known, unexpired, unused,
    * not locked, right type, right parent origin, and (when bound) a valid DPoP proof.
    */
-  async authenticate(request: FastifyRequest, type?: WidgetType): Promise<WidgetSession> {
+  async authenticate(
+    request: FastifyRequest,
+    type?: WidgetType,
+    options: AuthenticateOptions = {},
+  ): Promise<WidgetSession> {
     const header = request.headers.authorization;
     const [scheme, secret, extra] = typeof header === 'string' ? header.trim().split(/\s+/) : [];
     if (
@@ -162,6 +181,7 @@ export class WidgetSessions {
     this.checkOrigin(request, token);
     const usesDpop = scheme!.toLowerCase() === 'dpop';
     const jkt = token.jkt;
+    let deferred: WidgetSession['proof'];
     if (jkt !== null || usesDpop) {
       if (jkt === null || !usesDpop) {
         throw new ApiError(
@@ -179,14 +199,46 @@ export class WidgetSessions {
         accessToken: secret,
         jkt,
         now,
-        remember: (jti, expiresAt) =>
-          this.store.transaction((tx) => tx.rememberProofId(jti, expiresAt, now)),
+        remember: async (jti, expiresAt) => {
+          if (!options.proofInTransaction) {
+            return this.store.transaction((tx) => tx.rememberProofId(jti, expiresAt, now));
+          }
+          deferred = { id: jti, expiresAt, now, recorded: false };
+          return true;
+        },
       });
       if (refusal) throw new ApiError(refusal, DPOP_MESSAGES[refusal]);
     }
     const card = await this.store.read.getCard(token.cardId);
     if (!card) throw new ApiError('WIDGET_TOKEN_INVALID', 'The widget token is not valid');
-    return { token, secret, card };
+    return deferred ? { token, secret, card, proof: deferred } : { token, secret, card };
+  }
+
+  /**
+   * A transaction of a widget request: it records the request's DPoP `jti` first (when
+   * `authenticate` left it to the request), so a set PIN or a reveal takes one transaction,
+   * not two. A replayed proof is refused there, and nothing the transaction did is kept.
+   */
+  async transaction<T>(session: WidgetSession, work: (tx: Repositories) => Promise<T>): Promise<T> {
+    const proof = session.proof;
+    if (!proof || proof.recorded) return this.store.transaction(work);
+    const value = await this.store.transaction(async (tx) => {
+      if (!(await tx.rememberProofId(proof.id, proof.expiresAt, proof.now))) {
+        throw new ApiError('DPOP_PROOF_REPLAYED', DPOP_MESSAGES.DPOP_PROOF_REPLAYED);
+      }
+      return work(tx);
+    });
+    proof.recorded = true;
+    return value;
+  }
+
+  /**
+   * At the end of a request whose proof went into no committed transaction (refused before
+   * one, or its transaction rolled back): records the `jti` now, so every proof is used once.
+   * A replayed proof is then answered as one, whatever the request's own outcome was.
+   */
+  async settleProof(session: WidgetSession): Promise<void> {
+    if (session.proof && !session.proof.recorded) await this.transaction(session, async () => {});
   }
 
   /**
@@ -212,7 +264,7 @@ export class WidgetSessions {
 
   /** Counts a failed attempt; the attempt that reaches the limit locks the token (429). */
   async recordFailure(session: WidgetSession, error: ApiError): Promise<never> {
-    const failures = await this.store.transaction((tx) =>
+    const failures = await this.transaction(session, (tx) =>
       tx.recordWidgetTokenFailure(session.token.id),
     );
     if (failures >= this.options.maxFailures) {

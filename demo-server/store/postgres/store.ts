@@ -560,7 +560,13 @@ class PostgresRepositories implements Repositories {
 
   /** A racing insert of the same id waits for the first to commit, then does nothing: false. */
   async rememberProofId(jti: string, expiresAt: number, now: number): Promise<boolean> {
-    await this.sql('DELETE FROM dpop_proofs WHERE expires_at < $1', [now]);
+    // Runs first in a set PIN's or reveal's own transaction: rows another transaction is
+    // deleting are skipped, not waited for until it commits (the next one takes them).
+    await this.sql(
+      `DELETE FROM dpop_proofs WHERE jti IN
+        (SELECT jti FROM dpop_proofs WHERE expires_at < $1 FOR UPDATE SKIP LOCKED)`,
+      [now],
+    );
     const result = await this.sql(
       'INSERT INTO dpop_proofs (jti, expires_at) VALUES ($1, $2) ON CONFLICT (jti) DO NOTHING',
       [jti, expiresAt],
