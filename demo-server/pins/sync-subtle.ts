@@ -11,10 +11,10 @@ import {
  * cores"), whose ECDH, SHA-256 and AES-GCM run on the calling thread through node:crypto.
  *
  * Node's WebCrypto runs each of those as a job on libuv's thread pool: three hand-offs per
- * set-PIN JWE, and the worker waits for each. On this two-core machine the threads then sleep
- * and wake instead of working, and the process used 1.3 to 1.5 cores under any load. The same
- * OpenSSL calls made synchronously keep the worker busy. Everything else (importing and
- * exporting keys, key generation, signatures) is Node's WebCrypto itself.
+ * set-PIN JWE, and the worker waits for each. On the two-core VM the bench runs on, the threads
+ * then slept and woke instead of working, and the server used 1.3 to 1.5 cores under any load.
+ * The same OpenSSL calls made synchronously keep the worker busy. Everything else (importing
+ * and exporting keys, key generation, signatures) is Node's WebCrypto itself.
  *
  * Each operation checks what WebCrypto would check before it computes: the algorithm, the
  * key's type, algorithm and usages, the curve, the requested length, the tag length. What it
