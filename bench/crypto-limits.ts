@@ -8,7 +8,7 @@ import {
 } from 'node:crypto';
 import { CompactEncrypt, compactDecrypt } from 'jose';
 import { importRevealKey } from '../demo-server/pins/jwe.js';
-import { synchronousSubtle } from '../demo-server/pins/sync-subtle.js';
+import { installSubtle, synchronousSubtle } from '../demo-server/pins/sync-subtle.js';
 
 /**
  * Operations per second of `work` on this thread, with `inFlight` operations awaited at once
@@ -31,18 +31,6 @@ async function rate(work: () => unknown, seconds: number, inFlight = 1): Promise
     Array.from({ length: inFlight }, () => loop(start + seconds * 1000)),
   );
   return (counts.reduce((a, b) => a + b, 0) * 1000) / (performance.now() - start);
-}
-
-/** Runs `work` with `subtle` as the `crypto.subtle` jose calls, as a JOSE worker thread has it. */
-async function withSubtle<T>(subtle: SubtleCrypto, work: () => Promise<T>): Promise<T> {
-  const installed = globalThis.crypto;
-  const crypto = { subtle, getRandomValues: installed.getRandomValues.bind(installed) };
-  Object.defineProperty(globalThis, 'crypto', { value: crypto, configurable: true });
-  try {
-    return await work();
-  } finally {
-    Object.defineProperty(globalThis, 'crypto', { value: installed, configurable: true });
-  }
 }
 
 export interface CryptoLimits {
@@ -105,9 +93,14 @@ export async function measureCryptoLimits(seconds = 1.5): Promise<CryptoLimits> 
     await rate(decrypt, seconds, 1),
     await rate(decrypt, seconds, 32),
   );
-  const jweDecryptWorkerPerSec = await withSubtle(synchronousSubtle(globalThis.crypto.subtle), () =>
-    rate(decrypt, seconds, 32),
-  );
+  // As a JOSE worker thread has it: jose on the synchronous primitives.
+  const restore = installSubtle(synchronousSubtle(globalThis.crypto.subtle));
+  let jweDecryptWorkerPerSec: number;
+  try {
+    jweDecryptWorkerPerSec = await rate(decrypt, seconds, 32);
+  } finally {
+    restore();
+  }
   const jweEncryptPerSec = Math.max(
     await rate(encrypt, seconds, 1),
     await rate(encrypt, seconds, 32),

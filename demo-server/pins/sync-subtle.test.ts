@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { CompactEncrypt, compactDecrypt } from 'jose';
 import { describe, expect, it, vi } from 'vitest';
-import { synchronousSubtle } from './sync-subtle.js';
+import { installSubtle, synchronousSubtle } from './sync-subtle.js';
 
 /**
  * The JOSE workers' SubtleCrypto (docs/performance.md, "Both cores") against published vectors
@@ -177,11 +177,7 @@ describe('under jose', () => {
     const jwe = await new CompactEncrypt(new TextEncoder().encode('{"pin":"3850"}'))
       .setProtectedHeader({ alg: 'ECDH-ES', enc: 'A256GCM' })
       .encrypt(publicKey);
-    const installed = globalThis.crypto;
-    Object.defineProperty(globalThis, 'crypto', {
-      value: { ...installed, subtle, getRandomValues: installed.getRandomValues.bind(installed) },
-      configurable: true,
-    });
+    const restore = installSubtle(subtle);
     const derive = vi.spyOn(subtle, 'deriveBits');
     const open = vi.spyOn(subtle, 'decrypt');
     try {
@@ -192,7 +188,7 @@ describe('under jose', () => {
       parts[4] = parts[4]!.replace(/^./, (c) => (c === 'A' ? 'B' : 'A'));
       await expect(compactDecrypt(parts.join('.'), privateKey)).rejects.toThrow();
     } finally {
-      Object.defineProperty(globalThis, 'crypto', { value: installed, configurable: true });
+      restore();
     }
   });
 });

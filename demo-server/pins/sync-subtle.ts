@@ -125,15 +125,25 @@ export function synchronousSubtle(real: SubtleCrypto): SubtleCrypto {
 }
 
 /**
+ * Makes `subtle` the `globalThis.crypto.subtle` that jose calls, beside the platform's own
+ * random numbers. Returns what puts the platform's `crypto` back.
+ */
+export function installSubtle(subtle: SubtleCrypto): () => void {
+  const installed = globalThis.crypto;
+  const crypto = {
+    subtle,
+    getRandomValues: installed.getRandomValues.bind(installed),
+    randomUUID: installed.randomUUID.bind(installed),
+  };
+  Object.defineProperty(globalThis, 'crypto', { value: crypto, configurable: true });
+  return () =>
+    Object.defineProperty(globalThis, 'crypto', { value: installed, configurable: true });
+}
+
+/**
  * Makes `globalThis.crypto.subtle`, which jose calls, the synchronous one: on a JOSE worker
  * thread only, whose isolate runs nothing but `jwe.ts`.
  */
 export function installSynchronousSubtle(): void {
-  const real = globalThis.crypto;
-  const crypto = {
-    subtle: synchronousSubtle(real.subtle),
-    getRandomValues: real.getRandomValues.bind(real),
-    randomUUID: real.randomUUID.bind(real),
-  };
-  Object.defineProperty(globalThis, 'crypto', { value: crypto, configurable: true });
+  installSubtle(synchronousSubtle(globalThis.crypto.subtle));
 }
