@@ -152,8 +152,6 @@ const ExportedPinBlock = withExamples(
   { format: 'ISO_9564_4', key_id: '4F1C2A', pin_block: '3E9A7C1D5B2F80416CA9E3D7B25F0148' },
 );
 const widgetSecurity: Record<string, string[]>[] = [{ widgetToken: [] }, { dpop: [] }];
-/** Set PIN and reveal record their DPoP `jti` in their own transaction (docs/performance.md). */
-const PROOF_IN_TRANSACTION = { proofInTransaction: true } as const;
 
 export function pinRoutes(
   app: FastifyInstance,
@@ -267,14 +265,9 @@ export function pinRoutes(
           security: widgetSecurity,
         },
       },
-      async (request) => {
-        const session = await sessions.authenticate(request, 'SET_PIN', PROOF_IN_TRANSACTION);
-        try {
-          return await pins.setPin(session, request.body);
-        } finally {
-          await sessions.settleProof(session);
-        }
-      },
+      // The DPoP `jti` goes into the PIN's own transaction (docs/store.md).
+      async (request) =>
+        sessions.serve(request, 'SET_PIN', (session) => pins.setPin(session, request.body)),
     );
 
     widget.post<{ Body: Static<typeof RevealBody> }>(
@@ -305,19 +298,15 @@ export function pinRoutes(
           security: widgetSecurity,
         },
       },
-      async (request) => {
-        const session = await sessions.authenticate(request, 'REVEAL_PIN', PROOF_IN_TRANSACTION);
-        try {
-          return await pins.reveal(
+      async (request) =>
+        sessions.serve(request, 'REVEAL_PIN', (session) =>
+          pins.reveal(
             session,
             request.body.public_key,
             requester(request),
             request.body.assertion as AuthenticationResponseJSON | undefined,
-          );
-        } finally {
-          await sessions.settleProof(session);
-        }
-      },
+          ),
+        ),
     );
 
     passkeyWidgetRoutes(widget, { passkeys, sessions });

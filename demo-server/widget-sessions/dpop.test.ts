@@ -167,6 +167,14 @@ describe('sender-constrained widget tokens (DPoP, RFC 9449)', () => {
       return card.id;
     }
 
+    /** A DPoP-bound SET_PIN token on a card of its own, and one proof for it. */
+    async function boundSetPin() {
+      const key = await dpopKey();
+      const card = await boundCard();
+      const token = await mintToken(platform, card, { widget_type: 'SET_PIN', jkt: key.jkt });
+      return { key, card, token, proof: await key.proof('POST', PIN_URL, token) };
+    }
+
     it('a set PIN and a reveal take one transaction each, the proof’s jti included', async () => {
       const key = await dpopKey();
       const card = await boundCard();
@@ -195,10 +203,7 @@ describe('sender-constrained widget tokens (DPoP, RFC 9449)', () => {
     });
 
     it('a proof used by a refused set PIN is used up: its replay is refused and counts nothing', async () => {
-      const key = await dpopKey();
-      const card = await boundCard();
-      const token = await mintToken(platform, card, { widget_type: 'SET_PIN', jkt: key.jkt });
-      const proof = await key.proof('POST', PIN_URL, token);
+      const { key, card, token, proof } = await boundSetPin();
       // Refused by the PIN policy: the failure is counted, and the proof recorded with it.
       const weak = { encrypted_pin: await encryptPin(jwks, '1234', token) };
       expect((await call(PIN_URL, 'POST', `DPoP ${token}`, proof, weak)).body.code).toBe(
@@ -218,11 +223,8 @@ describe('sender-constrained widget tokens (DPoP, RFC 9449)', () => {
     });
 
     it('a proof used by a request refused before any transaction is used up too', async () => {
-      const key = await dpopKey();
-      const card = await boundCard();
-      const token = await mintToken(platform, card, { widget_type: 'SET_PIN', jkt: key.jkt });
+      const { card, token, proof } = await boundSetPin();
       await platform.call('PATCH', `/v1/cards/${card}`, { card_status: 'TERMINATED' });
-      const proof = await key.proof('POST', PIN_URL, token);
       const body = { encrypted_pin: await encryptPin(jwks, '3850', token) };
       expect((await call(PIN_URL, 'POST', `DPoP ${token}`, proof, body)).body.code).toBe(
         'CARD_TERMINATED',
@@ -233,10 +235,7 @@ describe('sender-constrained widget tokens (DPoP, RFC 9449)', () => {
     });
 
     it('one proof sent twice at once sets the PIN once; the other is a replay', async () => {
-      const key = await dpopKey();
-      const card = await boundCard();
-      const token = await mintToken(platform, card, { widget_type: 'SET_PIN', jkt: key.jkt });
-      const proof = await key.proof('POST', PIN_URL, token);
+      const { token, proof } = await boundSetPin();
       const body = { encrypted_pin: await encryptPin(jwks, '3850', token) };
       const answers = await Promise.all([
         call(PIN_URL, 'POST', `DPoP ${token}`, proof, body),

@@ -30,8 +30,8 @@ export interface WidgetSession {
 export interface AuthenticateOptions {
   /**
    * Record the DPoP proof's `jti` in the first transaction the request commits
-   * (`WidgetSessions.transaction`), not in one of its own; `settleProof` records it alone if
-   * the request ends without one. Checked like any other proof until then.
+   * (`WidgetSessions.transaction`), not in one of its own; `serve` records it alone if the
+   * request ends without one. Checked like any other proof until then.
    */
   proofInTransaction?: boolean;
 }
@@ -233,12 +233,23 @@ export class WidgetSessions {
   }
 
   /**
-   * At the end of a request whose proof went into no committed transaction (refused before
-   * one, or its transaction rolled back): records the `jti` now, so every proof is used once.
-   * A replayed proof is then answered as one, whatever the request's own outcome was.
+   * Authenticates a set PIN or a reveal and runs `work` for it, with its DPoP `jti` recorded
+   * in the first transaction it commits (`transaction`), not in one of its own. A request that
+   * commits none (refused before one, or its transaction rolled back) records the `jti` alone
+   * at its end, so every proof is used once; a replayed proof is then answered as one,
+   * whatever the request's own outcome was.
    */
-  async settleProof(session: WidgetSession): Promise<void> {
-    if (session.proof && !session.proof.recorded) await this.transaction(session, async () => {});
+  async serve<T>(
+    request: FastifyRequest,
+    type: WidgetType,
+    work: (session: WidgetSession) => Promise<T>,
+  ): Promise<T> {
+    const session = await this.authenticate(request, type, { proofInTransaction: true });
+    try {
+      return await work(session);
+    } finally {
+      if (session.proof && !session.proof.recorded) await this.transaction(session, async () => {});
+    }
   }
 
   /**
