@@ -92,6 +92,9 @@ function pinFor(index: number): string {
   return candidates[index % candidates.length]!;
 }
 
+/** Set-PIN or reveal requests, each with its own single-use token. */
+type Queue = { token: string; body: string }[];
+
 /**
  * Loads one endpoint with a pre-built queue of bodies and tokens (each request consumes its own
  * single-use token), and measures the server's CPU while it runs.
@@ -100,7 +103,7 @@ async function load(
   platform: BenchPlatform,
   path: string,
   concurrency: number,
-  queue: { token: string; body: string }[],
+  queue: Queue,
   expectedStatus = 200,
 ): Promise<LoadLevel> {
   const cpuBefore = platform.cpuMs();
@@ -272,8 +275,6 @@ export async function measureCoreScaling(options: {
     await Promise.all([inline.stop(), workers.stop()]);
   }
 }
-
-type Queue = { token: string; body: string }[];
 
 /**
  * Set-PIN and reveal throughput and latency of the real server (its own process) over loopback,
