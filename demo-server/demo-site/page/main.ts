@@ -101,7 +101,18 @@ const PIN_STATUS_TEXT: Record<string, string> = {
   BLOCKED: 'Blocked',
 };
 
+/**
+ * Whether `incoming` is an older state of the card on the page. Answers and events arrive out
+ * of order: the event stream runs behind the platform's webhook, so a CARD.UPDATED from Skip
+ * the wait can land after Activate's answer. An older state must not undo a newer one.
+ */
+const isOlder = (incoming: Card): boolean =>
+  card !== undefined &&
+  card.id === incoming.id &&
+  Date.parse(incoming.last_modified_time) < Date.parse(card.last_modified_time);
+
 function render(c: Card): void {
+  if (isOlder(c)) return;
   card = c;
   $('step-card').hidden = false;
   $('card-last4').textContent = c.last_four;
