@@ -8,7 +8,7 @@ import {
 } from 'node:crypto';
 import { CompactEncrypt, compactDecrypt } from 'jose';
 import { importRevealKey } from '../demo-server/pins/jwe.js';
-import { installSubtle, synchronousSubtle } from '../demo-server/pins/sync-subtle.js';
+import { installSynchronousSubtle } from '../demo-server/pins/sync-subtle.js';
 
 /**
  * Operations per second of `work` on this thread, with `inFlight` operations awaited at once
@@ -94,7 +94,7 @@ export async function measureCryptoLimits(seconds = 1.5): Promise<CryptoLimits> 
     await rate(decrypt, seconds, 32),
   );
   // As a JOSE worker thread has it: jose on the synchronous primitives.
-  const restore = installSubtle(synchronousSubtle(globalThis.crypto.subtle));
+  const restore = installSynchronousSubtle();
   let jweDecryptWorkerPerSec: number;
   try {
     jweDecryptWorkerPerSec = await rate(decrypt, seconds, 32);

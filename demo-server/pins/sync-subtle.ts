@@ -141,9 +141,10 @@ export function installSubtle(subtle: SubtleCrypto): () => void {
 }
 
 /**
- * Makes `globalThis.crypto.subtle`, which jose calls, the synchronous one: on a JOSE worker
- * thread only, whose isolate runs nothing but `jwe.ts`.
+ * Makes `globalThis.crypto.subtle`, which jose calls, the synchronous one, and returns what
+ * puts the platform's back: on a JOSE worker thread only, whose isolate runs nothing but
+ * `jwe.ts` (and in the bench, for that worker's floor).
  */
-export function installSynchronousSubtle(): void {
-  installSubtle(synchronousSubtle(globalThis.crypto.subtle));
+export function installSynchronousSubtle(): () => void {
+  return installSubtle(synchronousSubtle(globalThis.crypto.subtle));
 }
