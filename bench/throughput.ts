@@ -35,6 +35,12 @@ export interface ThroughputOptions {
   /** Requests per level, per concurrency (more connections need more requests to settle). */
   requestsFor: (concurrency: number) => number;
   cards: number;
+  /**
+   * Requests of each endpoint sent at 8 in flight before its first measured level, not measured
+   * (default 1,000): the JIT compiles the route's code in them, on V8's own threads, and that
+   * one-off cost would otherwise land on the first level alone.
+   */
+  warmUpRequests?: number;
   /** Also measure the refused-request floor (default true). */
   refusedFloor?: boolean;
   /** Which endpoints to load (default both). */
@@ -292,7 +298,11 @@ export async function measureThroughput(options: ThroughputOptions): Promise<Thr
     const setPinQueue = await setPinQueueFor(platform, cards);
 
     const endpoints = options.endpoints ?? ['setPin', 'reveal'];
+    const warmUp = options.warmUpRequests ?? 1000;
     const setPin: LoadLevel[] = [];
+    if (endpoints.includes('setPin') && warmUp > 0) {
+      await load(platform, '/v1/widget/pin', 8, await setPinQueue(warmUp));
+    }
     for (const concurrency of endpoints.includes('setPin') ? options.levels : []) {
       const queue = await setPinQueue(options.requestsFor(concurrency) + concurrency);
       const level = await load(platform, '/v1/widget/pin', concurrency, queue);
@@ -322,14 +332,17 @@ export async function measureThroughput(options: ThroughputOptions): Promise<Thr
       }).publicKey.export({ format: 'jwk' }) as Record<string, string>;
       return { kty, crv, x, y };
     });
-    const reveal: LoadLevel[] = [];
-    for (const concurrency of endpoints.includes('reveal') ? options.levels : []) {
-      const count = options.requestsFor(concurrency) + concurrency;
-      const tokens = await mintTokens(platform, cards, 'REVEAL_PIN', count);
-      const queue = tokens.map(({ token }, index) => ({
+    const revealQueue = async (count: number) =>
+      (await mintTokens(platform, cards, 'REVEAL_PIN', count)).map(({ token }, index) => ({
         token,
         body: JSON.stringify({ public_key: revealKeys[index % revealKeys.length] }),
       }));
+    const reveal: LoadLevel[] = [];
+    if (endpoints.includes('reveal') && warmUp > 0) {
+      await load(platform, '/v1/widget/pin/reveal', 8, await revealQueue(warmUp));
+    }
+    for (const concurrency of endpoints.includes('reveal') ? options.levels : []) {
+      const queue = await revealQueue(options.requestsFor(concurrency) + concurrency);
       const level = await load(platform, '/v1/widget/pin/reveal', concurrency, queue);
       log(
         `  reveal    c=${concurrency}: ${level.rps.toFixed(0)}/s, p50 ${level.p50Ms} ms, p99 ${level.p99Ms} ms, ${level.failed} failed, server ${level.serverCores.toFixed(2)} cores`,
