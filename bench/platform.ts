@@ -203,6 +203,13 @@ export async function pool<T, R>(
 }
 
 export const ALL_CPUS = `0-${os.availableParallelism() - 1}`;
+/**
+ * The one-core loads: the server on core 0, the load generator on core 1. The crypto floors run
+ * on the server's core too: this VM's two cores are not equally fast (docs/performance.md,
+ * "The floors").
+ */
+export const SERVER_CPU = '0';
+export const CLIENT_CPU = '1';
 
 /** Pins every thread of this process to `cpus` (a taskset list such as "1" or "0-1"). */
 export function pinSelf(cpus: string): void {

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { CLIENT_CPU, SERVER_CPU } from './platform.js';
 import { measureThroughput } from './throughput.js';
 
 /**
@@ -90,8 +91,8 @@ async function profiled(endpoint: 'setPin' | 'reveal'): Promise<string> {
       refusedFloor: false,
       requestsFor: () => 4000,
       cards: 200,
-      serverCpus: '0',
-      clientCpus: '1',
+      serverCpus: SERVER_CPU,
+      clientCpus: CLIENT_CPU,
       log: (line) => process.stderr.write(`${line}\n`),
     });
     const level = result[endpoint][0]!;

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { format, resolveConfig } from 'prettier';
 import { measureCryptoLimits, meanLimits } from './crypto-limits.js';
 import { describeMachine } from './machine.js';
-import { ALL_CPUS, ROOT, pinSelf } from './platform.js';
+import { ALL_CPUS, CLIENT_CPU, ROOT, SERVER_CPU, pinSelf } from './platform.js';
 import { type BenchResults, renderReport } from './report.js';
 import { measureScale } from './scale.js';
 import { measureSizes } from './size.js';
@@ -35,14 +35,6 @@ const tti = await measureTti({
   profiles: [LOCALHOST, SLOW_4G],
   log,
 });
-
-/**
- * The one-core loads run the server on core 0 and the load generator on core 1. This VM's two
- * cores are not equally fast (docs/performance.md, "The floors"), so the floors are measured on
- * the server's own core, while no server runs.
- */
-const SERVER_CPU = '0';
-const CLIENT_CPU = '1';
 
 /** The crypto floors, on the server's core, with the server stopped. */
 const cryptoLimits = async () => {

@@ -1,7 +1,7 @@
 import { createHash, generateKeyPairSync } from 'node:crypto';
 import { CompactEncrypt, type JWK, importJWK } from 'jose';
 import { runLoad } from './load-client.js';
-import { ALL_CPUS, BenchPlatform, pinSelf, pool } from './platform.js';
+import { ALL_CPUS, BenchPlatform, CLIENT_CPU, SERVER_CPU, pinSelf, pool } from './platform.js';
 import { percentile } from './stats.js';
 
 export interface LoadLevel {
@@ -210,7 +210,7 @@ export async function measureCoreScaling(options: {
   log?: (line: string) => void;
 }): Promise<CoreScaling> {
   const log = options.log ?? (() => undefined);
-  const inline = await BenchPlatform.start(LOAD_ENV, { cpus: '0' });
+  const inline = await BenchPlatform.start(LOAD_ENV, { cpus: SERVER_CPU });
   const workers = await BenchPlatform.start({
     ...LOAD_ENV,
     CRYPTO_WORKERS: String(options.workers),
@@ -248,7 +248,7 @@ export async function measureCoreScaling(options: {
       label: string,
       oneCore: boolean,
     ) => {
-      if (oneCore) pinSelf('1');
+      if (oneCore) pinSelf(CLIENT_CPU);
       try {
         const level = await load(platform, '/v1/widget/pin', options.concurrency, queue);
         series.push(level);
@@ -262,7 +262,7 @@ export async function measureCoreScaling(options: {
     for (let round = 0; round < options.rounds; round++) {
       log(`  round ${round + 1} of ${options.rounds}`);
       await run(inline, inlineQueues[round]!, result.oneCore, 'one core, default', true);
-      workers.pin('0');
+      workers.pin(SERVER_CPU);
       try {
         await run(
           workers,
